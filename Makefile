@@ -1,0 +1,62 @@
+# Gradient. Two commands on a fresh machine:
+#   make demo   install, migrate, load frameworks and demo data, run the web app and a worker
+#   make test   install, then run every check and test
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/gradient
+PORT ?= 8000
+
+.PHONY: install demo run worker test check pytest test-postgres bench messages clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+	$(PYTHON) scripts/i18n.py compile
+	$(PYTHON) manage.py collectstatic --noinput -v 0
+
+demo: install
+	$(PYTHON) manage.py migrate --noinput
+	$(PYTHON) manage.py load_frameworks
+	$(PYTHON) manage.py seed_demo --clusters 6 --firms 600 --seed 1
+	$(MAKE) --no-print-directory run
+
+# The web app in the foreground, with a Celery worker beside it on the embedded broker.
+run:
+	@$(BIN)/celery -A gradient worker -Q reports,default --concurrency 1 --loglevel INFO & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  echo "Gradient: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app and the worker)"; \
+	  $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install
+	$(BIN)/celery -A gradient worker -Q reports,default --loglevel INFO
+
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(PYTHON) manage.py makemigrations --check --dry-run
+	$(PYTHON) manage.py check
+
+pytest: install
+	$(BIN)/pytest
+
+test: check pytest
+
+# The database tests again, on PostgreSQL (browser tests ran in the first pass).
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+bench: install
+	$(PYTHON) bench/score.py
+
+messages: install
+	for part in core clusters assessments reports; do $(PYTHON) scripts/i18n.py extract $$part; done
+
+clean:
+	rm -rf var/broker var/broker-processed var/static .pytest_cache

@@ -1,0 +1,266 @@
+"""Frameworks and their versions, rounds, invitations, assessments, answers and results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from clusters.models import Cluster, Firm
+
+
+def localized(text: object, language: str | None = None) -> str:
+    """A framework text (a string or a {language: string} mapping) in the given language."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, dict) and text:
+        lang = (language or get_language() or "zh-hans").lower()
+        if lang in text:
+            return str(text[lang])
+        for key, value in text.items():
+            if lang.startswith(key) or key.startswith(lang.split("-")[0]):
+                return str(value)
+        return str(next(iter(text.values())))
+    return ""
+
+
+class Framework(models.Model):
+    """A maturity model, such as MIIT 2024; its content lives in its versions."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.JSONField(_("title"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
+
+    def __str__(self) -> str:
+        return localized(self.title) or self.slug
+
+
+class FrameworkVersionQuerySet(models.QuerySet["FrameworkVersion"]):
+    def published(self) -> FrameworkVersionQuerySet:
+        return self.filter(status=FrameworkVersion.Status.PUBLISHED)
+
+
+class FrameworkVersion(models.Model):
+    """One version of a framework: the validated definition, immutable once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(_("version"), max_length=40)
+    title = models.JSONField(_("title"), default=dict)
+    source = models.TextField(_("source"), blank=True)
+    # The definition as loaded from the file (FRAMEWORK_FORMAT.md), after validation.
+    definition = models.JSONField(_("definition"))
+    # SHA-256 of the canonical JSON of `definition`: equal content, equal hash.
+    content_hash = models.CharField(max_length=64, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FrameworkVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["framework__slug", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "version"], name="unique_framework_version"
+            ),
+        ]
+        verbose_name = _("framework version")
+        verbose_name_plural = _("framework versions")
+
+    def __str__(self) -> str:
+        return f"{self.framework.slug} {self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Round(models.Model):
+    """An assessment round: one cluster, one framework version, an opening and a closing."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="rounds")
+    framework_version = models.ForeignKey(
+        FrameworkVersion, on_delete=models.PROTECT, related_name="rounds"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opens"
+            ),
+        ]
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """A firm's invitation to a round, opened through an unguessable token."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="invitations")
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField(_("e-mail"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "firm"], name="unique_round_invitation"),
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} → round {self.round_id}"
+
+
+class AssessmentQuerySet(models.QuerySet["Assessment"]):
+    def submitted(self) -> AssessmentQuerySet:
+        return self.filter(status=Assessment.Status.SUBMITTED)
+
+    def drafts(self) -> AssessmentQuerySet:
+        return self.filter(status=Assessment.Status.DRAFT)
+
+
+class Assessment(models.Model):
+    """A firm's questionnaire in a round: a draft, then a submitted, scored snapshot."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assessments")
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="assessments")
+    # The exact version scored; equal to round.framework_version, kept for the snapshot.
+    framework_version = models.ForeignKey(
+        FrameworkVersion, on_delete=models.PROTECT, related_name="assessments"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The stored result (FRAMEWORK_FORMAT.md "Result", plus attainment); null on drafts.
+    result = models.JSONField(_("result"), null=True, blank=True)
+    total = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    level = models.CharField(max_length=40, blank=True)
+    # Position of `level` in the framework's list of levels, -1 below the first: lets the
+    # database count "at or above level X" without reading the definition.
+    level_rank = models.SmallIntegerField(null=True, blank=True)
+    basic = models.BooleanField(null=True, blank=True)
+    advanced = models.BooleanField(null=True, blank=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "firm"], name="unique_round_firm_assessment"),
+        ]
+        indexes = [models.Index(fields=["round", "status"])]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} / round {self.round_id} ({self.status})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Answer(models.Model):
+    """One saved answer. Saved per question, with a revision that detects conflicting edits."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question_code = models.CharField(max_length=80)
+    value = models.JSONField(null=True)
+    revision = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question_code"], name="unique_assessment_answer"
+            ),
+        ]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}.{self.question_code}"
+
+
+class DimensionScore(models.Model):
+    """A submitted assessment's score on one dimension, stored for aggregation in SQL."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="dimension_scores"
+    )
+    dimension_code = models.CharField(max_length=80)
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "dimension_code"], name="unique_assessment_dimension"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}.{self.dimension_code} = {self.score}"
+
+
+class QuestionAttainment(models.Model):
+    """A submitted assessment's attainment on one applicable, answered question."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="attainments")
+    question_code = models.CharField(max_length=80)
+    dimension_code = models.CharField(max_length=80)
+    # e_q / points for scored questions, the chosen value for level questions.
+    attainment = models.DecimalField(max_digits=12, decimal_places=6)
+    earned = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    points = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question_code"], name="unique_assessment_attainment"
+            ),
+        ]
+        indexes = [models.Index(fields=["question_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}.{self.question_code} = {self.attainment}"

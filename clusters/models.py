@@ -1,0 +1,196 @@
+"""The register: regions, clusters, firms, memberships, and who belongs where."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """An administrative area: province, city or county, in a tree."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+
+    code = models.CharField(
+        _("administrative code"), max_length=12, unique=True, null=True, blank=True
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # Materialised path of ids, "/1/5/42/", so that a subtree is one indexed prefix query.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language."""
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+
+class Cluster(models.Model):
+    """An industrial cluster, pilot city or park whose firms are assessed together."""
+
+    class Kind(models.TextChoices):
+        NATIONAL_ADVANCED = "national_advanced", _("National advanced manufacturing cluster")
+        SME_CHARACTERISTIC = "sme_characteristic", _("SME characteristic industrial cluster")
+        PILOT_CITY = "pilot_city", _("Digital transformation pilot city")
+        INDUSTRIAL_PARK = "industrial_park", _("Industrial park")
+        OTHER = "other", _("Other")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="clusters")
+    lead_industry = models.CharField(_("lead industry (GB/T 4754 code)"), max_length=10, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language."""
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+
+class Firm(models.Model):
+    """A firm, identified by its Unified Social Credit Code."""
+
+    class SizeClass(models.TextChoices):
+        MICRO = "micro", _("Micro")
+        SMALL = "small", _("Small")
+        MEDIUM = "medium", _("Medium")
+        LARGE = "large", _("Large")
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="firms"
+    )
+    # GB/T 4754-2017: a section letter (A–T) and a two-digit division, e.g. "C" and "13".
+    industry_section = models.CharField(_("industry section"), max_length=1, blank=True)
+    industry_division = models.CharField(_("industry division"), max_length=2, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    revenue_10k_cny = models.DecimalField(
+        _("annual revenue (10k CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    size_class = models.CharField(
+        _("size class"), max_length=10, choices=SizeClass.choices, blank=True, db_index=True
+    )
+    clusters = models.ManyToManyField(
+        Cluster, through="ClusterMembership", related_name="firms", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("firm")
+        verbose_name_plural = _("firms")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uscc})"
+
+    @property
+    def industry_code(self) -> str:
+        """The GB/T 4754 code as section and division, e.g. "C13"."""
+        return f"{self.industry_section}{self.industry_division}"
+
+
+class ClusterMembership(models.Model):
+    """A firm belongs to a cluster from a start date."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="memberships")
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="memberships")
+    start_date = models.DateField(_("member since"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "firm"], name="unique_cluster_firm"),
+        ]
+        verbose_name = _("cluster membership")
+        verbose_name_plural = _("cluster memberships")
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} in {self.cluster_id}"
+
+
+class FirmMember(models.Model):
+    """A user who answers for a firm."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firm_memberships"
+    )
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "firm"], name="unique_firm_member"),
+        ]
+        verbose_name = _("firm member")
+        verbose_name_plural = _("firm members")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.firm_id} ({self.role})"
+
+
+class OfficialScope(models.Model):
+    """What an official oversees: one cluster, or a region with all its sub-regions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official_scopes"
+    )
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.CASCADE, null=True, blank=True, related_name="official_scopes"
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="official_scopes"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(cluster__isnull=False, region__isnull=True))
+                | (Q(cluster__isnull=True, region__isnull=False)),
+                name="official_scope_cluster_xor_region",
+            ),
+        ]
+        verbose_name = _("official scope")
+        verbose_name_plural = _("official scopes")
+
+    def __str__(self) -> str:
+        target = f"cluster {self.cluster_id}" if self.cluster_id else f"region {self.region_id}"
+        return f"{self.user_id} → {target}"

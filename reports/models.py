@@ -1,0 +1,58 @@
+"""Report jobs: what was asked for, how far it got, and the files it produced."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportJobQuerySet(models.QuerySet["ReportJob"]):
+    def active(self) -> ReportJobQuerySet:
+        return self.filter(status__in=[ReportJob.Status.PENDING, ReportJob.Status.RUNNING])
+
+
+class ReportJob(models.Model):
+    """One request for a rendered report; the row is the single source of its status."""
+
+    class Kind(models.TextChoices):
+        CLUSTER = "cluster", _("Cluster report")
+        REGION = "region", _("Regional report")
+        FIRM = "firm", _("Firm result")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Rendering")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    params = models.JSONField(_("parameters"), default=dict)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    shareable = models.BooleanField(_("shareable variant"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    xlsx = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} report #{self.pk} ({self.status})"

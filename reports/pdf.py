@@ -1,0 +1,55 @@
+"""HTML to PDF bytes. The only module in Gradient that imports WeasyPrint."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+# Candidate CJK fonts, lightest first. WenQuanYi Micro Hei renders long tables markedly faster
+# than Noto Sans CJK (see docs/benchmarks.md); either covers the GB 2312 set and more.
+_CJK_FONT_CANDIDATES = [
+    ("WenQuanYi Micro Hei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    ("Noto Sans CJK SC", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+]
+
+
+@lru_cache(maxsize=1)
+def cjk_font_family() -> str:
+    """The CSS family name of the CJK font that PDFs embed (configurable via PDF_CJK_FONT)."""
+    if settings.PDF_CJK_FONT:
+        return settings.PDF_CJK_FONT
+    for family, path in _CJK_FONT_CANDIDATES:
+        if Path(path).exists():
+            return family
+    return _CJK_FONT_CANDIDATES[0][0]
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """Render an HTML string to PDF bytes; assets resolve from disk, never the network."""
+    from weasyprint import HTML  # imported lazily: it takes ~0.3 s to import
+
+    base = base_url or str(settings.BASE_DIR)
+    return HTML(string=html, base_url=base, url_fetcher=_local_fetcher).write_pdf()
+
+
+def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
+    """Render a Django template to PDF bytes in the given language."""
+    with translation.override(language):
+        html = render_to_string(
+            template, {**context, "cjk_font": cjk_font_family(), "language": language}
+        )
+    return html_to_pdf(html)
+
+
+def _local_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
+    """Allow file: and data: URLs only, so a template can never make the renderer go online."""
+    from weasyprint.urls import default_url_fetcher
+
+    if not url.startswith(("file:", "data:")):
+        raise ValueError(f"PDF rendering does not fetch remote resources: {url}")
+    return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)

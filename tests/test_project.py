@@ -1,0 +1,77 @@
+"""The project skeleton: settings fail loudly on bad values, and the basics respond."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+ROOT = settings.BASE_DIR
+
+
+def _check_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a sqlite:// or postgres://"),
+        ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL must be"),
+        ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT must be a whole number"),
+        ({"SITE_URL": "example.org"}, "SITE_URL must start with http"),
+    ],
+)
+def test_bad_setting_fails_at_start_with_its_name(env: dict[str, str], message: str) -> None:
+    result = _check_with(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_defaults_are_chinese_first_with_english() -> None:
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
+
+
+def test_deploy_check_passes_with_production_settings() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 30 + "-production-secret-key-for-the-check-0123456789",
+            "ALLOWED_HOSTS": "gradient.example.cn",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_health_check_answers(client: object) -> None:
+    response = client.get("/healthz")  # type: ignore[attr-defined]
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_home_asks_anonymous_users_to_log_in_in_chinese(client: object) -> None:
+    response = client.get("/", follow=True)  # type: ignore[attr-defined]
+    assert response.status_code == 200
+    assert "登录" in response.content.decode()
