@@ -61,3 +61,100 @@ def redis_url() -> str:
 @pytest.fixture
 def base_dir() -> object:
     return settings.BASE_DIR
+
+
+# --- The cast -------------------------------------------------------------------------------
+# Two provinces; province A has a city with a county. Cluster "alpha" sits in the county,
+# cluster "beta" in the city, cluster "gamma" in province B. Each cluster has firms.
+
+
+@pytest.fixture
+def world(db: None) -> dict[str, object]:
+    """A small register spanning two provinces, used by permission tests."""
+    from tests.factories import ClusterFactory, FirmFactory, MembershipFactory, RegionFactory
+
+    province_a = RegionFactory(code="320000", name_zh="江苏省", name_en="Jiangsu", level="province")
+    city_a = RegionFactory(
+        code="320500", name_zh="苏州市", name_en="Suzhou", level="city", parent=province_a
+    )
+    county_a = RegionFactory(
+        code="320583", name_zh="昆山市", name_en="Kunshan", level="county", parent=city_a
+    )
+    province_b = RegionFactory(
+        code="330000", name_zh="浙江省", name_en="Zhejiang", level="province"
+    )
+    alpha = ClusterFactory(slug="alpha", region=county_a)
+    beta = ClusterFactory(slug="beta", region=city_a)
+    gamma = ClusterFactory(slug="gamma", region=province_b)
+    firms: dict[str, list[object]] = {}
+    for cluster, region in ((alpha, county_a), (beta, city_a), (gamma, province_b)):
+        firms[cluster.slug] = []
+        for _ in range(3):
+            firm = FirmFactory(region=region)
+            MembershipFactory(cluster=cluster, firm=firm)
+            firms[cluster.slug].append(firm)
+    return {
+        "province_a": province_a,
+        "city_a": city_a,
+        "county_a": county_a,
+        "province_b": province_b,
+        "alpha": alpha,
+        "beta": beta,
+        "gamma": gamma,
+        "firms": firms,
+    }
+
+
+@pytest.fixture
+def firm_user(world: dict[str, object]) -> object:
+    """Owner of the first firm of cluster alpha."""
+    from tests.factories import FirmMemberFactory, UserFactory
+
+    user = UserFactory(username="firm_user")
+    FirmMemberFactory(user=user, firm=world["firms"]["alpha"][0])  # type: ignore[index]
+    return user
+
+
+@pytest.fixture
+def other_firm_user(world: dict[str, object]) -> object:
+    """Owner of the second firm of cluster alpha: a peer, who must not see firm_user's data."""
+    from tests.factories import FirmMemberFactory, UserFactory
+
+    user = UserFactory(username="other_firm_user")
+    FirmMemberFactory(user=user, firm=world["firms"]["alpha"][1])  # type: ignore[index]
+    return user
+
+
+@pytest.fixture
+def cluster_official(world: dict[str, object]) -> object:
+    """Official of cluster alpha only."""
+    from tests.factories import OfficialScopeFactory, UserFactory
+
+    user = UserFactory(username="cluster_official")
+    OfficialScopeFactory(user=user, cluster=world["alpha"])
+    return user
+
+
+@pytest.fixture
+def regional_official(world: dict[str, object]) -> object:
+    """Official of province A: sees alpha (county) and beta (city), never gamma."""
+    from tests.factories import OfficialScopeFactory, UserFactory
+
+    user = UserFactory(username="regional_official")
+    OfficialScopeFactory(user=user, region=world["province_a"])
+    return user
+
+
+@pytest.fixture
+def staff_user(db: None) -> object:
+    from tests.factories import UserFactory
+
+    return UserFactory(username="staff_user", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> object:
+    """A logged-in user with no firm and no scope."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="outsider")
