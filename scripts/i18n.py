@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[:1] == ["compile"]:
         return subprocess.run(
-            [sys.executable, "manage.py", "compilemessages", "-v", "0"], cwd=ROOT
+            [sys.executable, "manage.py", "compilemessages", "-v", "0", "-i", ".venv", "-i", "var"],
+            cwd=ROOT,
         ).returncode
     print(__doc__, file=sys.stderr)
     return 2
