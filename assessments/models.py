@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -116,6 +118,10 @@ class Round(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_open_at(self, moment: datetime.datetime) -> bool:
+        """True when answers may be saved and submitted at `moment`."""
+        return self.opens_at <= moment < self.closes_at
+
 
 class Invitation(models.Model):
     """A firm's invitation to a round, opened through an unguessable token."""
@@ -126,6 +132,9 @@ class Invitation(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,479 @@
+"""Writes for rounds, invitations and assessments: open, invite, answer, submit, store results."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from assessments import scoring
+from assessments.framework import Framework
+from assessments.models import (
+    Answer,
+    Assessment,
+    DimensionScore,
+    FrameworkVersion,
+    Invitation,
+    QuestionAttainment,
+    Round,
+)
+from assessments.versions import framework_for
+from clusters import selectors as cluster_selectors
+from clusters.models import Cluster, Firm, FirmMember
+
+_SIX_PLACES = Decimal("0.000001")
+_FOUR_PLACES = Decimal("0.0001")
+
+
+class AssessmentLocked(Exception):
+    """Raised when an assessment can no longer change: submitted, or its round is not open."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AnswerInvalid(Exception):
+    """Raised when one answer does not fit its question; nothing is saved."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SubmissionIncomplete(Exception):
+    """Raised when required questions are unanswered or answers are invalid at submission."""
+
+    def __init__(self, missing: Sequence[str], problems: Sequence[str] = ()) -> None:
+        super().__init__(", ".join([*missing, *problems]))
+        self.missing = list(missing)
+        self.problems = list(problems)
+
+
+@dataclass
+class AnswerSaveResult:
+    """What happened to one answer save: saved, unchanged, or a conflict with another tab."""
+
+    status: str  # "saved" | "unchanged" | "conflict"
+    code: str
+    value: Any
+    revision: int
+    # On a conflict: what the other tab stored, and its revision.
+    other_value: Any = None
+    applicable: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == "conflict"
+
+
+# --- Rounds and invitations ------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_open(
+    *,
+    user: Any,
+    cluster: Cluster,
+    framework_version: FrameworkVersion,
+    name: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+) -> Round:
+    """Open a round for a cluster on a published framework version; returns the new round."""
+    if not cluster_selectors.can_manage_cluster(user, cluster):
+        raise PermissionDenied(_("You cannot open rounds for this cluster."))
+    errors: dict[str, list[str]] = {}
+    if not framework_version.is_published:
+        errors.setdefault("framework_version", []).append(
+            _("Only a published framework version can be used in a round.")
+        )
+    if closes_at <= opens_at:
+        errors.setdefault("closes_at", []).append(
+            _("The closing date must be after the opening date.")
+        )
+    if not name.strip():
+        errors.setdefault("name", []).append(_("Give the round a name."))
+    if errors:
+        raise ValidationError(errors)
+    return Round.objects.create(
+        cluster=cluster,
+        framework_version=framework_version,
+        name=name.strip(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by=user,
+    )
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def invitations_create(
+    round: Round,
+    *,
+    user: Any,
+    firms: Iterable[Firm] | None = None,
+    emails: Mapping[int, str] | None = None,
+) -> list[Invitation]:
+    """Invite firms of the round's cluster (all when `firms` is None); returns the invitations.
+
+    Inviting a firm twice keeps its token; a new e-mail address replaces the old one.
+    """
+    if not cluster_selectors.can_manage_cluster(user, round.cluster):
+        raise PermissionDenied(_("You cannot invite firms to this round."))
+    members = Firm.objects.filter(memberships__cluster=round.cluster)
+    if firms is not None:
+        ids = [f.pk for f in firms]
+        outside = set(ids) - set(members.filter(pk__in=ids).values_list("pk", flat=True))
+        if outside:
+            raise ValidationError(_("Only firms of the round's cluster can be invited."))
+        members = members.filter(pk__in=ids)
+    emails = emails or {}
+    existing = {inv.firm_id: inv for inv in round.invitations.select_for_update()}
+    result: list[Invitation] = []
+    for firm in members.order_by("name", "pk"):
+        email = (emails.get(firm.pk) or "").strip()
+        invitation = existing.get(firm.pk)
+        if invitation is None:
+            invitation = Invitation.objects.create(
+                round=round, firm=firm, token=_new_token(), email=email
+            )
+        elif email and email != invitation.email:
+            invitation.email = email
+            invitation.save(update_fields=["email"])
+        result.append(invitation)
+    return result
+
+
+def invitation_url(invitation: Invitation) -> str:
+    """The absolute link a firm opens to accept its invitation."""
+    return settings.SITE_URL + reverse("assessments:invitation", args=[invitation.token])
+
+
+def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-hans") -> int:
+    """E-mail each invitation that has an address; returns how many were sent."""
+    sent = 0
+    for invitation in invitations:
+        if not invitation.email:
+            continue
+        round = invitation.round
+        with override(language):
+            subject = _("Digital maturity questionnaire: %(round)s") % {"round": round.name}
+            body = _(
+                "Hello,\n\n%(cluster)s invites %(firm)s to answer the digital maturity "
+                'questionnaire "%(round)s" by %(closes)s.\n\nOpen this link to start; your '
+                "answers are saved as you go, so you can stop and come back at any time:\n"
+                "%(url)s\n"
+            ) % {
+                "cluster": round.cluster.name,
+                "firm": invitation.firm.name,
+                "round": round.name,
+                "closes": date_format(timezone.localtime(round.closes_at), "DATE_FORMAT"),
+                "url": invitation_url(invitation),
+            }
+        send_mail(subject, body, None, [invitation.email])
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def invitation_accept(invitation: Invitation, *, user: Any) -> Assessment:
+    """Bind the user to the invited firm and start (or resume) its assessment."""
+    FirmMember.objects.get_or_create(user=user, firm=invitation.firm)
+    if invitation.accepted_at is None:
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return assessment_start_or_resume(invitation.round, invitation.firm, user=user)
+
+
+@transaction.atomic
+def assessment_start_or_resume(round: Round, firm: Firm, *, user: Any) -> Assessment:
+    """The firm's assessment in the round, created as a draft when it does not exist yet."""
+    if not cluster_selectors.user_firms(user).filter(pk=firm.pk).exists():
+        raise PermissionDenied(_("You do not answer for this firm."))
+    existing = Assessment.objects.filter(round=round, firm=firm).first()
+    if existing is not None:
+        return existing
+    if not Invitation.objects.filter(round=round, firm=firm).exists():
+        raise PermissionDenied(_("This firm is not invited to this round."))
+    try:
+        with transaction.atomic():
+            return Assessment.objects.create(
+                round=round, firm=firm, framework_version=round.framework_version
+            )
+    except IntegrityError:  # another request created it first
+        return Assessment.objects.get(round=round, firm=firm)
+
+
+# --- Answers ---------------------------------------------------------------------------------
+
+
+def assessment_answers(assessment: Assessment) -> dict[str, Any]:
+    """The answered questions of an assessment as {code: value} (unanswered left out)."""
+    return {
+        code: value
+        for code, value in assessment.answers.values_list("question_code", "value")
+        if value is not None
+    }
+
+
+def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
+    if assessment.is_submitted:
+        raise AssessmentLocked(_("This questionnaire has been submitted and can no longer change."))
+    round = assessment.round
+    if now < round.opens_at:
+        raise AssessmentLocked(
+            _("This round opens on %(date)s; answers can be saved from then on.")
+            % {"date": date_format(timezone.localtime(round.opens_at), "DATETIME_FORMAT")}
+        )
+    if now >= round.closes_at:
+        raise AssessmentLocked(
+            _("This round closed on %(date)s; answers can no longer be changed or submitted.")
+            % {"date": date_format(timezone.localtime(round.closes_at), "DATETIME_FORMAT")}
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal answers; numbers compare by value, so 5 and 5.0 are the same answer."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return Decimal(str(a)) == Decimal(str(b))
+    return a == b
+
+
+@transaction.atomic
+def answer_save(
+    assessment: Assessment,
+    code: str,
+    value: Any,
+    *,
+    base_revision: int,
+    user: Any,
+    now: datetime.datetime | None = None,
+) -> AnswerSaveResult:
+    """Save one answer unless another tab changed it since `base_revision`; returns the outcome.
+
+    `base_revision` is the revision the caller last saw (0 when it saw no answer). A value of
+    None clears the answer. Raises AnswerInvalid (nothing saved) or AssessmentLocked.
+    """
+    now = now or timezone.now()
+    # Lock the assessment row: saves of one draft are serialised, and submission waits.
+    assessment = (
+        Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    )
+    _check_open(assessment, now)
+    framework = framework_for(assessment.framework_version)
+    try:
+        question = framework.question(code)
+    except KeyError:
+        raise AnswerInvalid(code, _("There is no question %(code)s.") % {"code": code}) from None
+    if isinstance(value, list) and question.type == "multi" and not value:
+        value = None
+    if value is not None:
+        problem = scoring.check_answer(framework, code, value)
+        if problem:
+            raise AnswerInvalid(code, _answer_problem_message(framework, question, value, problem))
+    answer = Answer.objects.filter(assessment=assessment, question_code=code).first()
+    stored_revision = answer.revision if answer else 0
+    stored_value = answer.value if answer else None
+    if _same(stored_value, value):
+        outcome = AnswerSaveResult("unchanged", code, stored_value, stored_revision)
+    elif stored_revision != base_revision:
+        outcome = AnswerSaveResult(
+            "conflict", code, value, stored_revision, other_value=stored_value
+        )
+    else:
+        if answer is None:
+            answer = Answer.objects.create(
+                assessment=assessment, question_code=code, value=value, updated_by=user
+            )
+        else:
+            answer.value = value
+            answer.revision += 1
+            answer.updated_by = user
+            answer.save(update_fields=["value", "revision", "updated_by", "updated_at"])
+        Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+        outcome = AnswerSaveResult("saved", code, value, answer.revision)
+    outcome.applicable = scoring.applicable(framework, assessment_answers(assessment))
+    return outcome
+
+
+def _answer_problem_message(framework: Framework, question: Any, value: Any, problem: str) -> str:
+    """The engine's problem, retold in the user's language where the type is known."""
+    kind = question.type
+    if kind == "number":
+        if question.integer and isinstance(value, int | float) and value != int(value):
+            return _("Enter a whole number.")
+        low, high = question.min, question.max
+        if low is not None and high is not None:
+            return _("Enter a number from %(min)s to %(max)s.") % {
+                "min": _plain(low),
+                "max": _plain(high),
+            }
+        if low is not None:
+            return _("Enter a number of at least %(min)s.") % {"min": _plain(low)}
+        if high is not None:
+            return _("Enter a number of at most %(max)s.") % {"max": _plain(high)}
+        return _("Enter a number.")
+    if kind == "multi":
+        return _('"%(option)s" cannot be combined with other choices.') % {
+            "option": ", ".join(framework_text(o.text) for o in question.options if o.exclusive)
+        }
+    if kind == "text":
+        return _("Keep the answer under %(n)s characters.") % {"n": question.max_length}
+    return _("This answer is not one of the choices offered.")
+
+
+def framework_text(value: Any) -> str:
+    """A framework text in the active language."""
+    from django.utils.translation import get_language
+
+    from assessments.framework import text
+
+    if value is None:
+        return ""
+    return text(value, (get_language() or "zh-hans").lower())
+
+
+def _plain(number: Decimal | int | float) -> str:
+    d = Decimal(str(number))
+    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
+
+
+# --- Submission and results ------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_submit(
+    assessment: Assessment, *, user: Any, now: datetime.datetime | None = None
+) -> Assessment:
+    """Score the draft and store its result snapshot; returns the submitted assessment.
+
+    Answers to questions that do not apply are discarded first. Raises SubmissionIncomplete
+    when required questions are unanswered, AssessmentLocked when it is too late.
+    """
+    now = now or timezone.now()
+    assessment = (
+        Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    )
+    _check_open(assessment, now)
+    framework = framework_for(assessment.framework_version)
+    answers = assessment_answers(assessment)
+    applicable = scoring.applicable(framework, answers)
+    kept = {code: value for code, value in answers.items() if code in applicable}
+    missing = scoring.missing_required(framework, kept)
+    problems = scoring.check_answers(framework, kept)
+    if missing or problems:
+        raise SubmissionIncomplete(missing, problems)
+    result = scoring.score(framework, kept)
+    discarded = set(answers) - set(kept)
+    if discarded:
+        assessment.answers.filter(question_code__in=discarded).delete()
+    assessment.status = Assessment.Status.SUBMITTED
+    assessment.submitted_at = now
+    assessment.submitted_by = user
+    assessment_store_result(assessment, framework, result)
+    return assessment
+
+
+def _dec(value: Any, places: Decimal) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def _result_fields(framework: Framework, result: Any) -> dict[str, Any]:
+    return {
+        "result": result.snapshot(),
+        "total": _dec(result.total, Decimal("0.01")),
+        "level": result.level or "",
+        "level_rank": framework.level_rank(result.level),
+        "basic": bool(result.basic),
+        "advanced": bool(result.advanced),
+    }
+
+
+def _result_rows(
+    assessment: Assessment, framework: Framework, result: Any
+) -> tuple[list[DimensionScore], list[QuestionAttainment]]:
+    dimensions = [
+        DimensionScore(
+            assessment=assessment,
+            dimension_code=code,
+            score=_dec(score, Decimal("0.01")),
+        )
+        for code, score in result.dimensions.items()
+    ]
+    attainments = []
+    for code, attainment in result.attainment.items():
+        question = framework.question(code)
+        scored = question.type != "level"
+        attainments.append(
+            QuestionAttainment(
+                assessment=assessment,
+                question_code=code,
+                dimension_code=question.dimension,
+                attainment=_dec(attainment, _SIX_PLACES),
+                earned=_dec(result.earned.get(code), _FOUR_PLACES) if scored else None,
+                points=_dec(question.points, _FOUR_PLACES) if scored else None,
+            )
+        )
+    return dimensions, attainments
+
+
+@transaction.atomic
+def assessment_store_result(assessment: Assessment, framework: Framework, result: Any) -> None:
+    """Store a scorer Result on the assessment with its dimension and attainment rows.
+
+    Replaces any rows stored before, so re-scoring gives the same shape as a first scoring.
+    """
+    for name, value in _result_fields(framework, result).items():
+        setattr(assessment, name, value)
+    assessment.save()
+    DimensionScore.objects.filter(assessment=assessment).delete()
+    QuestionAttainment.objects.filter(assessment=assessment).delete()
+    dimensions, attainments = _result_rows(assessment, framework, result)
+    DimensionScore.objects.bulk_create(dimensions)
+    QuestionAttainment.objects.bulk_create(attainments)
+
+
+@transaction.atomic
+def results_bulk_store(items: Sequence[tuple[Assessment, Framework, Any]]) -> None:
+    """Store many results at once (seeding); the assessments must be saved, without rows yet."""
+    dimensions: list[DimensionScore] = []
+    attainments: list[QuestionAttainment] = []
+    changed: list[Assessment] = []
+    for assessment, framework, result in items:
+        for name, value in _result_fields(framework, result).items():
+            setattr(assessment, name, value)
+        changed.append(assessment)
+        dims, atts = _result_rows(assessment, framework, result)
+        dimensions.extend(dims)
+        attainments.extend(atts)
+    Assessment.objects.bulk_update(
+        changed,
+        ["result", "total", "level", "level_rank", "basic", "advanced"],
+        batch_size=500,
+    )
+    DimensionScore.objects.bulk_create(dimensions, batch_size=2000)
+    QuestionAttainment.objects.bulk_create(attainments, batch_size=2000)
