@@ -37,13 +37,17 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     return HTML(string=html, base_url=base, url_fetcher=_local_fetcher).write_pdf()
 
 
-def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
-    """Render a Django template to PDF bytes in the given language."""
+def render_html(template: str, context: dict[str, Any], *, language: str) -> str:
+    """Render a PDF template to an HTML string in the given language (autoescaped)."""
     with translation.override(language):
-        html = render_to_string(
+        return render_to_string(
             template, {**context, "cjk_font": cjk_font_family(), "language": language}
         )
-    return html_to_pdf(html)
+
+
+def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
+    """Render a Django template to PDF bytes in the given language."""
+    return html_to_pdf(render_html(template, context, language=language))
 
 
 def _local_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""SVG charts for reports, drawn with pygal and tuned for print (no scripts, no tooltips).
+
+Each function returns an SVG document as a string, which templates embed as a data: URI
+image so that WeasyPrint lays it out like any other image.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import pygal
+from django.utils.translation import gettext as _
+from pygal.style import Style
+
+from reports.context import ClusterReport, RegionGroup
+
+# A restrained, print-safe palette: cluster in blue, benchmark in grey, then accents.
+_COLOURS = ("#1f5fbf", "#9aa5b5", "#2e8b57", "#d08c1a", "#8a4fbf", "#c0392b", "#1a9aa0")
+
+
+def _style(font: str) -> Style:
+    family = f"'{font}', 'DejaVu Sans', sans-serif"
+    return Style(
+        background="#ffffff",
+        plot_background="#ffffff",
+        foreground="#1d2433",
+        foreground_strong="#1d2433",
+        foreground_subtle="#d8dee8",
+        opacity="1",
+        opacity_hover="1",
+        transition="none",
+        colors=_COLOURS,
+        font_family=family,
+        label_font_family=family,
+        major_label_font_family=family,
+        value_font_family=family,
+        value_label_font_family=family,
+        title_font_family=family,
+        legend_font_family=family,
+        tooltip_font_family=family,
+        label_font_size=13,
+        major_label_font_size=13,
+        value_font_size=12,
+        value_label_font_size=12,
+        legend_font_size=13,
+        title_font_size=15,
+    )
+
+
+def _config(font: str, **options: object) -> dict[str, object]:
+    return {
+        "style": _style(font),
+        "js": [],  # no scripts: the PDF is static and WeasyPrint must not fetch anything
+        "disable_xml_declaration": True,
+        "show_y_guides": True,
+        "show_x_guides": False,
+        "print_values": True,
+        "print_zeroes": False,
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 3,
+        "margin": 8,
+        "spacing": 8,
+        "truncate_label": -1,
+        "truncate_legend": -1,
+        "explicit_size": True,
+        **options,
+    }
+
+
+def _render(chart: pygal.graph.graph.Graph) -> str:
+    return chart.render(is_unicode=True)
+
+
+def data_uri(svg: str) -> str:
+    """An SVG string as a data: URI for an <img> tag."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _clean(values: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None else float(v) for v in values]
+
+
+def level_chart(report: ClusterReport, *, font: str) -> str:
+    """Bar chart: the share of assessed firms at each level."""
+    chart = pygal.Bar(
+        **_config(
+            font, width=760, height=300, show_legend=False, range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}%",
+        )
+    )
+    chart.x_labels = [lv.title for lv in report.levels]
+    chart.add(_("Share of firms (%)"), _clean([lv.share for lv in report.levels]))
+    return _render(chart)
+
+
+def dimension_chart(report: ClusterReport, *, font: str) -> str:
+    """Grouped bars: the cluster's mean per dimension against the benchmark mean."""
+    chart = pygal.Bar(
+        **_config(
+            font, width=760, height=320, range=(0, 100), value_formatter=lambda v: f"{v:.0f}",
+            x_label_rotation=0,
+        )
+    )
+    chart.x_labels = [d.title for d in report.dimensions]
+    chart.add(_("This cluster (mean)"), _clean([d.cluster.mean for d in report.dimensions]))
+    chart.add(_("All clusters (mean)"), _clean([d.benchmark.mean for d in report.dimensions]))
+    return _render(chart)
+
+
+def weakest_chart(report: ClusterReport, *, font: str) -> str:
+    """Horizontal bars: the share of firms meeting each of the weakest questions."""
+    items = list(reversed(report.weakest))
+    chart = pygal.HorizontalBar(
+        **_config(
+            font, width=760, height=max(160, 34 * len(items) + 90), range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}%",
+        )
+    )
+    chart.x_labels = [q.code for q in items]
+    chart.add(_("This cluster"), _clean([q.share for q in items]))
+    chart.add(_("All clusters"), _clean([q.benchmark_share for q in items]))
+    return _render(chart)
+
+
+def region_chart(group: RegionGroup, *, font: str) -> str:
+    """Grouped bars: the basic and advanced shares of each cluster in a region."""
+    chart = pygal.Bar(
+        **_config(
+            font, width=760, height=320, range=(0, 100), value_formatter=lambda v: f"{v:.0f}%",
+            x_label_rotation=20 if len(group.rows) > 5 else 0,
+        )
+    )
+    chart.x_labels = [row.cluster for row in group.rows]
+    chart.add(_("Basic or above (%)"), _clean([row.basic_share for row in group.rows]))
+    chart.add(_("Advanced or above (%)"), _clean([row.advanced_share for row in group.rows]))
+    return _render(chart)
+
+
+def cluster_charts(report: ClusterReport, *, font: str) -> dict[str, str]:
+    """Every chart of the cluster report, as data: URIs keyed by name."""
+    charts = {
+        "levels": level_chart(report, font=font),
+        "dimensions": dimension_chart(report, font=font),
+    }
+    if report.weakest:
+        charts["weakest"] = weakest_chart(report, font=font)
+    return {name: data_uri(svg) for name, svg in charts.items()}

@@ -1,0 +1,134 @@
+"""The XLSX annex: per-firm rows, per-question attainment and the full support list.
+
+Written with openpyxl in write-only mode, so memory stays flat whatever the cluster's size.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from assessments.models import Round
+from reports.context import ClusterReport, attainment_matrix, dimension_codes, firm_rows
+
+_HEAD_FONT = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="1F5FBF")
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _bool(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("yes") if value else _("no")
+
+
+def _header(ws: Any, titles: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for title in titles:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = _HEAD_FONT
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cells.append(cell)
+    return cells
+
+
+def _widths(ws: Any, widths: list[int]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
+    """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
+    wb = Workbook(write_only=True)
+
+    ws = wb.create_sheet(_("Summary"))
+    _widths(ws, [40, 16, 16, 16, 16])
+    h = report.headline
+    ws.append(_header(ws, [_("Figure"), _("Value")]))
+    for label, value in (
+        (_("Cluster"), report.cluster),
+        (_("Region"), report.region),
+        (_("Round"), report.round),
+        (_("Framework"), f"{report.framework} {report.framework_version}"),
+        (_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")),
+        (_("Firms invited"), h.invited),
+        (_("Firms assessed"), h.assessed),
+        (_("Response rate (%)"), h.response_rate),
+        (_("Basic or above (%)"), h.basic_share),
+        (_("Advanced or above (%)"), h.advanced_share),
+        (_("Change in basic share (percentage points)"), h.basic_change),
+        (_("Change in advanced share (percentage points)"), h.advanced_change),
+        (_("Homogeneity"), report.homogeneity.value),
+        (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
+    ):
+        ws.append([label, _num(value)])
+    ws.append([])
+    ws.append(_header(ws, [_("Level"), _("Firms"), _("Share (%)")]))
+    for lv in report.levels:
+        ws.append([lv.title, lv.count, lv.share])
+    ws.append([])
+    ws.append(
+        _header(
+            ws,
+            [_("Dimension"), _("Mean"), _("Q1"), _("Median"), _("Q3"), _("All clusters: mean"),
+             _("All clusters: median")],
+        )
+    )
+    for d in report.dimensions:
+        ws.append([d.title, d.cluster.mean, d.cluster.q1, d.cluster.median, d.cluster.q3,
+                   d.benchmark.mean, d.benchmark.median])
+
+    ws = wb.create_sheet(_("Questions"))
+    _widths(ws, [12, 60, 24, 12, 12, 12, 14])
+    ws.append(_header(ws, [_("Code"), _("Question"), _("Dimension"), _("Firms answering"),
+                           _("Meeting it"), _("Share (%)"), _("All clusters (%)")]))
+    for q in report.questions:
+        ws.append([q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
+
+    if not report.shareable:
+        codes = dimension_codes(round_.framework_version)
+        ws = wb.create_sheet(_("Firms"))
+        _widths(ws, [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18])
+        ws.append(_header(ws, ["uscc", "firm", "size", "total", "level", "basic", "advanced",
+                               *codes, "submitted_at"]))
+        for row in firm_rows(round_):
+            ws.append([
+                row.uscc, row.firm, row.size_class, _num(row.total), row.level,
+                _bool(row.basic), _bool(row.advanced), *[_num(v) for v in row.dimensions],
+                timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
+                if row.submitted_at else "",
+            ])
+
+        question_codes = [q.code for q in report.questions]
+        ws = wb.create_sheet(_("Attainment"))
+        _widths(ws, [22, 36] + [8] * len(question_codes))
+        ws.append(_header(ws, ["uscc", "firm", *question_codes]))
+        for uscc, name, values in attainment_matrix(round_):
+            ws.append([uscc, name, *[_num(values.get(c)) for c in question_codes]])
+
+        ws = wb.create_sheet(_("Support list"))
+        _widths(ws, [22, 36, 10, 16, 12, 16, 80])
+        ws.append(_header(ws, [_("USCC"), _("Firm"), _("Score"), _("Level"), _("Band"),
+                               _("Target level"), _("What it lacks")]))
+        for e in report.support:
+            ws.append([e.uscc, e.firm, _num(e.total), e.level, e.band_title, e.target_level,
+                       "；".join(e.lacks) if report.language.startswith("zh") else "; ".join(e.lacks)])
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
