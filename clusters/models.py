@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from clusters.validators import validate_uscc
+
 
 class Region(models.Model):
     """An administrative area: province, city or county, in a tree."""
@@ -89,7 +91,9 @@ class Firm(models.Model):
         MEDIUM = "medium", _("Medium")
         LARGE = "large", _("Large")
 
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
     name = models.CharField(_("name"), max_length=200)
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, related_name="firms"
@@ -97,9 +101,15 @@ class Firm(models.Model):
     # GB/T 4754-2017: a section letter (A–T) and a two-digit division, e.g. "C" and "13".
     industry_section = models.CharField(_("industry section"), max_length=1, blank=True)
     industry_division = models.CharField(_("industry division"), max_length=2, blank=True)
+    # The three-digit group, where known: the size table splits divisions 59 and 70 by group.
+    industry_group = models.CharField(_("industry group"), max_length=3, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     revenue_10k_cny = models.DecimalField(
         _("annual revenue (10k CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # Only three industries' size rows use total assets (see clusters/sizes.py).
+    total_assets_10k_cny = models.DecimalField(
+        _("total assets (10k CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     size_class = models.CharField(
         _("size class"), max_length=10, choices=SizeClass.choices, blank=True, db_index=True
@@ -112,6 +122,7 @@ class Firm(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["industry_section", "industry_division"])]
         verbose_name = _("firm")
         verbose_name_plural = _("firms")
 

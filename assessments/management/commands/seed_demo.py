@@ -1,0 +1,44 @@
+"""`manage.py seed_demo`: a demo register (and, later, assessments) with one login per role."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from clusters.demo import seed_register
+
+
+class Command(BaseCommand):
+    help = "Create demo regions, clusters, firms and one user per role (same seed, same data)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--clusters", type=int, default=6, help="number of clusters")
+        parser.add_argument("--firms", type=int, default=600, help="number of firms")
+        parser.add_argument("--seed", type=int, default=1, help="random seed")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clusters, firms, seed = options["clusters"], options["firms"], options["seed"]
+        if clusters < 1 or firms < 0 or firms > 1_000_000:
+            raise CommandError("--clusters must be at least 1 and --firms between 0 and 1000000")
+        started = time.perf_counter()
+        register = seed_register(clusters=clusters, firms=firms, seed=seed)
+        if register.created:
+            self.stdout.write(
+                f"Register: {register.regions} regions, {len(register.clusters)} clusters, "
+                f"{register.firms} firms, {register.memberships} memberships "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
+        else:
+            self.stdout.write("Demo register already present: left as it is.")
+
+        # --- assessments: the questionnaire helper adds its call here -------------------------
+        # from assessments.demo import seed_assessments
+        # seed_assessments(clusters=register.clusters, seed=seed, created=register.created)
+        # --- end of assessments ----------------------------------------------------------------
+
+        self.stdout.write("")
+        self.stdout.write("Demo logins (username / password):")
+        for username, password, role in register.logins:
+            self.stdout.write(f"  {str(role):<20} {username:<14} {password}")

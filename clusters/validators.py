@@ -1,0 +1,38 @@
+"""Django validators and translated messages for the register's identifiers."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from clusters import uscc
+
+
+def uscc_message(problem: uscc.UsccProblem) -> str:
+    """A sentence in the active language saying what is wrong with a code."""
+    if problem.kind == "empty":
+        return _("The unified social credit code is empty.")
+    if problem.kind == "length":
+        return _("A unified social credit code has 18 characters; this one has %(length)d.") % {
+            "length": problem.length
+        }
+    if problem.kind == "character":
+        if problem.character in uscc.FORBIDDEN_LETTERS:
+            return _(
+                "Character %(position)d is “%(char)s”: the letters I, O, S, V and Z are never "
+                "used in a unified social credit code."
+            ) % {"position": problem.position, "char": problem.character}
+        return _(
+            "Character %(position)d is “%(char)s”, which is not allowed: only digits and "
+            "capital letters other than I, O, S, V and Z are used."
+        ) % {"position": problem.position, "char": problem.character}
+    return _(
+        "The check character is “%(char)s” but should be “%(expected)s”: the code has a typo."
+    ) % {"char": problem.character, "expected": problem.expected}
+
+
+def validate_uscc(value: str) -> None:
+    """Raise ValidationError unless the value is a valid (normalised) USCC."""
+    found = uscc.problem(uscc.normalise(value))
+    if found is not None:
+        raise ValidationError(uscc_message(found), code=f"uscc_{found.kind}")
