@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 
 from django.conf import settings
 from django.db import models
@@ -72,6 +74,9 @@ class FrameworkVersion(models.Model):
 
     objects = FrameworkVersionQuerySet.as_manager()
 
+    class ImmutableError(Exception):
+        """A published version was about to change or disappear."""
+
     class Meta:
         ordering = ["framework__slug", "version"]
         constraints = [
@@ -85,9 +90,55 @@ class FrameworkVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.framework.slug} {self.version}"
 
+    # Defence in depth. The services (assessments/versions.py) and the admin already refuse to
+    # change a published version, but assessments were scored against its exact content and
+    # reports cite it, so any other code path (a shell, a script, a future view) that would
+    # rewrite or delete one must fail loudly here too. Bulk QuerySet.update()/delete() bypass
+    # save()/delete(); on_delete=PROTECT on rounds and assessments still guards the rows in use.
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Save, refusing to change the content or status of a published version."""
+        if self.pk is not None:
+            stored = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .values("status", "content_hash", "definition")
+                .first()
+            )
+            if stored is not None and stored["status"] == self.Status.PUBLISHED:
+                if self.status != self.Status.PUBLISHED:
+                    raise self.ImmutableError(f"{self} is published and cannot return to draft")
+                if (
+                    stored["content_hash"] != self.content_hash
+                    or stored["definition"] != self.definition
+                ):
+                    raise self.ImmutableError(
+                        f"{self} is published and its content cannot change; "
+                        "publish a new version instead"
+                    )
+        if self.is_published and self.content_hash != self.hash_definition(self.definition):
+            raise self.ImmutableError(f"{self}: content_hash does not match the definition")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        """Delete a draft; a published version can never be deleted."""
+        if self.pk is not None and (
+            type(self).objects.filter(pk=self.pk, status=self.Status.PUBLISHED).exists()
+            or self.is_published
+        ):
+            raise self.ImmutableError(f"{self} is published and cannot be deleted")
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @staticmethod
+    def hash_definition(definition: object) -> str:
+        """SHA-256 of the canonical JSON of a definition (sorted keys, no spaces)."""
+        canonical = json.dumps(
+            definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Round(models.Model):
