@@ -205,3 +205,40 @@ class OfficialScope(models.Model):
     def __str__(self) -> str:
         target = f"cluster {self.cluster_id}" if self.cluster_id else f"region {self.region_id}"
         return f"{self.user_id} → {target}"
+
+
+def _upload_path(instance: RegisterUpload, filename: str) -> str:
+    return f"register-uploads/{instance.cluster_id}/{filename}"
+
+
+class RegisterUpload(models.Model):
+    """A register file an official uploaded: previewed first, imported on confirmation."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=_upload_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("firms created"), default=0)
+    updated = models.PositiveIntegerField(_("firms updated"), default=0)
+    joined = models.PositiveIntegerField(_("firms added to the cluster"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("register upload")
+        verbose_name_plural = _("register uploads")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.cluster_id} ({self.status})"

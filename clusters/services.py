@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clusters import sizes
-from clusters.models import Cluster, ClusterMembership, Firm, Region
+from clusters import importing, sizes
+from clusters.models import Cluster, ClusterMembership, Firm, Region, RegisterUpload
 
 
 def _path_for(region: Region) -> str:
@@ -93,3 +98,175 @@ def membership_add(
     return ClusterMembership.objects.get_or_create(
         cluster=cluster, firm=firm, defaults={"start_date": start_date or timezone.localdate()}
     )
+
+
+# --- Register import --------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did (or, for a dry run, would do)."""
+
+    created: int = 0
+    updated: int = 0
+    joined: int = 0  # firms newly added to the cluster
+    rows: int = 0
+    problems: list[importing.Problem] = field(default_factory=list)
+    more_problems: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stopped the import."""
+        return not self.problems and not self.more_problems
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, problems: list[importing.Problem], more: int = 0) -> None:
+        super().__init__(f"{len(problems) + more} problem(s)")
+        self.problems = problems
+        self.more = more
+
+
+_UPDATABLE = (
+    "name",
+    "region_id",
+    "industry_section",
+    "industry_division",
+    "industry_group",
+    "employees",
+    "revenue_10k_cny",
+    "total_assets_10k_cny",
+)
+
+
+def _apply_row(firm: Firm, row: importing.FirmRow, regions: dict[str, int]) -> None:
+    """Copy a checked row onto a firm. Blank cells keep what the register already has."""
+    firm.name = row.name
+    if row.region_code is not None:
+        firm.region_id = regions[row.region_code]
+    if row.industry is not None:
+        firm.industry_section = row.industry.section
+        firm.industry_division = row.industry.division
+        firm.industry_group = row.industry.group
+    if row.employees is not None:
+        firm.employees = row.employees
+    if row.revenue_10k_cny is not None:
+        firm.revenue_10k_cny = row.revenue_10k_cny
+    if row.total_assets_10k_cny is not None:
+        firm.total_assets_10k_cny = row.total_assets_10k_cny
+    firm.size_class = firm_size_class(firm)
+
+
+def register_import(
+    *, cluster: Cluster, data: bytes, filename: str, dry_run: bool = False
+) -> ImportOutcome:
+    """Import a register file into a cluster, all or nothing; raise ImportRejected on problems.
+
+    The file is read and checked again inside the transaction that writes, so what is written
+    is exactly what was checked, against the register as it is at that moment.
+    """
+    try:
+        with transaction.atomic():
+            outcome = _register_import(cluster=cluster, data=data, filename=filename)
+            if dry_run:
+                transaction.set_rollback(True)
+            return outcome
+    except IntegrityError:
+        # Another import wrote one of these firms between our check and our write.
+        raise ImportRejected(
+            [
+                importing.Problem(
+                    _("The register changed while this file was being imported. Try again.")
+                )
+            ]
+        ) from None
+
+
+def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportOutcome:
+    checked = importing.read_register(data, filename)
+    if not checked.ok:
+        raise ImportRejected(checked.problems, checked.more_problems)
+    now = timezone.now()
+    existing_ids = set(checked.existing.values())
+    existing = {
+        f.uscc: f
+        for start in range(0, len(checked.rows), 900)
+        for f in Firm.objects.select_for_update().filter(
+            uscc__in=[r.uscc for r in checked.rows[start : start + 900]]
+        )
+    }
+    new_firms: list[Firm] = []
+    changed: list[Firm] = []
+    for row in checked.rows:
+        firm = existing.get(row.uscc)
+        if firm is None:
+            firm = Firm(uscc=row.uscc)
+            _apply_row(firm, row, checked.regions)
+            new_firms.append(firm)
+        else:
+            _apply_row(firm, row, checked.regions)
+            firm.updated_at = now
+            changed.append(firm)
+    created = Firm.objects.bulk_create(new_firms, batch_size=1000)
+    Firm.objects.bulk_update(changed, [*_UPDATABLE, "size_class", "updated_at"], batch_size=500)
+    members = set(
+        ClusterMembership.objects.filter(cluster=cluster, firm_id__in=existing_ids).values_list(
+            "firm_id", flat=True
+        )
+    )
+    today = timezone.localdate()
+    links = [
+        ClusterMembership(cluster=cluster, firm=f, start_date=today)
+        for f in [*created, *changed]
+        if f.pk not in members
+    ]
+    ClusterMembership.objects.bulk_create(links, batch_size=1000)
+    return ImportOutcome(
+        created=len(created), updated=len(changed), joined=len(links), rows=len(checked.rows)
+    )
+
+
+@transaction.atomic
+def register_upload_create(
+    *, cluster: Cluster, user: Any, data: bytes, filename: str
+) -> tuple[RegisterUpload, importing.RegisterFile]:
+    """Store an uploaded register file for preview and return it with its checked contents."""
+    checked = importing.read_register(data, filename)
+    upload = RegisterUpload(
+        cluster=cluster,
+        uploaded_by=user,
+        original_name=filename[:255],
+        rows=len(checked.rows),
+        status=RegisterUpload.Status.PREVIEWED if checked.ok else RegisterUpload.Status.REJECTED,
+    )
+    if checked.ok:
+        suffix = "xlsx" if data.startswith(b"PK") else "csv"
+        upload.file.save(f"{uuid.uuid4().hex}.{suffix}", ContentFile(data), save=False)
+    upload.save()
+    return upload, checked
+
+
+def register_upload_commit(upload: RegisterUpload) -> ImportOutcome:
+    """Import a previewed upload, all or nothing; raise ImportRejected if it no longer passes."""
+    if upload.status != RegisterUpload.Status.PREVIEWED or not upload.file:
+        raise ImportRejected([importing.Problem(_("This upload was already imported."))])
+    with upload.file.open("rb") as handle:
+        data = handle.read()
+    with transaction.atomic():
+        locked = RegisterUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != RegisterUpload.Status.PREVIEWED:
+            raise ImportRejected([importing.Problem(_("This upload was already imported."))])
+        outcome = register_import(cluster=upload.cluster, data=data, filename=upload.file.name)
+        locked.status = RegisterUpload.Status.IMPORTED
+        locked.created, locked.updated, locked.joined = (
+            outcome.created,
+            outcome.updated,
+            outcome.joined,
+        )
+        locked.rows = outcome.rows
+        locked.imported_at = timezone.now()
+        locked.save()
+    upload.refresh_from_db()
+    return outcome
