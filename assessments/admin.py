@@ -1,0 +1,269 @@
+"""Django admin for the assessments app.
+
+Framework versions come from files (`manage.py load_frameworks`), so the admin never edits a
+definition: it lists and searches versions, shows a read-only summary of one, publishes
+drafts, and deletes drafts. A published version can be neither changed nor deleted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from assessments.framework import Framework as ParsedFramework
+from assessments.framework import FrameworkError, Question, text
+from assessments.models import Framework, FrameworkVersion, localized
+from assessments.versions import framework_for, framework_version_publish
+
+
+def _lang() -> str:
+    return (get_language() or "zh-hans").lower()
+
+
+def _number(value: Decimal | int | float | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def describe_condition(condition: dict, fw: ParsedFramework, language: str) -> str:
+    """A condition (show_if or a level gate) in words, for people reading the admin."""
+    if "question" in condition:
+        code = condition["question"]
+        if "in" in condition:
+            values = ", ".join(
+                (_("yes") if v else _("no")) if isinstance(v, bool) else str(v)
+                for v in condition["in"]
+            )
+            return _("answer to %(q)s is one of: %(values)s") % {"q": code, "values": values}
+        parts = []
+        if "min" in condition:
+            parts.append(_("at least %(x)s") % {"x": condition["min"]})
+        if "max" in condition:
+            parts.append(_("at most %(x)s") % {"x": condition["max"]})
+        return _("answer to %(q)s is %(range)s") % {"q": code, "range": _(" and ").join(parts)}
+    if "all" in condition:
+        inner = "; ".join(describe_condition(c, fw, language) for c in condition["all"])
+        return _("all of: (%(items)s)") % {"items": inner}
+    if "any" in condition:
+        inner = "; ".join(describe_condition(c, fw, language) for c in condition["any"])
+        return _("any of: (%(items)s)") % {"items": inner}
+    if "score" in condition:
+        return _("total score ≥ %(x)s") % {"x": condition["score"]}
+    if "dimension" in condition:
+        try:
+            name = text(fw.dimension(condition["dimension"]).title, language)
+        except KeyError:
+            name = condition["dimension"]
+        return _("score of %(d)s ≥ %(x)s") % {"d": name, "x": condition["min"]}
+    if "count" in condition:
+        spec = condition["count"]
+        if "tag" in spec:
+            which = _("questions tagged “%(tag)s”") % {"tag": spec["tag"]}
+        else:
+            which = _("questions of dimension %(d)s") % {"d": spec["dimension"]}
+        return _("at least %(n)s %(which)s with attainment ≥ %(x)s") % {
+            "n": spec["at_least"],
+            "which": which,
+            "x": spec["min_attainment"],
+        }
+    return str(condition)
+
+
+def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, Any]:
+    details: list[str] = []
+    if q.type in ("single", "multi"):
+        for o in q.options:
+            extra = _(" (exclusive)") if o.exclusive else ""
+            details.append(f"{o.code}: {text(o.text, language)} — {_number(o.points)}{extra}")
+    elif q.type == "number":
+        lower: Decimal | None = None
+        for band in q.bands:
+            if band.upto is None:
+                span = _("above %(x)s") % {"x": _number(lower)} if lower is not None else _("any")
+            else:
+                span = _("up to %(x)s") % {"x": _number(band.upto)}
+            details.append(f"{span} → {_number(band.points)}")
+            lower = band.upto
+        if q.min is not None or q.max is not None:
+            details.append(
+                _("allowed range: %(lo)s to %(hi)s") % {"lo": _number(q.min), "hi": _number(q.max)}
+            )
+        if q.integer:
+            details.append(_("whole numbers only"))
+    elif q.type == "level":
+        details = [f"{c.value}: {text(c.text, language)}" for c in q.levels]
+    elif q.type == "text":
+        details = [_("at most %(n)s characters") % {"n": q.max_length}]
+    return {
+        "code": q.code,
+        "type": q.type,
+        "text": text(q.text, language),
+        "points": _number(q.points) if q.points is not None else "",
+        "required": q.required,
+        "tags": ", ".join(q.tags),
+        "show_if": describe_condition(q.show_if, fw, language) if q.show_if else "",
+        "details": details,
+        "unit": q.unit or "",
+    }
+
+
+def framework_summary(fw: ParsedFramework, language: str) -> dict[str, Any]:
+    """The template context that describes a whole framework version."""
+    return {
+        "title": text(fw.title, language),
+        "description": text(fw.description, language) if fw.description else "",
+        "source": text(fw.source, language) if fw.source else "",
+        "languages": ", ".join(fw.languages),
+        "bands": fw.bands,
+        "levels": [
+            {
+                "code": level.code,
+                "title": text(level.title, language),
+                "description": text(level.description, language) if level.description else "",
+                "gates": [describe_condition(c, fw, language) for c in level.when],
+            }
+            for level in fw.levels
+        ],
+        "dimensions": [
+            {
+                "code": d.code,
+                "title": text(d.title, language),
+                "weight": _number(d.weight),
+                "questions": [_question_row(q, fw, language) for q in d.questions],
+            }
+            for d in fw.dimensions
+        ],
+    }
+
+
+@admin.register(Framework)
+class FrameworkAdmin(admin.ModelAdmin):
+    list_display = ["slug", "display_title", "version_count", "created_at"]
+    search_fields = ["slug", "title"]
+    readonly_fields = ["slug", "title", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Framework]:
+        """Frameworks with the number of their versions."""
+        return super().get_queryset(request).annotate(_versions=Count("versions"))
+
+    @admin.display(description=gettext_lazy("title"))
+    def display_title(self, obj: Framework) -> str:
+        """The title in the current language."""
+        return localized(obj.title)
+
+    @admin.display(description=gettext_lazy("versions"), ordering="_versions")
+    def version_count(self, obj: Framework) -> int:
+        """How many versions the framework has."""
+        return getattr(obj, "_versions", 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Frameworks are created by loading files (manage.py load_frameworks)."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Framework | None = None) -> bool:
+        """Only a framework without versions may be deleted."""
+        if obj is not None and obj.versions.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(FrameworkVersion)
+class FrameworkVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "display_title", "status", "published_at", "short_hash"]
+    list_filter = ["status", "framework"]
+    search_fields = ["framework__slug", "version", "title", "source"]
+    list_select_related = ["framework"]
+    readonly_fields = [
+        "framework",
+        "version",
+        "display_title",
+        "source",
+        "status",
+        "published_at",
+        "content_hash",
+        "created_at",
+        "summary",
+    ]
+    fields = readonly_fields
+    actions = ["publish"]
+
+    @admin.display(description=gettext_lazy("title"))
+    def display_title(self, obj: FrameworkVersion) -> str:
+        """The title in the current language."""
+        return localized(obj.title)
+
+    @admin.display(description=gettext_lazy("content hash"))
+    def short_hash(self, obj: FrameworkVersion) -> str:
+        """The first 12 characters of the content hash."""
+        return obj.content_hash[:12]
+
+    @admin.display(description=gettext_lazy("content"))
+    def summary(self, obj: FrameworkVersion) -> SafeString:
+        """Dimensions, questions and levels, rendered read-only."""
+        try:
+            fw = framework_for(obj)
+        except FrameworkError as exc:
+            return format_html(
+                "<p>{}</p><pre>{}</pre>",
+                _("The stored definition is not valid:"),
+                "\n".join(exc.problems),
+            )
+        context = framework_summary(fw, _lang())
+        return render_to_string("admin/assessments/framework_summary.html", context)  # type: ignore[return-value]
+
+    @admin.action(description=gettext_lazy("Publish the selected versions"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
+        """Publish drafts; published ones stay as they are."""
+        count = 0
+        for version in queryset.filter(status=FrameworkVersion.Status.DRAFT):
+            framework_version_publish(version)
+            count += 1
+        self.message_user(
+            request,
+            _("%(count)d version(s) published.") % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Versions are created by loading files (manage.py load_frameworks)."""
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: FrameworkVersion | None = None
+    ) -> bool:
+        """Nothing about a published version can change."""
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: FrameworkVersion | None = None
+    ) -> bool:
+        """A published version can never be deleted; a draft can."""
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
+        """Bulk delete from the list: drafts only (each through the model's guard)."""
+        for version in queryset:
+            if version.is_published:
+                self.message_user(
+                    request,
+                    _("%(version)s is published and cannot be deleted.") % {"version": version},
+                    messages.ERROR,
+                )
+                continue
+            version.delete()
