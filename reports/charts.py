@@ -98,13 +98,15 @@ def dimension_chart(report: ClusterReport, *, font: str) -> str:
     """Grouped bars: the cluster's mean per dimension against the benchmark mean."""
     chart = pygal.Bar(
         **_config(
-            font, width=760, height=320, range=(0, 100), value_formatter=lambda v: f"{v:.0f}",
-            x_label_rotation=0,
+            font, width=760, height=340, range=(0, 100), value_formatter=lambda v: f"{v:.0f}",
+            x_label_rotation=0, margin_bottom=24,
         )
     )
-    chart.x_labels = [d.title for d in report.dimensions]
-    chart.add(_("This cluster (mean)"), _clean([d.cluster.mean for d in report.dimensions]))
-    chart.add(_("All clusters (mean)"), _clean([d.benchmark.mean for d in report.dimensions]))
+    # Dimensions nobody has a score on (e.g. unscored scene dimensions) stay in the table only.
+    shown = [d for d in report.dimensions if d.benchmark.n]
+    chart.x_labels = [d.title for d in shown]
+    chart.add(_("This cluster (mean)"), _clean([d.cluster.mean for d in shown]))
+    chart.add(_("All clusters (mean)"), _clean([d.benchmark.mean for d in shown]))
     return _render(chart)
 
 
@@ -113,8 +115,8 @@ def weakest_chart(report: ClusterReport, *, font: str) -> str:
     items = list(reversed(report.weakest))
     chart = pygal.HorizontalBar(
         **_config(
-            font, width=760, height=max(160, 34 * len(items) + 90), range=(0, 100),
-            value_formatter=lambda v: f"{v:.0f}%",
+            font, width=760, height=max(180, 34 * len(items) + 110), range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}%", margin_bottom=24,
         )
     )
     chart.x_labels = [q.code for q in items]
@@ -127,8 +129,8 @@ def region_chart(group: RegionGroup, *, font: str) -> str:
     """Grouped bars: the basic and advanced shares of each cluster in a region."""
     chart = pygal.Bar(
         **_config(
-            font, width=760, height=320, range=(0, 100), value_formatter=lambda v: f"{v:.0f}%",
-            x_label_rotation=20 if len(group.rows) > 5 else 0,
+            font, width=760, height=340, range=(0, 100), value_formatter=lambda v: f"{v:.0f}%",
+            x_label_rotation=20 if len(group.rows) > 5 else 0, margin_bottom=24,
         )
     )
     chart.x_labels = [row.cluster for row in group.rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ _CJK_FONT_CANDIDATES = [
     ("WenQuanYi Micro Hei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     ("Noto Sans CJK SC", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 ]
+
+
+# WeasyPrint logs every layout step at INFO; keep worker logs for what matters.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +39,7 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     from weasyprint import HTML  # imported lazily: it takes ~0.3 s to import
 
     base = base_url or str(settings.BASE_DIR)
-    return HTML(string=html, base_url=base, url_fetcher=_local_fetcher).write_pdf()
+    return HTML(string=html, base_url=base, url_fetcher=_local_fetcher()).write_pdf()
 
 
 def render_html(template: str, context: dict[str, Any], *, language: str) -> str:
@@ -50,10 +55,9 @@ def render_pdf(template: str, context: dict[str, Any], *, language: str) -> byte
     return html_to_pdf(render_html(template, context, language=language))
 
 
-def _local_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """Allow file: and data: URLs only, so a template can never make the renderer go online."""
-    from weasyprint.urls import default_url_fetcher
+def _local_fetcher() -> Any:
+    """A fetcher for file: and data: URLs only, so a template can never make the renderer go
+    online (WeasyPrint 70 takes a URLFetcher instance, not a function)."""
+    from weasyprint.urls import URLFetcher
 
-    if not url.startswith(("file:", "data:")):
-        raise ValueError(f"PDF rendering does not fetch remote resources: {url}")
-    return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
+    return URLFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)

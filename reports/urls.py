@@ -1,3 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from reports import api, views
+
+# No app namespace: other parts add routes here too; names carry a "report" prefix instead.
+urlpatterns = [
+    path("reports/", views.report_index, name="report-index"),
+    path("reports/request/", views.report_request, name="report-request"),
+    path("reports/jobs/<int:job_id>/", views.report_job, name="report-job"),
+    path(
+        "reports/jobs/<int:job_id>/progress/", views.report_job_progress, name="report-progress"
+    ),
+    path(
+        "reports/jobs/<int:job_id>/download.<str:fmt>",
+        views.report_download,
+        name="report-download",
+    ),
+    path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
+    path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+]

@@ -1,0 +1,92 @@
+"""REST API for report jobs: request one, then poll its status and follow the download links."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments.models import Round
+from clusters.models import Cluster, Region
+from reports import selectors, services
+from reports.models import ReportJob
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[ReportJob.Kind.CLUSTER, ReportJob.Kind.REGION])
+    cluster = serializers.SlugField(required=False, help_text=_("Cluster slug"))
+    round = serializers.IntegerField(required=False, help_text=_("Round id; default latest"))
+    region = serializers.IntegerField(required=False, help_text=_("Region id"))
+    language = serializers.ChoiceField(choices=sorted(services.LANGUAGES), default="zh-hans")
+    shareable = serializers.BooleanField(default=False)
+
+
+class ReportJobSerializer(serializers.ModelSerializer):
+    pdf_url = serializers.SerializerMethodField()
+    xlsx_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportJob
+        fields = [
+            "id", "kind", "params", "language", "shareable", "status", "progress", "error",
+            "created_at", "started_at", "finished_at", "expires_at", "timings", "pdf_url",
+            "xlsx_url",
+        ]
+
+    def _url(self, job: ReportJob, fmt: str) -> str | None:
+        if job.status != ReportJob.Status.DONE or not getattr(job, fmt):
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("report-download", kwargs={"job_id": job.pk, "fmt": fmt})
+        )
+
+    def get_pdf_url(self, job: ReportJob) -> str | None:
+        return self._url(job, "pdf")
+
+    def get_xlsx_url(self, job: ReportJob) -> str | None:
+        return self._url(job, "xlsx")
+
+
+class ReportRequestApi(APIView):
+    """Request a cluster or regional report; 202 with the job (reused, cached or queued)."""
+
+    @extend_schema(request=ReportRequestSerializer, responses={202: ReportJobSerializer})
+    def post(self, request: Request) -> Response:
+        data_in = ReportRequestSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        cluster = region = round_ = None
+        if data.get("cluster"):
+            cluster = get_object_or_404(Cluster, slug=data["cluster"])
+        if data.get("round"):
+            round_ = get_object_or_404(Round, pk=data["round"])
+        if data.get("region"):
+            region = get_object_or_404(Region, pk=data["region"])
+        try:
+            job, how = services.report_request(
+                request.user, kind=data["kind"], language=data["language"],
+                shareable=data["shareable"], cluster=cluster, round_=round_, region=region,
+            )
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        body = ReportJobSerializer(job, context={"request": request}).data
+        return Response({**body, "served": how}, status=status.HTTP_202_ACCEPTED)
+
+
+class ReportJobDetailApi(APIView):
+    """A job's status, progress, error and download links."""
+
+    @extend_schema(responses={200: ReportJobSerializer})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = selectors.job_for(request.user, job_id)
+        if job is None:
+            return Response({"detail": _("No such report.")}, status=status.HTTP_404_NOT_FOUND)
+        return Response(ReportJobSerializer(job, context={"request": request}).data)

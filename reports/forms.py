@@ -1,0 +1,58 @@
+"""The report request form: what to render, in which language, for whom."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import Round
+from clusters.models import Cluster, Region
+from reports.models import ReportJob
+
+
+class ReportRequestForm(forms.Form):
+    """Parse a report request; scoping is checked again by the service."""
+
+    kind = forms.ChoiceField(
+        label=_("Report"),
+        choices=[(ReportJob.Kind.CLUSTER, _("Cluster report")),
+                 (ReportJob.Kind.REGION, _("Regional report"))],
+    )
+    cluster = forms.ModelChoiceField(
+        label=_("Cluster"), queryset=Cluster.objects.none(), required=False,
+        to_field_name="slug",
+    )
+    round = forms.ModelChoiceField(
+        label=_("Round"), queryset=Round.objects.all(), required=False,
+        empty_label=_("Latest round"),
+    )
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(),
+                                    required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    shareable = forms.BooleanField(
+        label=_("Shareable edition (no firm names, cells under 5 firms suppressed)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, clusters: Any = None, regions: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if clusters is not None:
+            self.fields["cluster"].queryset = clusters
+            self.fields["round"].queryset = Round.objects.filter(cluster__in=clusters)
+        if regions is not None:
+            self.fields["region"].queryset = regions
+
+    def clean(self) -> dict[str, Any]:
+        """Require the target that goes with the kind of report."""
+        data = super().clean()
+        if data.get("kind") == ReportJob.Kind.CLUSTER and not data.get("cluster"):
+            self.add_error("cluster", _("Choose a cluster for a cluster report."))
+        if data.get("kind") == ReportJob.Kind.REGION and not data.get("region"):
+            self.add_error("region", _("Choose a region for a regional report."))
+        rnd, cluster = data.get("round"), data.get("cluster")
+        if rnd is not None and cluster is not None and rnd.cluster_id != cluster.pk:
+            self.add_error("round", _("That round belongs to another cluster."))
+        return data

@@ -1,0 +1,338 @@
+"""Report workflows that write: request a report, run a job, clean up old files and stuck jobs.
+
+Requesting a report follows three rules:
+1. an identical job (same input fingerprint) that is queued or running is reused;
+2. a finished job whose inputs have not changed is served from its cached files;
+3. anything else creates a job and enqueues it once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Count, Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from assessments.models import Assessment, Invitation, Round
+from clusters.models import Cluster, Region
+from clusters.selectors import can_view_cluster, regions_visible_to
+from reports.models import ReportJob
+
+log = logging.getLogger(__name__)
+
+# Bump when the report's content or layout changes, so that cached files are not served.
+CODE_VERSION = "cluster-report-3"
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
+# A running job whose worker died is failed after its hard time limit plus this margin.
+STUCK_MARGIN = dt.timedelta(minutes=5)
+# A queued job nobody picked up for this long is failed: no worker is consuming the queue.
+PENDING_LIMIT = dt.timedelta(hours=6)
+
+
+class TransientReportError(Exception):
+    """A failure worth retrying (the database went away, a lock timed out)."""
+
+
+def hard_time_limit() -> int:
+    """Seconds after which the worker kills a report task."""
+    return settings.REPORT_SOFT_TIME_LIMIT + 60
+
+
+# --- Fingerprint ----------------------------------------------------------------------------
+
+
+def _round_inputs(round_: Round) -> dict[str, Any]:
+    stats = Assessment.objects.submitted().filter(round=round_).aggregate(
+        n=Count("id"), last=Max("submitted_at"), last_id=Max("id")
+    )
+    bench = Assessment.objects.submitted().filter(
+        framework_version_id=round_.framework_version_id
+    ).aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
+    previous = (
+        Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
+        .order_by("-opens_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    prev = (
+        Assessment.objects.submitted()
+        .filter(round_id=previous)
+        .aggregate(n=Count("id"), last=Max("submitted_at"))
+        if previous
+        else None
+    )
+    return {
+        "round": round_.pk,
+        "round_name": round_.name,
+        "submitted": [stats["n"], str(stats["last"]), stats["last_id"]],
+        "invited": Invitation.objects.filter(round=round_).count(),
+        "framework": round_.framework_version.content_hash,
+        "benchmark": [bench["n"], str(bench["last"]), bench["last_id"]],
+        "previous": [previous, prev and prev["n"], prev and str(prev["last"])],
+    }
+
+
+def report_fingerprint(kind: str, params: dict[str, Any], language: str, shareable: bool) -> str:
+    """SHA-256 of everything the report is drawn from: same inputs, same fingerprint."""
+    inputs: dict[str, Any] = {
+        "kind": kind,
+        "language": language,
+        "shareable": shareable,
+        "code": CODE_VERSION,
+    }
+    if kind == ReportJob.Kind.CLUSTER:
+        round_ = Round.objects.select_related("framework_version").get(pk=params["round_id"])
+        inputs["round"] = _round_inputs(round_)
+    elif kind == ReportJob.Kind.REGION:
+        region = Region.objects.get(pk=params["region_id"])
+        rounds = Round.objects.filter(cluster__region__path__startswith=region.path)
+        subs = Assessment.objects.submitted().filter(round__in=rounds)
+        inputs["region"] = [
+            region.pk,
+            list(rounds.order_by("id").values_list("id", flat=True)),
+            list(subs.aggregate(n=Count("id"), last_id=Max("id")).values()),
+            str(subs.aggregate(last=Max("submitted_at"))["last"]),
+            Invitation.objects.filter(round__in=rounds).count(),
+            list(
+                Cluster.objects.filter(region__path__startswith=region.path)
+                .order_by("id")
+                .values_list("id", "name_zh", "name_en")
+            ),
+        ]
+    canonical = json.dumps(inputs, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Request --------------------------------------------------------------------------------
+
+
+def _check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValidationError(
+            _("Unknown report language “%(language)s”: choose one of %(choices)s.")
+            % {"language": language, "choices": ", ".join(sorted(LANGUAGES))}
+        )
+    return language
+
+
+def _enqueue(job_id: int) -> None:
+    from reports.tasks import render_report
+
+    render_report.delay(job_id)
+
+
+@transaction.atomic
+def report_request(
+    user: Any,
+    *,
+    kind: str,
+    language: str,
+    shareable: bool = False,
+    cluster: Cluster | None = None,
+    round_: Round | None = None,
+    region: Region | None = None,
+) -> tuple[ReportJob, str]:
+    """Reuse, serve from cache or enqueue a report; returns the job and "reused", "cached" or
+    "queued". Raises PermissionDenied outside the user's scope, ValidationError on bad input."""
+    _check_language(language)
+    if kind == ReportJob.Kind.CLUSTER:
+        if cluster is None:
+            raise ValidationError(_("Choose a cluster."))
+        if not can_view_cluster(user, cluster):
+            raise PermissionDenied(_("You may not request reports for this cluster."))
+        if round_ is None:
+            round_ = Round.objects.filter(cluster=cluster).order_by("-opens_at", "-id").first()
+        if round_ is None:
+            raise ValidationError(_("This cluster has no assessment round yet."))
+        if round_.cluster_id != cluster.pk:
+            raise ValidationError(_("That round belongs to another cluster."))
+        params: dict[str, Any] = {"cluster_id": cluster.pk, "round_id": round_.pk}
+    elif kind == ReportJob.Kind.REGION:
+        if region is None:
+            raise ValidationError(_("Choose a region."))
+        if not regions_visible_to(user).filter(pk=region.pk).exists():
+            raise PermissionDenied(_("You may not request reports for this region."))
+        params = {"region_id": region.pk}
+    else:
+        raise ValidationError(_("Unknown report kind “%(kind)s”.") % {"kind": kind})
+
+    fingerprint = report_fingerprint(kind, params, language, shareable)
+    jobs = ReportJob.objects.select_for_update().filter(fingerprint=fingerprint)
+    active = jobs.active().order_by("-created_at").first()
+    if active is not None:
+        return active, "reused"
+    cached = (
+        jobs.filter(status=ReportJob.Status.DONE, expires_at__gt=timezone.now())
+        .exclude(pdf="")
+        .order_by("-finished_at")
+        .first()
+    )
+    if cached is not None:
+        return cached, "cached"
+    job = ReportJob.objects.create(
+        kind=kind,
+        params=params,
+        language=language,
+        shareable=shareable,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        fingerprint=fingerprint,
+    )
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job, "queued"
+
+
+# --- Running --------------------------------------------------------------------------------
+
+
+def _set_progress(job_id: int, percent: int) -> None:
+    ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(progress=percent)
+
+
+def report_job_claim(job_id: int) -> bool:
+    """Claim a queued job for this worker (PENDING → RUNNING); False if someone else has it."""
+    return bool(
+        ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.PENDING).update(
+            status=ReportJob.Status.RUNNING, started_at=timezone.now(), progress=5, error=""
+        )
+    )
+
+
+def report_job_fail(job_id: int, message: str) -> None:
+    """Mark a job failed with a message a person can act on."""
+    ReportJob.objects.filter(pk=job_id).exclude(status=ReportJob.Status.DONE).update(
+        status=ReportJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def report_job_release(job_id: int) -> None:
+    """Put a running job back in the queue state so that a retry can claim it again."""
+    ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
+        status=ReportJob.Status.PENDING, progress=0
+    )
+
+
+def _render(job: ReportJob) -> Any:
+    from reports.rendering import render_cluster, render_region
+
+    progress = lambda percent: _set_progress(job.pk, percent)  # noqa: E731
+    if job.kind == ReportJob.Kind.CLUSTER:
+        round_ = Round.objects.select_related("cluster__region", "framework_version").get(
+            pk=job.params["round_id"]
+        )
+        return render_cluster(
+            round_, language=job.language, shareable=job.shareable, progress=progress
+        )
+    if job.kind == ReportJob.Kind.REGION:
+        region = Region.objects.get(pk=job.params["region_id"])
+        return render_region(
+            region, language=job.language, shareable=job.shareable, progress=progress
+        )
+    raise ValueError(_("This kind of report is not rendered by report jobs."))
+
+
+def _file_stem(job: ReportJob) -> str:
+    return f"{job.kind}-{job.pk}-{job.language}{'-shareable' if job.shareable else ''}"
+
+
+def report_job_run(job_id: int) -> str:
+    """Run one job end to end; returns "done", "failed" or "skipped" (already claimed).
+
+    Deterministic failures mark the job failed with a readable message. Transient database
+    errors put the job back in the queue and raise TransientReportError for a retry.
+    """
+    if not report_job_claim(job_id):
+        return "skipped"
+    job = ReportJob.objects.get(pk=job_id)
+    with translation.override(job.language):
+        try:
+            rendered = _render(job)
+        except (OperationalError, InterfaceError) as exc:
+            report_job_release(job_id)
+            raise TransientReportError(str(exc)) from exc
+        except (Round.DoesNotExist, Region.DoesNotExist, KeyError):
+            report_job_fail(
+                job_id, _("The round or region of this report no longer exists. Request it again.")
+            )
+            return "failed"
+        except DatabaseError as exc:
+            report_job_release(job_id)
+            raise TransientReportError(str(exc)) from exc
+        except Exception as exc:
+            if type(exc).__name__ == "SoftTimeLimitExceeded":
+                report_job_fail(
+                    job_id,
+                    _("Rendering took longer than %(n)s seconds and was stopped.")
+                    % {"n": settings.REPORT_SOFT_TIME_LIMIT},
+                )
+                return "failed"
+            log.exception("report job %s failed", job_id)
+            report_job_fail(
+                job_id,
+                _(
+                    "The report could not be rendered (%(error)s). Try again; if it fails "
+                    "again, tell the administrator the job number %(job)s."
+                )
+                % {"error": type(exc).__name__, "job": job_id},
+            )
+            return "failed"
+        stem = _file_stem(job)
+        job.pdf.save(f"{stem}.pdf", ContentFile(rendered.pdf), save=False)
+        if rendered.xlsx:
+            job.xlsx.save(f"{stem}.xlsx", ContentFile(rendered.xlsx), save=False)
+    now = timezone.now()
+    job.status = ReportJob.Status.DONE
+    job.progress = 100
+    job.finished_at = now
+    job.expires_at = now + dt.timedelta(hours=settings.REPORT_TTL_HOURS)
+    job.timings = rendered.timings
+    job.error = ""
+    job.save(
+        update_fields=[
+            "status", "progress", "finished_at", "expires_at", "timings", "error", "pdf", "xlsx",
+        ]
+    )
+    return "done"
+
+
+# --- Clean-up -------------------------------------------------------------------------------
+
+
+def reports_cleanup(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete expired jobs with their files and fail stuck ones; returns the counts."""
+    now = now or timezone.now()
+    removed = 0
+    for job in ReportJob.objects.filter(expires_at__lt=now).iterator():
+        for f in (job.pdf, job.xlsx):
+            if f:
+                f.delete(save=False)
+        job.delete()
+        removed += 1
+    stuck_running = stuck_pending = 0
+    for language in LANGUAGES:
+        jobs = ReportJob.objects.filter(language=language)
+        with translation.override(language):
+            stuck_running += jobs.filter(
+                status=ReportJob.Status.RUNNING,
+                started_at__lt=now - dt.timedelta(seconds=hard_time_limit()) - STUCK_MARGIN,
+            ).update(
+                status=ReportJob.Status.FAILED,
+                finished_at=now,
+                error=_("The worker stopped while rendering this report. Request it again."),
+            )
+            stuck_pending += jobs.filter(
+                status=ReportJob.Status.PENDING, created_at__lt=now - PENDING_LIMIT
+            ).update(
+                status=ReportJob.Status.FAILED,
+                finished_at=now,
+                error=_("No worker picked up this report. Ask the administrator to start one."),
+            )
+    return {"removed": removed, "stuck_running": stuck_running, "stuck_pending": stuck_pending}

@@ -1,0 +1,120 @@
+"""Report pages: request a report, watch its progress, download the files."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from clusters.selectors import clusters_visible_to, regions_visible_to
+from reports import selectors, services
+from reports.forms import ReportRequestForm
+from reports.models import ReportJob
+
+
+def _form(request: HttpRequest, data: object = None) -> ReportRequestForm:
+    language = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    return ReportRequestForm(
+        data,
+        initial={"language": language},
+        clusters=clusters_visible_to(request.user),
+        regions=regions_visible_to(request.user),
+    )
+
+
+def _index(request: HttpRequest, form: ReportRequestForm, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "form": form,
+            "jobs": selectors.recent_jobs(request.user),
+            **selectors.report_targets(request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def report_index(request: HttpRequest) -> HttpResponse:
+    """The reports page: a request form and the user's recent jobs."""
+    form = _form(request)
+    if request.GET.get("cluster"):
+        form.initial.update(kind=ReportJob.Kind.CLUSTER, cluster=request.GET["cluster"])
+    return _index(request, form)
+
+
+@login_required
+@require_POST
+def report_request(request: HttpRequest) -> HttpResponse:
+    """Request a report, then go to its progress page."""
+    form = _form(request, request.POST)
+    if not form.is_valid():
+        return _index(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        job, _how = services.report_request(
+            request.user,
+            kind=data["kind"],
+            language=data["language"],
+            shareable=data["shareable"],
+            cluster=data.get("cluster"),
+            round_=data.get("round"),
+            region=data.get("region"),
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _index(request, form, status=400)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return _index(request, form, status=403)
+    return redirect("report-job", job_id=job.pk)
+
+
+def _job_or_404(request: HttpRequest, job_id: int) -> ReportJob:
+    job = selectors.job_for(request.user, job_id)
+    if job is None:
+        raise Http404(_("No such report."))
+    return job
+
+
+@login_required
+@require_GET
+def report_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A job's page with its progress bar, error or download links."""
+    return render(request, "reports/job.html", {"job": _job_or_404(request, job_id)})
+
+
+@login_required
+@require_GET
+def report_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress fragment that htmx polls until the job is done or failed."""
+    return render(request, "reports/_progress.html", {"job": _job_or_404(request, job_id)})
+
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
+    """Stream a job's PDF or XLSX after the permission check; 409 while it is not ready."""
+    if fmt not in {"pdf", "xlsx"}:
+        raise Http404(_("This report has no such file."))
+    job = _job_or_404(request, job_id)
+    if job.status != ReportJob.Status.DONE:
+        message = job.error if job.status == ReportJob.Status.FAILED else _(
+            "The report is not ready yet."
+        )
+        return render(request, "reports/job.html", {"job": job, "message": message}, status=409)
+    field = job.pdf if fmt == "pdf" else job.xlsx
+    if not field:
+        raise Http404(_("This report has no such file."))
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file has expired. Request the report again.")) from None
+    name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
+    return FileResponse(handle, as_attachment=True, filename=name)

@@ -1,0 +1,117 @@
+"""Builders for report tests, samples and the benchmark: framework rows, rounds and scored,
+submitted assessments stored in exactly the shape the questionnaire's submission writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from assessments.framework import Framework, load_framework_file
+from assessments.models import Assessment, FrameworkVersion, Invitation, Round
+from assessments.scoring import Result, score
+from assessments.services import results_bulk_store
+from assessments.versions import framework_version_load
+from clusters.models import Cluster, Firm
+
+HERE = Path(__file__).resolve().parent
+TEST_FRAMEWORK = HERE / "frameworks" / "report-test.yaml"
+
+
+def framework_version(path: Path = TEST_FRAMEWORK) -> tuple[FrameworkVersion, Framework]:
+    """A published FrameworkVersion row for a framework file, and the parsed framework."""
+    fw = load_framework_file(path)
+    version, _status = framework_version_load(fw, publish=True)
+    return version, fw
+
+
+def make_round(
+    cluster: Cluster, version: FrameworkVersion, *, name: str, opens: dt.datetime
+) -> Round:
+    """A round of the cluster on the framework version."""
+    return Round.objects.create(
+        cluster=cluster,
+        framework_version=version,
+        name=name,
+        opens_at=opens,
+        closes_at=opens + dt.timedelta(days=60),
+    )
+
+
+def answers_for(fw: Framework, skill: float, rng: random.Random) -> dict[str, Any]:
+    """Plausible answers for any framework: a firm of higher skill picks better answers."""
+
+    def pick(n: int) -> int:
+        x = min(0.999, max(0.0, skill + rng.gauss(0, 0.18)))
+        return int(x * n)
+
+    answers: dict[str, Any] = {}
+    for q in fw.questions:
+        if q.type == "single":
+            options = sorted(q.options, key=lambda o: o.points)
+            answers[q.code] = options[pick(len(options))].code
+        elif q.type == "multi":
+            chosen = [o.code for o in q.options if not o.exclusive and rng.random() < skill]
+            exclusive = [o.code for o in q.options if o.exclusive]
+            answers[q.code] = chosen or exclusive[:1]
+        elif q.type == "yesno":
+            answers[q.code] = rng.random() < skill
+        elif q.type == "level":
+            answers[q.code] = q.levels[pick(len(q.levels))].value
+        elif q.type == "number":
+            low = q.min if q.min is not None else Decimal(0)
+            high = q.max if q.max is not None else low + 100
+            value = low + (high - low) * Decimal(str(round(min(1, max(0, skill + rng.gauss(0, .2))), 3)))
+            answers[q.code] = int(value) if q.integer else float(value)
+        elif q.type == "text" and not q.required:
+            continue
+        elif q.type == "text":
+            answers[q.code] = "—"
+    return answers
+
+
+def invite(round_: Round, firms: Sequence[Firm]) -> None:
+    """Invitations of the firms to the round."""
+    Invitation.objects.bulk_create(
+        [Invitation(round=round_, firm=f, token=f"t{round_.pk}-{f.pk}") for f in firms],
+        ignore_conflicts=True,
+    )
+
+
+def submit_many(
+    round_: Round,
+    fw: Framework,
+    firms: Sequence[Firm],
+    answers: Sequence[dict[str, Any]],
+    *,
+    with_invitations: bool = True,
+    submitted_at: dt.datetime | None = None,
+) -> list[tuple[Assessment, Result]]:
+    """Score the answers with the real scorer and store them as submitted assessments."""
+    when = submitted_at or round_.opens_at + dt.timedelta(days=3)
+    if with_invitations:
+        invite(round_, firms)
+    rows = Assessment.objects.bulk_create(
+        [
+            Assessment(
+                round=round_,
+                firm=f,
+                framework_version=round_.framework_version,
+                status=Assessment.Status.SUBMITTED,
+                submitted_at=when,
+            )
+            for f in firms
+        ]
+    )
+    if rows and rows[0].pk is None:  # backends without RETURNING: fetch the ids
+        by_firm = dict(
+            Assessment.objects.filter(round=round_).values_list("firm_id", "pk")
+        )
+        for row in rows:
+            row.pk = row.id = by_firm[row.firm_id]
+    results = [score(fw, a) for a in answers]
+    results_bulk_store([(row, fw, result) for row, result in zip(rows, results, strict=True)])
+    return list(zip(rows, results, strict=True))
