@@ -1,0 +1,376 @@
+"""A submitted assessment's result turned into what a person reads: the page and the firm's PDF.
+
+Reads only the stored snapshot and the framework version it was scored with; never re-scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
+from assessments import charts, scoring
+from assessments import selectors as assessment_selectors
+from assessments.framework import Framework, text
+from assessments.models import Assessment
+from assessments.services import assessment_answers
+from assessments.versions import framework_for
+
+_TWO = Decimal("0.01")
+
+
+def _lang() -> str:
+    return (get_language() or "zh-hans").lower()
+
+
+def _t(value: Any) -> str:
+    return text(value, _lang()) if value is not None else ""
+
+
+def _num(value: Any) -> str:
+    """A score as printed: at most two decimals, no trailing zeros beyond one."""
+    if value is None:
+        return "–"
+    d = Decimal(str(value)).quantize(_TWO, ROUND_HALF_UP)
+    out = format(d, "f")
+    if out.endswith("0") and "." in out:
+        out = out[:-1]
+    return out
+
+
+@dataclass
+class Suggestion:
+    """A question that would help reach the next level, and why."""
+
+    code: str
+    text: str
+    dimension: str
+    reason: str
+
+
+@dataclass
+class Gap:
+    """One unmet condition of the next level, as a sentence, with the questions that help."""
+
+    sentence: str
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass
+class DimensionRow:
+    code: str
+    title: str
+    weight: Decimal
+    score: Decimal | None
+    peer: Any = None
+    previous: Decimal | None = None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.score is None or self.previous is None:
+            return None
+        return self.score - self.previous
+
+
+@dataclass
+class SceneRow:
+    code: str
+    text: str
+    dimension: str
+    value: int | None
+    label: str
+    top: int
+    steps: list[tuple[int, str, bool]]
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+class _Gaps:
+    """Turns next_level.unmet into sentences and ranks the questions that would help most."""
+
+    def __init__(self, fw: Framework, snapshot: dict[str, Any], answers: dict[str, Any]) -> None:
+        self.fw = fw
+        self.answers = answers
+        self.applicable = scoring.applicable(fw, answers)
+        self.earned = {k: Decimal(str(v)) for k, v in (snapshot.get("earned") or {}).items()}
+        self.attainment = {
+            k: Decimal(str(v)) for k, v in (snapshot.get("attainment") or {}).items()
+        }
+        self.dims = {d.code: d for d in fw.dimensions}
+
+    def _question_label(self, code: str) -> str:
+        return f"{code} {_t(self.fw.question(code).text)}"
+
+    def _dim_points(self, dim_code: str) -> Decimal:
+        return sum(
+            (
+                q.points or Decimal(0)
+                for q in self.dims[dim_code].questions
+                if q.points is not None and q.code in self.applicable
+            ),
+            Decimal(0),
+        )
+
+    def _scored_suggestions(self, dim_code: str | None, limit: int = 3) -> list[Suggestion]:
+        """Scored questions with the most points still open, weighted by their effect."""
+        total_weight = sum(
+            (d.weight for d in self.fw.dimensions if d.weight > 0 and self._dim_points(d.code)),
+            Decimal(0),
+        )
+        ranked: list[tuple[Decimal, Any, Decimal]] = []
+        for dim in self.fw.dimensions:
+            if dim_code is not None and dim.code != dim_code:
+                continue
+            if dim_code is None and dim.weight <= 0:
+                continue
+            pool = self._dim_points(dim.code)
+            if not pool:
+                continue
+            for q in dim.questions:
+                if q.points is None or q.code not in self.applicable or not q.points:
+                    continue
+                open_points = q.points - self.earned.get(q.code, Decimal(0))
+                if open_points <= 0:
+                    continue
+                gain = open_points * 100 / pool
+                if dim_code is None:
+                    gain = gain * dim.weight / total_weight if total_weight else Decimal(0)
+                ranked.append((gain, q, open_points))
+        ranked.sort(key=lambda item: (-item[0], item[1].code))
+        result = []
+        for gain, q, open_points in ranked[:limit]:
+            if q.code in self.answers:
+                reason = _("%(open)s of %(points)s points still open: up to +%(gain)s") % {
+                    "open": _num(open_points),
+                    "points": _num(q.points),
+                    "gain": _num(gain),
+                }
+            else:
+                reason = _("unanswered, %(points)s points: up to +%(gain)s") % {
+                    "points": _num(q.points),
+                    "gain": _num(gain),
+                }
+            result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
+        return result
+
+    def _count_suggestions(self, spec: dict[str, Any], limit: int = 4) -> list[Suggestion]:
+        threshold = Decimal(str(spec.get("min_attainment", 0)))
+        pool = []
+        for q in self.fw.questions:
+            if q.code not in self.applicable or q.type == "text":
+                continue
+            if "tag" in spec and spec["tag"] not in q.tags:
+                continue
+            if "dimension" in spec and q.dimension != spec["dimension"]:
+                continue
+            current = self.attainment.get(q.code)
+            if current is not None and current >= threshold:
+                continue
+            pool.append((current if current is not None else Decimal(-1), q))
+        pool.sort(key=lambda item: (-item[0], item[1].code))
+        result = []
+        for current, q in pool[:limit]:
+            if current < 0:
+                reason = _("unanswered")
+            elif q.type == "level":
+                reason = _("now at level %(now)s, needs %(need)s") % {
+                    "now": _num(current),
+                    "need": _num(threshold),
+                }
+            else:
+                reason = _("now at %(now)s%% of its points, needs %(need)s%%") % {
+                    "now": _num(current * 100),
+                    "need": _num(threshold * 100),
+                }
+            result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
+        return result
+
+    def sentence(self, condition: dict[str, Any], actual: Any) -> Gap:
+        if "score" in condition:
+            return Gap(
+                _("Raise your total score from %(actual)s to %(target)s.")
+                % {"actual": _num(actual), "target": _num(condition["score"])},
+                self._scored_suggestions(None),
+            )
+        if "dimension" in condition and "count" not in condition:
+            dim = self.dims.get(condition["dimension"])
+            title = _t(dim.title) if dim else condition["dimension"]
+            if actual is None:
+                sentence = _('"%(dimension)s" has no score yet: answer its scored questions.') % {
+                    "dimension": title
+                }
+            else:
+                sentence = _('Raise your "%(dimension)s" score from %(actual)s to %(target)s.') % {
+                    "dimension": title,
+                    "actual": _num(actual),
+                    "target": _num(condition.get("min")),
+                }
+            return Gap(sentence, self._scored_suggestions(condition["dimension"]))
+        if "count" in condition:
+            spec = condition["count"]
+            have = int(actual or 0)
+            need = max(int(spec["at_least"]) - have, 0)
+            threshold = Decimal(str(spec.get("min_attainment", 0)))
+            if "tag" in spec:
+                group = _('questions tagged "%(tag)s"') % {"tag": spec["tag"]}
+            else:
+                dim = self.dims.get(spec.get("dimension", ""))
+                group = _('questions of "%(dimension)s"') % {
+                    "dimension": _t(dim.title) if dim else spec.get("dimension", "")
+                }
+            selected = [
+                q
+                for q in self.fw.questions
+                if ("tag" in spec and spec["tag"] in q.tags)
+                or ("dimension" in spec and q.dimension == spec["dimension"])
+            ]
+            if selected and all(q.type == "level" for q in selected):
+                target = _("level %(level)s or higher") % {"level": _num(threshold)}
+            else:
+                target = _("at least %(share)s%% of their points") % {
+                    "share": _num(threshold * 100)
+                }
+            sentence = ngettext(
+                "Bring %(n)d more of the %(group)s to %(target)s (now %(have)d of %(want)d).",
+                "Bring %(n)d more of the %(group)s to %(target)s (now %(have)d of %(want)d).",
+                need,
+            ) % {
+                "n": need,
+                "group": group,
+                "target": target,
+                "have": have,
+                "want": int(spec["at_least"]),
+            }
+            return Gap(sentence, self._count_suggestions(spec))
+        if "question" in condition:
+            code = condition["question"]
+            label = self._question_label(code)
+            q = self.fw.question(code)
+            if "in" in condition:
+                values = []
+                for v in condition["in"]:
+                    if q.type == "yesno":
+                        values.append(_("yes") if v else _("no"))
+                    elif q.type in {"single", "multi"}:
+                        opt = next((o for o in q.options if o.code == v), None)
+                        values.append(_t(opt.text) if opt else str(v))
+                    else:
+                        values.append(str(v))
+                sentence = _('Answer "%(question)s" with: %(values)s.') % {
+                    "question": label,
+                    "values": _(" or ").join(values),
+                }
+            else:
+                parts = []
+                if condition.get("min") is not None:
+                    parts.append(_("at least %(n)s") % {"n": _num(condition["min"])})
+                if condition.get("max") is not None:
+                    parts.append(_("at most %(n)s") % {"n": _num(condition["max"])})
+                sentence = _('Bring "%(question)s" to %(range)s.') % {
+                    "question": label,
+                    "range": _(" and ").join(parts),
+                }
+            return Gap(sentence)
+        if "all" in condition or "any" in condition:
+            key = "all" if "all" in condition else "any"
+            inner = [self.sentence(c, None).sentence for c in condition[key]]
+            lead = _("Meet all of these:") if key == "all" else _("Meet at least one of these:")
+            return Gap(lead + " " + " ".join(inner))
+        return Gap(str(condition))
+
+
+def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
+    """Everything the result page and the firm's PDF show, in the active language."""
+    fw = framework_for(assessment.framework_version)
+    snapshot = assessment.result or {}
+    answers = assessment_answers(assessment)
+    levels = {lv.code: lv for lv in fw.levels}
+    level = levels.get(assessment.level)
+    benchmark = assessment_selectors.peer_benchmark(user, assessment)
+    previous = assessment_selectors.previous_assessment(user, assessment)
+    previous_dims: dict[str, Any] = {}
+    previous_level = None
+    if previous is not None:
+        previous_dims = (previous.result or {}).get("dimensions", {})
+        prev_fw = framework_for(previous.framework_version)
+        prev_levels = {lv.code: lv for lv in prev_fw.levels}
+        if previous.level in prev_levels:
+            previous_level = _t(prev_levels[previous.level].title)
+    dimensions = [
+        DimensionRow(
+            code=d.code,
+            title=_t(d.title),
+            weight=d.weight,
+            score=_dec(snapshot.get("dimensions", {}).get(d.code)),
+            peer=benchmark.dimensions.get(d.code),
+            previous=_dec(previous_dims.get(d.code)),
+        )
+        for d in fw.dimensions
+    ]
+    scenes = []
+    applicable = scoring.applicable(fw, answers)
+    for q in fw.questions:
+        if q.type != "level" or q.code not in applicable:
+            continue
+        value = answers.get(q.code)
+        steps = [(c.value, _t(c.text), c.value == value) for c in q.levels]
+        label = next((t for v, t, _chosen in steps if v == value), "")
+        scenes.append(
+            SceneRow(
+                code=q.code,
+                text=_t(q.text),
+                dimension=_t(next(d.title for d in fw.dimensions if d.code == q.dimension)),
+                value=value,
+                label=label,
+                top=q.levels[-1].value if q.levels else 0,
+                steps=steps,
+            )
+        )
+    gaps: list[Gap] = []
+    next_level = snapshot.get("next_level")
+    next_title = ""
+    if next_level:
+        next_title = _t(levels[next_level["code"]].title) if next_level["code"] in levels else ""
+        maker = _Gaps(fw, snapshot, answers)
+        gaps = [maker.sentence(u["condition"], u.get("actual")) for u in next_level["unmet"]]
+    total = _dec(snapshot.get("total"))
+    previous_total = previous.total if previous is not None else None
+    return {
+        "assessment": assessment,
+        "framework": fw,
+        "framework_title": _t(fw.title),
+        "framework_source": _t(fw.source) if fw.source else "",
+        "firm": assessment.firm,
+        "round": assessment.round,
+        "level": level,
+        "level_title": _t(level.title) if level else "",
+        "level_description": _t(level.description) if level and level.description else "",
+        "basic": assessment.basic,
+        "advanced": assessment.advanced,
+        "basic_title": _t(levels[fw.bands.basic].title) if fw.bands.basic in levels else "",
+        "advanced_title": (
+            _t(levels[fw.bands.advanced].title) if fw.bands.advanced in levels else ""
+        ),
+        "total": total,
+        "dimensions": dimensions,
+        "scenes": scenes,
+        "next_level": next_level,
+        "next_title": next_title,
+        "gaps": gaps,
+        "benchmark": benchmark,
+        "peer_minimum": assessment_selectors.PEER_MINIMUM,
+        "previous": previous,
+        "previous_level": previous_level,
+        "previous_total": previous_total,
+        "total_change": (total - previous_total)
+        if total is not None and previous_total is not None
+        else None,
+        "chart_svg": charts.scores_chart(
+            total, dimensions, benchmark.total.median if benchmark.shown else None
+        ),
+    }

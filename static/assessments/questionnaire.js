@@ -1,0 +1,73 @@
+// Autosave bookkeeping for the questionnaire. All rules (show_if, exclusive options, validity)
+// live on the server; this only shows the saving state and keeps pending saves from being lost.
+(function () {
+  "use strict";
+  var inFlight = 0;
+  var failed = false;
+  var dirty = new Set();
+
+  function bar(state) {
+    var el = document.getElementById("savebar");
+    if (el) el.dataset.state = state;
+  }
+  function refresh() {
+    bar(failed ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle");
+  }
+
+  // Remember which checkbox was ticked, so the server can clear the others when it is an
+  // exclusive option ("none of these"). Capture phase: runs before htmx sees the change.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (box.matches && box.matches(".controls-multi input[type=checkbox]")) {
+      var clicked = box.form && box.form.querySelector("input[name=clicked]");
+      if (clicked) clicked.value = box.checked ? box.value : "";
+    }
+  }, true);
+
+  document.addEventListener("input", function (e) {
+    if (e.target.form && e.target.form.classList.contains("qform")) {
+      dirty.add(e.target.form);
+      refresh();
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (!e.target.closest || !e.target.closest(".qform")) return;
+    inFlight += 1;
+    dirty.delete(e.target.closest(".qform"));
+    refresh();
+  });
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.target.closest && e.target.closest(".qform");
+    if (!form) return;
+    inFlight = Math.max(0, inFlight - 1);
+    if (e.detail.successful) {
+      failed = document.querySelector(".qstatus.st-error") !== null;
+    } else {
+      failed = true;
+      var status = form.querySelector(".qstatus");
+      if (status) {
+        status.classList.remove("st-saved", "st-stored", "st-idle");
+        status.classList.add("st-error");
+        status.dataset.error = form.dataset.errorText;
+      }
+    }
+    refresh();
+  });
+
+  // Leaving the page with a save pending: send it first, then follow the link.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a");
+    if (!link || !link.href || (inFlight === 0 && dirty.size === 0)) return;
+    e.preventDefault();
+    dirty.forEach(function (form) { htmx.trigger(form, "submit"); });
+    var wait = setInterval(function () {
+      if (inFlight === 0 && dirty.size === 0) { clearInterval(wait); window.location = link.href; }
+    }, 100);
+  });
+
+  window.addEventListener("beforeunload", function (e) {
+    if (inFlight > 0 || dirty.size > 0) { e.preventDefault(); e.returnValue = ""; }
+  });
+})();
