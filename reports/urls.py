@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import api, views
+from reports import api, firm, views
 
 # No app namespace: other parts add routes here too; names carry a "report" prefix instead.
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
         views.report_download,
         name="report-download",
     ),
+    path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
     path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
 ]
