@@ -328,7 +328,7 @@ def _amount(value: Any) -> Decimal:
             number = Decimal(text)
         except InvalidOperation:
             raise ValueError from None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) > MAX_AMOUNT:
         raise ValueError
     return number.quantize(Decimal("0.01"))
 

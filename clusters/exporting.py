@@ -1,0 +1,127 @@
+"""XLSX files the register gives out: the import template and the export of a cluster's firms.
+
+Both use the same two header rows as the importer expects (Chinese, then English keys), so an
+exported file can be edited and imported again. Workbooks are written in write-only mode, which
+streams rows and keeps memory flat for large registers.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+from clusters import industries
+from clusters.importing import COLUMNS, MAX_ROWS
+from clusters.models import Firm
+
+_BOLD = Font(bold=True)
+_FILL = PatternFill("solid", fgColor="DDE6F4")
+
+
+def _header_cells(sheet: object, values: Iterable[str], *, fill: bool) -> list[WriteOnlyCell]:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = _BOLD
+        if fill:
+            cell.fill = _FILL
+        cells.append(cell)
+    return cells
+
+
+def _add_header_rows(sheet: object, extra: list[tuple[str, str]] = ()) -> None:
+    sheet.append(
+        _header_cells(sheet, [c.header_zh for c in COLUMNS] + [z for z, _ in extra], fill=True)
+    )  # type: ignore[attr-defined]
+    sheet.append(_header_cells(sheet, [c.key for c in COLUMNS] + [e for _, e in extra], fill=False))  # type: ignore[attr-defined]
+
+
+def register_template() -> bytes:
+    """An empty register workbook: two header rows, and a sheet that explains each column."""
+    book = Workbook(write_only=True)
+    data = book.create_sheet(_("Firms"))
+    data.column_dimensions["A"].width = 24
+    data.column_dimensions["B"].width = 36
+    _add_header_rows(data)
+
+    notes = book.create_sheet(_("Instructions"))
+    notes.column_dimensions["A"].width = 22
+    notes.column_dimensions["B"].width = 24
+    notes.column_dimensions["C"].width = 12
+    notes.column_dimensions["D"].width = 80
+    notes.append(
+        _header_cells(
+            notes,
+            [_("Chinese header"), _("English header"), _("Required"), _("What to enter")],
+            fill=True,
+        )
+    )
+    for column in COLUMNS:
+        notes.append(
+            [
+                column.header_zh,
+                column.key,
+                _("yes") if column.required else _("no"),
+                str(column.label),
+            ]
+        )
+    notes.append([])
+    for line in (
+        _(
+            "Row 1 holds the Chinese headers and row 2 the English ones; keep either or both. "
+            "Firms start on the next row, one per row."
+        ),
+        _("The columns may come in any order; columns with other headers are ignored."),
+        _(
+            "A code already in the register updates that firm and adds it to the cluster; a "
+            "blank cell keeps the value the register already has."
+        ),
+        _(
+            "The whole file is checked first, and nothing is imported while any row has a "
+            "problem. Limits: 10 MB and %(max)s firms per file."
+        )
+        % {"max": f"{MAX_ROWS:,}"},
+        _(
+            "Formulas are not calculated: type values, or save the file in Excel so that each "
+            "formula keeps its value."
+        ),
+        _("Example: 91350100M000100Y43 | 示例精密机械有限公司 | 320583 | C34 | 120 | 8000"),
+    ):
+        notes.append([line])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def register_export(firms: Iterable[Firm]) -> bytes:
+    """The given firms as an XLSX register that the importer accepts back."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Firms"))
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 36
+    extra = [("规模", "size_class"), ("行业名称", "industry_name")]
+    _add_header_rows(sheet, extra)
+    sizes = dict(Firm.SizeClass.choices)
+    for firm in firms:
+        name = industries.MANUFACTURING_DIVISIONS.get(firm.industry_division, ("", ""))[0]
+        sheet.append(
+            [
+                firm.uscc,
+                firm.name,
+                firm.region.code if firm.region_id and firm.region else None,
+                (firm.industry_code + firm.industry_group[2:]) if firm.industry_division else None,
+                firm.employees,
+                firm.revenue_10k_cny,
+                firm.total_assets_10k_cny,
+                str(sizes.get(firm.size_class, "")),
+                name if firm.industry_section == "C" else "",
+            ]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
