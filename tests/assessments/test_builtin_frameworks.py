@@ -283,7 +283,7 @@ MIIT_MIDDLING = {
     "F5": "several",  # 5
     "F6": ["policy", "products"],  # 2.5
     "F7": ["products"],  # 1.25
-    "M1": "single-point",  # 4.5
+    "M1": "retrofitting",  # 4.5
     "M2": ["it-rules", "data-rules"],  # 3.75
     "M3": ["staff", "training"],  # 3
     "M4": 3.5,  # 0
@@ -350,7 +350,7 @@ MIIT_STRONG_BASE = {
     "F5": "all",  # 10
     "F6": ["policy", "products", "assessment", "boundary"],  # 5
     "F7": ["policy", "products", "assessment"],  # 3.75
-    "M1": "transformed",  # 7.5
+    "M1": "peer-learning",  # 7.5
     "M2": ["workflow", "it-rules", "data-rules", "incentives"],  # 7.5
     "M3": ["staff", "department", "training", "pipeline"],  # 4 x 1.5 = 6
     "M4": 12,  # (10, 20] -> 1.875
@@ -403,7 +403,7 @@ MIIT_EDGE = {
     "F5": "most",  # 7.5
     "F6": ["policy", "products", "boundary"],  # 3.75
     "F7": ["policy", "products"],  # 2.5
-    "M1": "multi-point",  # 6
+    "M1": "transformed",  # 6
     "M2": ["workflow", "it-rules"],  # 3.75
     "M3": ["staff", "training"],  # 3
     "M4": 10,  # [0, 10] -> 0, upper edge
