@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _FONT = (
     "system-ui, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
     "'WenQuanYi Micro Hei', sans-serif"
@@ -75,5 +77,6 @@ def scores_chart(
             for d in dimensions
         ]
         chart.add(_("Cluster median"), peers)
-    svg = chart.render(is_unicode=True)
+    # pygal always adds a <script> with its tooltip config; the page needs none.
+    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
     return mark_safe(svg)  # noqa: S308 - pygal escapes labels; the SVG is ours

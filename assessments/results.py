@@ -31,14 +31,11 @@ def _t(value: Any) -> str:
 
 
 def _num(value: Any) -> str:
-    """A score as printed: at most two decimals, no trailing zeros beyond one."""
+    """A number as printed in sentences: at most two decimals, no trailing zeros."""
     if value is None:
         return "–"
-    d = Decimal(str(value)).quantize(_TWO, ROUND_HALF_UP)
-    out = format(d, "f")
-    if out.endswith("0") and "." in out:
-        out = out[:-1]
-    return out
+    d = Decimal(str(value)).quantize(_TWO, ROUND_HALF_UP).normalize()
+    return format(d, "f")
 
 
 @dataclass
