@@ -1,0 +1,239 @@
+"""Rounds and invitations: opening, inviting, e-mails, the XLSX list, and accepting a link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from assessments.models import Assessment, Invitation, Round
+from assessments.services import (
+    invitation_accept,
+    invitations_create,
+    invitations_send,
+    round_open,
+)
+from clusters.models import FirmMember
+from tests.assessments.questionnaire_fixtures import *  # noqa: F403
+
+
+def _dates():
+    now = timezone.now()
+    return now - dt.timedelta(hours=1), now + dt.timedelta(days=30)
+
+
+def test_official_opens_a_round_on_a_published_version(cluster_official, world, demo_version):
+    opens, closes = _dates()
+    created = round_open(
+        user=cluster_official,
+        cluster=world["alpha"],
+        framework_version=demo_version,
+        name="2026 评估",
+        opens_at=opens,
+        closes_at=closes,
+    )
+    assert created.created_by == cluster_official
+    assert Round.objects.filter(cluster=world["alpha"]).count() == 1
+
+
+def test_round_dates_must_be_in_order(cluster_official, world, demo_version):
+    opens, closes = _dates()
+    with pytest.raises(ValidationError) as caught:
+        round_open(
+            user=cluster_official,
+            cluster=world["alpha"],
+            framework_version=demo_version,
+            name="x",
+            opens_at=closes,
+            closes_at=opens,
+        )
+    assert "closes_at" in caught.value.message_dict
+
+
+def test_a_draft_framework_version_cannot_be_used(cluster_official, world, demo_version):
+    demo_version.status = "draft"
+    opens, closes = _dates()
+    with pytest.raises(ValidationError) as caught:
+        round_open(
+            user=cluster_official,
+            cluster=world["alpha"],
+            framework_version=demo_version,
+            name="x",
+            opens_at=opens,
+            closes_at=closes,
+        )
+    assert "framework_version" in caught.value.message_dict
+
+
+def test_an_official_cannot_open_a_round_for_another_cluster(cluster_official, world, demo_version):
+    opens, closes = _dates()
+    with pytest.raises(PermissionDenied):
+        round_open(
+            user=cluster_official,
+            cluster=world["gamma"],
+            framework_version=demo_version,
+            name="x",
+            opens_at=opens,
+            closes_at=closes,
+        )
+
+
+def test_inviting_all_firms_gives_each_an_unguessable_token(cluster_official, open_round):
+    invitations = invitations_create(open_round, user=cluster_official)
+    assert len(invitations) == 3
+    tokens = {i.token for i in invitations}
+    assert len(tokens) == 3
+    # secrets.token_urlsafe(32): 32 random bytes, 43 URL-safe characters.
+    assert all(len(t) == 43 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+
+
+def test_inviting_again_keeps_the_token(cluster_official, open_round, world):
+    first = invitations_create(open_round, user=cluster_official)
+    again = invitations_create(
+        open_round, user=cluster_official, firms=[world["firms"]["alpha"][0]]
+    )
+    assert again[0].token == next(i.token for i in first if i.firm_id == again[0].firm_id)
+    assert Invitation.objects.filter(round=open_round).count() == 3
+
+
+def test_firms_of_another_cluster_cannot_be_invited(cluster_official, open_round, world):
+    with pytest.raises(ValidationError):
+        invitations_create(open_round, user=cluster_official, firms=[world["firms"]["beta"][0]])
+
+
+def test_invitations_are_emailed_with_their_link(cluster_official, open_round, world):
+    firm = world["firms"]["alpha"][0]
+    invitations = invitations_create(
+        open_round, user=cluster_official, emails={firm.pk: "boss@example.com"}
+    )
+    sent = invitations_send(invitations)
+    assert sent == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["boss@example.com"]
+    token = next(i.token for i in invitations if i.firm_id == firm.pk)
+    assert f"/invite/{token}/" in message.body
+    assert Invitation.objects.get(token=token).sent_at is not None
+
+
+def test_invitation_xlsx_lists_every_link(client, cluster_official, open_round):
+    invitations_create(open_round, user=cluster_official)
+    client.force_login(cluster_official)
+    response = client.get(reverse("assessments:round_invitations_xlsx", args=[open_round.pk]))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 4
+    links = {row[3] for row in rows[1:]}
+    assert links == {
+        f"http://127.0.0.1:8000/invite/{i.token}/" for i in open_round.invitations.all()
+    }
+
+
+def test_another_clusters_official_cannot_see_the_round(client, world, open_round):
+    from tests.factories import OfficialScopeFactory, UserFactory
+
+    official = UserFactory(username="gamma_official")
+    OfficialScopeFactory(user=official, cluster=world["gamma"])
+    client.force_login(official)
+    assert client.get(reverse("assessments:round", args=[open_round.pk])).status_code == 404
+    url = reverse("assessments:round_invitations_xlsx", args=[open_round.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_round_page_invites_ticked_firms(client, cluster_official, open_round, world):
+    client.force_login(cluster_official)
+    firm = world["firms"]["alpha"][1]
+    response = client.post(
+        reverse("assessments:round", args=[open_round.pk]),
+        {"firm": [str(firm.pk)], f"email-{firm.pk}": "a@example.com"},
+    )
+    assert response.status_code == 302
+    assert list(open_round.invitations.values_list("firm_id", flat=True)) == [firm.pk]
+    assert len(mail.outbox) == 1
+
+
+def test_round_create_page(client, cluster_official, world, demo_version):
+    client.force_login(cluster_official)
+    response = client.post(
+        reverse("assessments:round_create"),
+        {
+            "cluster": world["alpha"].pk,
+            "framework_version": demo_version.pk,
+            "name": "2026 春季",
+            "opens_at": "2026-01-01T08:00",
+            "closes_at": "2026-12-31T18:00",
+        },
+    )
+    assert response.status_code == 302
+    assert Round.objects.get().name == "2026 春季"
+
+
+def test_accepting_binds_the_user_to_the_firm_and_starts_a_draft(open_round, invitations, outsider):
+    invitation = invitations[0]
+    assessment = invitation_accept(invitation, user=outsider)
+    assert FirmMember.objects.filter(user=outsider, firm=invitation.firm).exists()
+    assert assessment.status == "draft" and assessment.round == open_round
+    invitation.refresh_from_db()
+    assert invitation.accepted_by == outsider and invitation.accepted_at is not None
+    # Accepting again resumes the same draft.
+    assert invitation_accept(invitation, user=outsider).pk == assessment.pk
+
+
+def test_invitation_link_signup_creates_account_and_opens_the_questionnaire(client, invitations):
+    invitation = invitations[0]
+    url = reverse("assessments:invitation", args=[invitation.token])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "username": "plant-manager",
+            "email": "pm@example.com",
+            "password1": "a-long-enough-passphrase-42",
+            "password2": "a-long-enough-passphrase-42",
+        },
+    )
+    assessment = Assessment.objects.get(firm=invitation.firm, round=invitation.round)
+    assert response.status_code == 302
+    assert response.url == reverse("assessments:questionnaire", args=[assessment.pk])
+    assert FirmMember.objects.filter(user__username="plant-manager", firm=invitation.firm).exists()
+
+
+def test_signup_with_mismatched_passwords_shows_the_problem(client, invitations):
+    url = reverse("assessments:invitation", args=[invitations[0].token])
+    response = client.post(
+        url, {"username": "pm", "password1": "a-long-passphrase-1", "password2": "other-one-2"}
+    )
+    assert response.status_code == 200
+    assert 'class="errors"' in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_a_wrong_token_is_a_friendly_404(client, invitations):
+    response = client.get(reverse("assessments:invitation", args=["not-a-token"]))
+    assert response.status_code == 404
+    assert "invitation" in response.content.decode().lower() or "邀请" in (
+        response.content.decode()
+    )
+
+
+def test_logged_in_user_accepts_with_one_click(client, outsider, invitations):
+    client.force_login(outsider)
+    url = reverse("assessments:invitation", args=[invitations[0].token])
+    response = client.post(url, {"accept": "1"})
+    assert response.status_code == 302
+    assert Assessment.objects.filter(firm=invitations[0].firm).exists()
+
+
+def test_an_uninvited_firm_cannot_start(client, firm_user, open_round, world):
+    client.force_login(firm_user)
+    firm = world["firms"]["alpha"][0]
+    url = reverse("assessments:round_start", args=[open_round.pk, firm.pk])
+    assert client.post(url).status_code == 404
+    assert not Assessment.objects.exists()
