@@ -34,8 +34,20 @@ class ReportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportJob
         fields = [
-            "id", "kind", "params", "language", "shareable", "status", "progress", "error",
-            "created_at", "started_at", "finished_at", "expires_at", "timings", "pdf_url",
+            "id",
+            "kind",
+            "params",
+            "language",
+            "shareable",
+            "status",
+            "progress",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "expires_at",
+            "timings",
+            "pdf_url",
             "xlsx_url",
         ]
 
@@ -70,8 +82,13 @@ class ReportRequestApi(APIView):
             region = get_object_or_404(Region, pk=data["region"])
         try:
             job, how = services.report_request(
-                request.user, kind=data["kind"], language=data["language"],
-                shareable=data["shareable"], cluster=cluster, round_=round_, region=region,
+                request.user,
+                kind=data["kind"],
+                language=data["language"],
+                shareable=data["shareable"],
+                cluster=cluster,
+                round_=round_,
+                region=region,
             )
         except ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)

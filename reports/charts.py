@@ -85,7 +85,11 @@ def level_chart(report: ClusterReport, *, font: str) -> str:
     """Bar chart: the share of assessed firms at each level."""
     chart = pygal.Bar(
         **_config(
-            font, width=760, height=300, show_legend=False, range=(0, 100),
+            font,
+            width=760,
+            height=300,
+            show_legend=False,
+            range=(0, 100),
             value_formatter=lambda v: f"{v:.0f}%",
         )
     )
@@ -98,8 +102,13 @@ def dimension_chart(report: ClusterReport, *, font: str) -> str:
     """Grouped bars: the cluster's mean per dimension against the benchmark mean."""
     chart = pygal.Bar(
         **_config(
-            font, width=760, height=340, range=(0, 100), value_formatter=lambda v: f"{v:.0f}",
-            x_label_rotation=0, margin_bottom=24,
+            font,
+            width=760,
+            height=340,
+            range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}",
+            x_label_rotation=0,
+            margin_bottom=24,
         )
     )
     # Dimensions nobody has a score on (e.g. unscored scene dimensions) stay in the table only.
@@ -115,8 +124,12 @@ def weakest_chart(report: ClusterReport, *, font: str) -> str:
     items = list(reversed(report.weakest))
     chart = pygal.HorizontalBar(
         **_config(
-            font, width=760, height=max(180, 34 * len(items) + 110), range=(0, 100),
-            value_formatter=lambda v: f"{v:.0f}%", margin_bottom=24,
+            font,
+            width=760,
+            height=max(180, 34 * len(items) + 110),
+            range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}%",
+            margin_bottom=24,
         )
     )
     chart.x_labels = [q.code for q in items]
@@ -129,8 +142,13 @@ def region_chart(group: RegionGroup, *, font: str) -> str:
     """Grouped bars: the basic and advanced shares of each cluster in a region."""
     chart = pygal.Bar(
         **_config(
-            font, width=760, height=340, range=(0, 100), value_formatter=lambda v: f"{v:.0f}%",
-            x_label_rotation=20 if len(group.rows) > 5 else 0, margin_bottom=24,
+            font,
+            width=760,
+            height=340,
+            range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f}%",
+            x_label_rotation=20 if len(group.rows) > 5 else 0,
+            margin_bottom=24,
         )
     )
     chart.x_labels = [row.cluster for row in group.rows]

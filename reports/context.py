@@ -307,8 +307,10 @@ def _definition(version: FrameworkVersion) -> dict[str, Any]:
 
 
 def _level_titles(definition: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
-    titles = [(lv["code"], localized(lv.get("title", lv["code"]), language)) for lv in
-              definition.get("levels", [])]
+    titles = [
+        (lv["code"], localized(lv.get("title", lv["code"]), language))
+        for lv in definition.get("levels", [])
+    ]
     return [("", _("Below the first level"))] + titles
 
 
@@ -347,15 +349,21 @@ def _num(value: Any) -> str:
 
 
 def describe_condition(
-    condition: Mapping[str, Any], definition: Mapping[str, Any], language: str,
-    actual: Any = None, *, with_actual: bool = False,
+    condition: Mapping[str, Any],
+    definition: Mapping[str, Any],
+    language: str,
+    actual: Any = None,
+    *,
+    with_actual: bool = False,
 ) -> str:
     """A gate condition of the framework in plain words, optionally with the firm's value."""
     dims = _dimension_titles(definition, language)
     questions = {q["code"]: q for _d, q in _questions(definition)}
-    now = (lambda text: text + _(" (now %(actual)s)") % {"actual": _num(actual)}) if (
-        with_actual and actual is not None
-    ) else (lambda text: text)
+    now = (
+        (lambda text: text + _(" (now %(actual)s)") % {"actual": _num(actual)})
+        if (with_actual and actual is not None)
+        else (lambda text: text)
+    )
     if "score" in condition:
         return now(_("total score at least %(x)s") % {"x": _num(condition["score"])})
     if "dimension" in condition:
@@ -386,7 +394,10 @@ def describe_condition(
                 options.get(v, _("yes") if v is True else _("no") if v is False else str(v))
                 for v in condition["in"]
             ]
-            return _("“%(question)s”: %(values)s") % {"question": label, "values": " / ".join(values)}
+            return _("“%(question)s”: %(values)s") % {
+                "question": label,
+                "values": " / ".join(values),
+            }
         parts = []
         if "min" in condition:
             parts.append(_("at least %(x)s") % {"x": _num(condition["min"])})
@@ -425,7 +436,9 @@ def _spreads(scores: QuerySet[DimensionScore]) -> dict[str, Spread]:
     wanted: dict[str, dict[str, tuple[int, int, float]]] = {
         code: _positions(row["n"]) for code, row in stats.items() if row["n"]
     }
-    numbers = sorted({p for pos in wanted.values() for lo, hi, _w in pos.values() for p in (lo, hi)})
+    numbers = sorted(
+        {p for pos in wanted.values() for lo, hi, _w in pos.values() for p in (lo, hi)}
+    )
     values: dict[tuple[str, int], float] = {}
     if numbers:
         ranked = scores.annotate(
@@ -440,7 +453,10 @@ def _spreads(scores: QuerySet[DimensionScore]) -> dict[str, Spread]:
             a, b = values.get((code, lo)), values.get((code, hi))
             quart[name] = None if a is None or b is None else round(a + (b - a) * w, 1)
         out[code] = Spread(
-            n=row["n"], mean=_f(row["mean"]), q1=quart.get("q1"), median=quart.get("median"),
+            n=row["n"],
+            mean=_f(row["mean"]),
+            q1=quart.get("q1"),
+            median=quart.get("median"),
             q3=quart.get("q3"),
         )
     return out
@@ -605,8 +621,10 @@ def _support(
             if nxt.get("code") != target:
                 continue
             unmet = nxt.get("unmet") or []
-            close = gate is not None and row["total"] is not None and (
-                row["total"] >= gate - SUPPORT_SCORE_MARGIN
+            close = (
+                gate is not None
+                and row["total"] is not None
+                and (row["total"] >= gate - SUPPORT_SCORE_MARGIN)
             )
             if not (close or len(unmet) <= SUPPORT_MAX_UNMET):
                 continue
@@ -741,7 +759,9 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         )[:WEAKEST_COUNT]
     )
 
-    weighted = {d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0}
+    weighted = {
+        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
+    }
     mine = _homogeneity_by_group(scores, "assessment__round_id", weighted).get(round_.pk)
     groups = _homogeneity_by_group(bench_scores, "assessment__round_id", weighted)
     values = sorted(groups.values(), reverse=True)
@@ -856,8 +876,10 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
     for version_id, members in sorted(by_version.items(), key=lambda kv: -len(kv[1])):
         version = versions[version_id]
         definition = _definition(version)
-        dims = [(d["code"], localized(d.get("title", d["code"]), language))
-                for d in definition.get("dimensions", [])]
+        dims = [
+            (d["code"], localized(d.get("title", d["code"]), language))
+            for d in definition.get("dimensions", [])
+        ]
         lvls = _level_titles(definition, language)
         rows = []
         for cluster in sorted(members, key=lambda c: (c.region.path, c.slug)):
@@ -880,8 +902,11 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                     advanced_share=_keep(_pct(head["advanced"], n), n, shareable),
                     dimension_means=tuple(dim_values),
                     level_counts=tuple(
-                        _keep(level_counts.get((r.pk, code), 0),
-                              level_counts.get((r.pk, code), 0), shareable)
+                        _keep(
+                            level_counts.get((r.pk, code), 0),
+                            level_counts.get((r.pk, code), 0),
+                            shareable,
+                        )
                         for code, _t in lvls
                     ),
                 )
@@ -922,8 +947,15 @@ def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterable[FirmRow]:
         _submitted_in([round_.pk])
         .order_by("firm__name", "id")
         .values_list(
-            "id", "firm__uscc", "firm__name", "firm__size_class", "total", "level", "basic",
-            "advanced", "submitted_at",
+            "id",
+            "firm__uscc",
+            "firm__name",
+            "firm__size_class",
+            "total",
+            "level",
+            "basic",
+            "advanced",
+            "submitted_at",
         )
     )
     rows = list(subs)
@@ -956,7 +988,10 @@ def attainment_matrix(round_: Round) -> Iterable[tuple[str, str, dict[str, Decim
         QuestionAttainment.objects.filter(assessment__in=_submitted_in([round_.pk]))
         .order_by("assessment__firm__name", "assessment_id")
         .values_list(
-            "assessment_id", "assessment__firm__uscc", "assessment__firm__name", "question_code",
+            "assessment_id",
+            "assessment__firm__uscc",
+            "assessment__firm__name",
+            "question_code",
             "attainment",
         )
         .iterator(chunk_size=10000)

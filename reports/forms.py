@@ -18,19 +18,26 @@ class ReportRequestForm(forms.Form):
 
     kind = forms.ChoiceField(
         label=_("Report"),
-        choices=[(ReportJob.Kind.CLUSTER, _("Cluster report")),
-                 (ReportJob.Kind.REGION, _("Regional report"))],
+        choices=[
+            (ReportJob.Kind.CLUSTER, _("Cluster report")),
+            (ReportJob.Kind.REGION, _("Regional report")),
+        ],
     )
     cluster = forms.ModelChoiceField(
-        label=_("Cluster"), queryset=Cluster.objects.none(), required=False,
+        label=_("Cluster"),
+        queryset=Cluster.objects.none(),
+        required=False,
         to_field_name="slug",
     )
     round = forms.ModelChoiceField(
-        label=_("Round"), queryset=Round.objects.all(), required=False,
+        label=_("Round"),
+        queryset=Round.objects.all(),
+        required=False,
         empty_label=_("Latest round"),
     )
-    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(),
-                                    required=False)
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.none(), required=False
+    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     shareable = forms.BooleanField(
         label=_("Shareable edition (no firm names, cells under 5 firms suppressed)"),

@@ -51,12 +51,16 @@ def hard_time_limit() -> int:
 
 
 def _round_inputs(round_: Round) -> dict[str, Any]:
-    stats = Assessment.objects.submitted().filter(round=round_).aggregate(
-        n=Count("id"), last=Max("submitted_at"), last_id=Max("id")
+    stats = (
+        Assessment.objects.submitted()
+        .filter(round=round_)
+        .aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
     )
-    bench = Assessment.objects.submitted().filter(
-        framework_version_id=round_.framework_version_id
-    ).aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
+    bench = (
+        Assessment.objects.submitted()
+        .filter(framework_version_id=round_.framework_version_id)
+        .aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
+    )
     previous = (
         Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
         .order_by("-opens_at", "-id")
@@ -297,7 +301,14 @@ def report_job_run(job_id: int) -> str:
     job.error = ""
     job.save(
         update_fields=[
-            "status", "progress", "finished_at", "expires_at", "timings", "error", "pdf", "xlsx",
+            "status",
+            "progress",
+            "finished_at",
+            "expires_at",
+            "timings",
+            "error",
+            "pdf",
+            "xlsx",
         ]
     )
     return "done"

@@ -35,7 +35,7 @@ def render_report(self: object, job_id: int) -> str:
                     job_id, _("The database was unavailable while rendering. Try again later.")
                 )
             return "failed"
-        raise self.retry(exc=exc, countdown=5 * 2 ** self.request.retries) from exc  # type: ignore[attr-defined]
+        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc  # type: ignore[attr-defined]
 
 
 @shared_task(queue="reports")

@@ -7,9 +7,7 @@ urlpatterns = [
     path("reports/", views.report_index, name="report-index"),
     path("reports/request/", views.report_request, name="report-request"),
     path("reports/jobs/<int:job_id>/", views.report_job, name="report-job"),
-    path(
-        "reports/jobs/<int:job_id>/progress/", views.report_job_progress, name="report-progress"
-    ),
+    path("reports/jobs/<int:job_id>/progress/", views.report_job_progress, name="report-progress"),
     path(
         "reports/jobs/<int:job_id>/download.<str:fmt>",
         views.report_download,

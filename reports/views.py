@@ -105,8 +105,10 @@ def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse
         raise Http404(_("This report has no such file."))
     job = _job_or_404(request, job_id)
     if job.status != ReportJob.Status.DONE:
-        message = job.error if job.status == ReportJob.Status.FAILED else _(
-            "The report is not ready yet."
+        message = (
+            job.error
+            if job.status == ReportJob.Status.FAILED
+            else _("The report is not ready yet.")
         )
         return render(request, "reports/job.html", {"job": job, "message": message}, status=409)
     field = job.pdf if fmt == "pdf" else job.xlsx

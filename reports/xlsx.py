@@ -85,18 +85,46 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     ws.append(
         _header(
             ws,
-            [_("Dimension"), _("Mean"), _("Q1"), _("Median"), _("Q3"), _("All clusters: mean"),
-             _("All clusters: median")],
+            [
+                _("Dimension"),
+                _("Mean"),
+                _("Q1"),
+                _("Median"),
+                _("Q3"),
+                _("All clusters: mean"),
+                _("All clusters: median"),
+            ],
         )
     )
     for d in report.dimensions:
-        ws.append([d.title, d.cluster.mean, d.cluster.q1, d.cluster.median, d.cluster.q3,
-                   d.benchmark.mean, d.benchmark.median])
+        ws.append(
+            [
+                d.title,
+                d.cluster.mean,
+                d.cluster.q1,
+                d.cluster.median,
+                d.cluster.q3,
+                d.benchmark.mean,
+                d.benchmark.median,
+            ]
+        )
 
     ws = wb.create_sheet(_("Questions"))
     _widths(ws, [12, 60, 24, 12, 12, 12, 14])
-    ws.append(_header(ws, [_("Code"), _("Question"), _("Dimension"), _("Firms answering"),
-                           _("Meeting it"), _("Share (%)"), _("All clusters (%)")]))
+    ws.append(
+        _header(
+            ws,
+            [
+                _("Code"),
+                _("Question"),
+                _("Dimension"),
+                _("Firms answering"),
+                _("Meeting it"),
+                _("Share (%)"),
+                _("All clusters (%)"),
+            ],
+        )
+    )
     for q in report.questions:
         ws.append([q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
 
@@ -104,15 +132,38 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         codes = dimension_codes(round_.framework_version)
         ws = wb.create_sheet(_("Firms"))
         _widths(ws, [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18])
-        ws.append(_header(ws, ["uscc", "firm", "size", "total", "level", "basic", "advanced",
-                               *codes, "submitted_at"]))
+        ws.append(
+            _header(
+                ws,
+                [
+                    "uscc",
+                    "firm",
+                    "size",
+                    "total",
+                    "level",
+                    "basic",
+                    "advanced",
+                    *codes,
+                    "submitted_at",
+                ],
+            )
+        )
         for row in firm_rows(round_):
-            ws.append([
-                row.uscc, row.firm, row.size_class, _num(row.total), row.level,
-                _bool(row.basic), _bool(row.advanced), *[_num(v) for v in row.dimensions],
-                timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
-                if row.submitted_at else "",
-            ])
+            ws.append(
+                [
+                    row.uscc,
+                    row.firm,
+                    row.size_class,
+                    _num(row.total),
+                    row.level,
+                    _bool(row.basic),
+                    _bool(row.advanced),
+                    *[_num(v) for v in row.dimensions],
+                    timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
+                    if row.submitted_at
+                    else "",
+                ]
+            )
 
         question_codes = [q.code for q in report.questions]
         ws = wb.create_sheet(_("Attainment"))
@@ -123,11 +174,32 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
 
         ws = wb.create_sheet(_("Support list"))
         _widths(ws, [22, 36, 10, 16, 12, 16, 80])
-        ws.append(_header(ws, [_("USCC"), _("Firm"), _("Score"), _("Level"), _("Band"),
-                               _("Target level"), _("What it lacks")]))
+        ws.append(
+            _header(
+                ws,
+                [
+                    _("USCC"),
+                    _("Firm"),
+                    _("Score"),
+                    _("Level"),
+                    _("Band"),
+                    _("Target level"),
+                    _("What it lacks"),
+                ],
+            )
+        )
         for e in report.support:
-            ws.append([e.uscc, e.firm, _num(e.total), e.level, e.band_title, e.target_level,
-                       "；".join(e.lacks) if report.language.startswith("zh") else "; ".join(e.lacks)])
+            ws.append(
+                [
+                    e.uscc,
+                    e.firm,
+                    _num(e.total),
+                    e.level,
+                    e.band_title,
+                    e.target_level,
+                    "；".join(e.lacks) if report.language.startswith("zh") else "; ".join(e.lacks),
+                ]
+            )
 
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -31,16 +31,36 @@ import datetime as dt  # noqa: E402
 import random  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from assessments.framework import builtin_framework_paths  # noqa: E402
 from clusters.models import Cluster, ClusterMembership, Firm, Region  # noqa: E402
 from reports.rendering import render_cluster  # noqa: E402
 from tests.factories import make_uscc  # noqa: E402
-from tests.reports.builders import answers_for, invite, framework_version, make_round, submit_many  # noqa: E402
+from tests.reports.builders import answers_for, framework_version, invite, make_round, submit_many  # noqa: E402
 
-NAMES = "精工 恒达 华瑞 鑫源 宏昌 永盛 金泰 天成 博远 联创 瑞丰 鼎盛 海纳 中科 嘉禾 新锐 德力 凯特 远航 正泰".split()
-TRADES = "模具 机械 五金 电子 纺织 塑胶 精密 智能装备 汽配 包装".split()
+NAMES = [
+    "精工",
+    "恒达",
+    "华瑞",
+    "鑫源",
+    "宏昌",
+    "永盛",
+    "金泰",
+    "天成",
+    "博远",
+    "联创",
+    "瑞丰",
+    "鼎盛",
+    "海纳",
+    "中科",
+    "嘉禾",
+    "新锐",
+    "德力",
+    "凯特",
+    "远航",
+    "正泰",
+]
+TRADES = ["模具", "机械", "五金", "电子", "纺织", "塑胶", "精密", "智能装备", "汽配", "包装"]
 
 
 def _region(code: str, zh: str, en: str, level: str, parent: Region | None) -> Region:
@@ -58,10 +78,18 @@ def main() -> None:
     county = _region("330382", "乐清市", "Yueqing", "county", city)
     rng = random.Random(7)
     clusters = [
-        Cluster.objects.create(slug="yueqing-electrical", name_zh="乐清电气产业集群",
-                               name_en="Yueqing electrical equipment cluster", region=county),
-        Cluster.objects.create(slug="wenzhou-pumps", name_zh="温州泵阀产业集群",
-                               name_en="Wenzhou pumps and valves cluster", region=city),
+        Cluster.objects.create(
+            slug="yueqing-electrical",
+            name_zh="乐清电气产业集群",
+            name_en="Yueqing electrical equipment cluster",
+            region=county,
+        ),
+        Cluster.objects.create(
+            slug="wenzhou-pumps",
+            name_zh="温州泵阀产业集群",
+            name_en="Wenzhou pumps and valves cluster",
+            region=city,
+        ),
     ]
     n = 0
     for cluster, size in zip(clusters, (240, 120), strict=True):
@@ -69,29 +97,63 @@ def main() -> None:
         for i in range(size):
             n += 1
             employees = rng.choice([8, 25, 60, 150, 260, 420, 900])
-            size_class = ("micro" if employees < 20 else "small" if employees < 300
-                          else "medium" if employees < 1000 else "large")
-            firms.append(Firm(uscc=make_uscc(n), name=f"{cluster.name_zh[:2]}{rng.choice(NAMES)}{rng.choice(TRADES)}有限公司{i + 1}",
-                              employees=employees, size_class=size_class, region=cluster.region))
+            size_class = (
+                "micro"
+                if employees < 20
+                else "small"
+                if employees < 300
+                else "medium"
+                if employees < 1000
+                else "large"
+            )
+            firms.append(
+                Firm(
+                    uscc=make_uscc(n),
+                    name=f"{cluster.name_zh[:2]}{rng.choice(NAMES)}{rng.choice(TRADES)}有限公司{i + 1}",
+                    employees=employees,
+                    size_class=size_class,
+                    region=cluster.region,
+                )
+            )
         firms = Firm.objects.bulk_create(firms)
         ClusterMembership.objects.bulk_create(
-            [ClusterMembership(cluster=cluster, firm=f, start_date=dt.date(2024, 1, 1)) for f in firms]
+            [
+                ClusterMembership(cluster=cluster, firm=f, start_date=dt.date(2024, 1, 1))
+                for f in firms
+            ]
         )
-        t0 = make_round(cluster, version, name="2025年度评测（T0）",
-                        opens=timezone.make_aware(dt.datetime(2025, 3, 1)))
+        t0 = make_round(
+            cluster,
+            version,
+            name="2025年度评测（T0）",
+            opens=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        )
         skills = [rng.betavariate(2.6, 2.4) for _ in firms]
         done = [f for f in firms if rng.random() < 0.8]
         invite(t0, firms)
-        submit_many(t0, fw, done, [answers_for(fw, skills[firms.index(f)], rng) for f in done],
-                    with_invitations=False)
+        submit_many(
+            t0,
+            fw,
+            done,
+            [answers_for(fw, skills[firms.index(f)], rng) for f in done],
+            with_invitations=False,
+        )
         if cluster is clusters[0]:
-            t1 = make_round(cluster, version, name="2026年度评测（T1）",
-                            opens=timezone.make_aware(dt.datetime(2026, 3, 1)))
+            t1 = make_round(
+                cluster,
+                version,
+                name="2026年度评测（T1）",
+                opens=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            )
             invite(t1, firms)
             done = [f for f in firms if rng.random() < 0.86]
-            submit_many(t1, fw, done,
-                        [answers_for(fw, min(1, skills[firms.index(f)] + 0.07), rng) for f in done],
-                        with_invitations=False)
+            submit_many(
+                t1,
+                fw,
+                done,
+                [answers_for(fw, min(1, skills[firms.index(f)] + 0.07), rng) for f in done],
+                with_invitations=False,
+            )
     main_round = clusters[0].rounds.order_by("-opens_at").first()
     for language in ("zh-hans", "en"):
         out = render_cluster(main_round, language=language, with_xlsx=language == "zh-hans")
@@ -99,8 +161,21 @@ def main() -> None:
         pdf_path.write_bytes(out.pdf)
         if out.xlsx:
             (OUT / "cluster-report-annex-zh-hans.xlsx").write_bytes(out.xlsx)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "3", str(pdf_path),
-                        str(OUT / f"cluster-report-{language}")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "3",
+                str(pdf_path),
+                str(OUT / f"cluster-report-{language}"),
+            ],
+            check=True,
+        )
         print(language, out.timings)
 
 

@@ -64,7 +64,9 @@ def answers_for(fw: Framework, skill: float, rng: random.Random) -> dict[str, An
         elif q.type == "number":
             low = q.min if q.min is not None else Decimal(0)
             high = q.max if q.max is not None else low + 100
-            value = low + (high - low) * Decimal(str(round(min(1, max(0, skill + rng.gauss(0, .2))), 3)))
+            value = low + (high - low) * Decimal(
+                str(round(min(1, max(0, skill + rng.gauss(0, 0.2))), 3))
+            )
             answers[q.code] = int(value) if q.integer else float(value)
         elif q.type == "text" and not q.required:
             continue
@@ -107,9 +109,7 @@ def submit_many(
         ]
     )
     if rows and rows[0].pk is None:  # backends without RETURNING: fetch the ids
-        by_firm = dict(
-            Assessment.objects.filter(round=round_).values_list("firm_id", "pk")
-        )
+        by_firm = dict(Assessment.objects.filter(round=round_).values_list("firm_id", "pk"))
         for row in rows:
             row.pk = row.id = by_firm[row.firm_id]
     results = [score(fw, a) for a in answers]

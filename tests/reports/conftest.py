@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from tests.factories import FirmFactory, MembershipFactory
 from tests.reports.builders import answers_for, framework_version, invite, make_round, submit_many
@@ -44,7 +43,7 @@ def scored(world: dict[str, Any]) -> Scored:
         firm = FirmFactory(size_class=sizes[i % 4], name=f"Alpha firm {i:02d}")
         MembershipFactory(cluster=alpha, firm=firm)
         firms.append(firm)
-    opens = timezone.make_aware(dt.datetime(2025, 3, 1))
+    opens = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     previous = make_round(alpha, version, name="Round T0", opens=opens)
     current = make_round(alpha, version, name="Round T1", opens=opens + dt.timedelta(days=365))
     skills = _skills(len(firms), rng)
@@ -53,7 +52,10 @@ def scored(world: dict[str, Any]) -> Scored:
     invite(current, firms)
     done = firms[:20]
     now = submit_many(
-        current, fw, done, [answers_for(fw, min(1, skills[i] + 0.1), rng) for i in range(20)],
+        current,
+        fw,
+        done,
+        [answers_for(fw, min(1, skills[i] + 0.1), rng) for i in range(20)],
         with_invitations=False,
     )
     beta_firms = list(world["firms"]["beta"])

@@ -147,7 +147,9 @@ def test_dimension_quartiles_match_percentile_cont(scored: Any) -> None:
         assert d.cluster.n == len(values)
         assert d.cluster.mean == round(statistics.fmean(values), 1)
         assert (d.cluster.q1, d.cluster.median, d.cluster.q3) == (
-            round(q1, 1), round(median, 1), round(q3, 1)
+            round(q1, 1),
+            round(median, 1),
+            round(q3, 1),
         )
         bench = [
             float(r.dimensions[d.code])

@@ -44,7 +44,13 @@ class Command(BaseCommand):
         def rows() -> Any:
             for r in firm_rows(round_):
                 yield [
-                    r.uscc, r.firm, r.total, r.level, r.basic, r.advanced, *r.dimensions,
+                    r.uscc,
+                    r.firm,
+                    r.total,
+                    r.level,
+                    r.basic,
+                    r.advanced,
+                    *r.dimensions,
                     timezone.localtime(r.submitted_at).isoformat() if r.submitted_at else None,
                 ]
 

@@ -17,8 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("cluster", metavar="CLUSTER_SLUG")
         parser.add_argument("--round", type=int, default=None, help="round id (default: latest)")
         parser.add_argument("--language", choices=["zh-hans", "en"], default="zh-hans")
-        parser.add_argument("--shareable", action="store_true",
-                            help="leave out firm names and suppress cells under 5 firms")
+        parser.add_argument(
+            "--shareable",
+            action="store_true",
+            help="leave out firm names and suppress cells under 5 firms",
+        )
         parser.add_argument("--output", required=True, metavar="FILE.pdf")
         parser.add_argument("--xlsx", default=None, metavar="FILE.xlsx")
 
@@ -43,5 +46,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write the report: {exc}", returncode=2) from None
         timings = ", ".join(f"{k} {v:.2f}s" for k, v in out.timings.items())
-        self.stdout.write(f"Wrote {targets[0]}" + (f" and {targets[1]}" if len(targets) > 1
-                                                     else "") + f" ({timings})")
+        self.stdout.write(
+            f"Wrote {targets[0]}"
+            + (f" and {targets[1]}" if len(targets) > 1 else "")
+            + f" ({timings})"
+        )
