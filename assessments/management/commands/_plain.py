@@ -24,7 +24,8 @@ class Problems(Exception):
 class _Parser(CommandParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # Argument errors: one plain line and exit 2, also under call_command().
-        sys.stderr.write(f"{self.prog}: {message}\n")
+        command = self.prog.split()[-1] if self.prog.split() else "command"
+        sys.stderr.write(f"{command}: {message}\n")
         sys.exit(2)
 
 
