@@ -532,10 +532,10 @@ DMA_WEAK = {
     "DS2": ["needs"],  # 1
     "DR1": ["connectivity", "website", "e-government"],  # 3
     "DR2": "0",  # 0
-    "HC1": ["on-the-job"],  # 2
+    "HC1": ["peer-learning"],  # 2
     "HC2": [],  # 0
-    "DM1": ["digital"],  # 1.5
-    "DM2": ["backup"],  # 2
+    "DM1": ["stored"],  # 3
+    "DM2": ["backup"],  # 3.5
     "AA1": "0",  # 0
     "GD1": ["paperless"],  # 1
     "GD2": "no",  # 0
@@ -544,86 +544,85 @@ DMA_WEAK = {
 
 def test_dma_weak_firm_is_basic(dma):
     # strategy 100 x 3/20 = 15.00; readiness 100 x 3/20 = 15.00
-    # human 100 x 2/28 = 7.142857.. -> 7.14; data 100 x 3.5/24 = 14.5833.. -> 14.58
+    # human 100 x 2/28 = 7.142857.. -> 7.14; data 100 x 6.5/42 = 15.476.. -> 15.48
     # automation 0/10 -> 0.00; green 100 x 1/20 = 5.00
-    # T = (15 + 15 + 7.14 + 14.58 + 0 + 5) / 6 = 56.72 / 6 = 9.4533.. -> 9.45 < 25.5 -> basic
+    # T = (15 + 15 + 7.14 + 15.48 + 0 + 5) / 6 = 57.62 / 6 = 9.6033.. -> 9.60 < 25.5 -> basic
     result = score(dma, DMA_WEAK)
     assert result.dimensions == {
         "strategy": D("15.00"),
         "readiness": D("15.00"),
         "human": D("7.14"),
-        "data": D("14.58"),
+        "data": D("15.48"),
         "automation": D("0.00"),
         "green": D("5.00"),
     }
-    assert result.total == D("9.45")
+    assert result.total == D("9.60")
     assert (result.level, result.basic, result.advanced) == ("basic", False, False)
     assert result.next_level.code == "average"
-    assert unmet(result) == [({"score": D("25.5")}, D("9.45"))]
+    assert unmet(result) == [({"score": D("25.5")}, D("9.60"))]
 
 
 DMA_MIDDLING = {
     "DS1": ["design", "operations", "sales", "admin", "purchasing"],  # 5
-    "DS2": ["needs", "leadership", "budget", "infrastructure"],  # 4
+    "DS2": ["needs", "leadership", "funding", "infrastructure"],  # 4
     "DR1": ["connectivity", "website", "e-commerce", "remote", "systems", "e-government"],  # 6
     "DR2": "2",  # 4
-    "HC1": ["courses", "on-the-job"],  # 4
-    "HC2": ["inform", "support", "feedback"],  # 3 x 1.75 = 5.25
-    "DM1": ["policy", "digital", "access"],  # 4.5
-    "DM2": ["policy", "backup", "training"],  # 6
+    "HC1": ["courses", "peer-learning"],  # 4
+    "HC2": ["awareness", "communicate", "support"],  # 3 x 1.75 = 5.25
+    "DM1": ["policy", "stored", "realtime"],  # 3 x 3 = 9
+    "DM2": ["policy", "backup", "training"],  # 3 x 3.5 = 10.5
     "AA1": "1",  # 2
-    "GD1": ["energy", "paperless", "materials"],  # 3
+    "GD1": ["materials", "transport", "paperless"],  # 3
     "GD2": "partly",  # 5
 }
 
 
 def test_dma_middling_firm_is_average(dma):
     # strategy 100 x 9/20 = 45.00; readiness 100 x 10/20 = 50.00
-    # human 100 x 9.25/28 = 33.0357.. -> 33.04; data 100 x 10.5/24 = 43.75
+    # human 100 x 9.25/28 = 33.0357.. -> 33.04; data 100 x 19.5/42 = 46.4285.. -> 46.43
     # automation 100 x 2/10 = 20.00; green 100 x 8/20 = 40.00
-    # T = (45 + 50 + 33.04 + 43.75 + 20 + 40) / 6 = 231.79 / 6 = 38.6316.. -> 38.63
+    # T = (45 + 50 + 33.04 + 46.43 + 20 + 40) / 6 = 234.47 / 6 = 39.0783.. -> 39.08
     result = score(dma, DMA_MIDDLING)
     assert result.dimensions == {
         "strategy": D("45.00"),
         "readiness": D("50.00"),
         "human": D("33.04"),
-        "data": D("43.75"),
+        "data": D("46.43"),
         "automation": D("20.00"),
         "green": D("40.00"),
     }
-    assert result.total == D("38.63")
+    assert result.total == D("39.08")
     assert (result.level, result.basic, result.advanced) == ("average", True, False)
     assert result.next_level.code == "moderately-advanced"
-    assert unmet(result) == [({"score": D("50.5")}, D("38.63"))]
+    assert unmet(result) == [({"score": D("50.5")}, D("39.08"))]
 
 
 DMA_STRONG = {
     "DS1": [
-        "design", "planning", "operations", "partners", "inbound", "sales", "delivery", "admin",
-        "purchasing", "security",
+        "design", "planning", "operations", "collaboration", "inbound", "sales", "delivery",
+        "admin", "purchasing", "security",
     ],  # 10
     "DS2": [
-        "needs", "leadership", "budget", "infrastructure", "skills", "processes", "risks",
-        "measure",
+        "needs", "funding", "infrastructure", "specialists", "leadership", "staff-ready",
+        "processes", "risks",
     ],  # 8
     "DR1": [
         "connectivity", "website", "web-forms", "chat", "e-commerce", "e-marketing",
         "e-government", "remote", "systems",
     ],  # 9
     "DR2": "4",  # 8
-    "HC1": ["assess", "plan", "courses", "on-the-job", "external", "hiring"],  # 6 x 2 = 12
+    "HC1": ["assess", "plan", "courses", "peer-learning", "placements", "external"],  # 6 x 2 = 12
     "HC2": [
-        "inform", "involve", "trial", "support", "experiment", "flexible", "feedback",
+        "awareness", "communicate", "involve", "autonomy", "redesign", "flexible", "support",
     ],  # 7 x 1.75 = 12.25
     "DM1": [
-        "policy", "digital", "integrated", "access", "analysed", "external", "dashboards",
-        "sharing",
-    ],  # 8 x 1.5 = 12
-    "DM2": ["policy", "training", "backup", "continuity", "monitoring"],  # 5 x 2 = 10
+        "policy", "stored", "integrated", "realtime", "analysed", "external", "dashboards",
+    ],  # 7 x 3 = 21
+    "DM2": ["policy", "client-data", "training", "monitoring", "backup"],  # 5 x 3.5 = 17.5
     "AA1": "3",  # 6
     "GD1": [
-        "business-model", "products", "energy", "materials", "paperless", "monitoring",
-        "reporting",
+        "business-model", "products", "production", "emissions", "materials", "transport",
+        "paperless",
     ],  # 7
     "GD2": "yes",  # 10
 }  # fmt: skip
@@ -631,7 +630,7 @@ DMA_STRONG = {
 
 def test_dma_strong_firm_is_advanced(dma):
     # strategy 100 x 18/20 = 90.00; readiness 100 x 17/20 = 85.00
-    # human 100 x 24.25/28 = 86.6071.. -> 86.61; data 100 x 22/24 = 91.6666.. -> 91.67
+    # human 100 x 24.25/28 = 86.6071.. -> 86.61; data 100 x 38.5/42 = 91.6666.. -> 91.67
     # automation 100 x 6/10 = 60.00; green 100 x 17/20 = 85.00
     # T = (90 + 85 + 86.61 + 91.67 + 60 + 85) / 6 = 498.28 / 6 = 83.0466.. -> 83.05 >= 75.5
     result = score(dma, DMA_STRONG)
@@ -650,31 +649,31 @@ def test_dma_strong_firm_is_advanced(dma):
 
 DMA_EDGE = {
     "DS1": ["design", "sales", "admin"],  # 3
-    "DS2": ["needs", "leadership", "budget"],  # 3
+    "DS2": ["needs", "leadership", "funding"],  # 3
     "DR1": ["connectivity", "website", "e-commerce", "e-marketing"],  # 4
     "DR2": "2",  # 4
     "HC1": ["courses"],  # 2
-    "HC2": ["none"],  # 0
-    "DM1": ["digital", "access"],  # 3
-    "DM2": ["backup"],  # 2
+    "HC2": ["communicate", "flexible"],  # 3.5
+    "DM1": ["none"],  # data not collected digitally: 0
+    "DM2": ["backup"],  # 3.5
     "AA1": "1",  # 2
-    "GD1": ["paperless", "energy"],  # 2
+    "GD1": ["materials", "paperless"],  # 2
     "GD2": "partly",  # 5
 }
 
 
 def test_dma_total_that_rounds_up_to_the_threshold_is_average(dma):
     # strategy 100 x 6/20 = 30.00; readiness 100 x 8/20 = 40.00
-    # human 100 x 2/28 = 7.1428.. -> 7.14; data 100 x 5/24 = 20.8333.. -> 20.83
+    # human 100 x 5.5/28 = 19.6428.. -> 19.64; data 100 x 3.5/42 = 8.3333.. -> 8.33
     # automation 100 x 2/10 = 20.00; green 100 x 7/20 = 35.00
-    # T = (30 + 40 + 7.14 + 20.83 + 20 + 35) / 6 = 152.97 / 6 = 25.495 -> half-up 25.50
+    # T = (30 + 40 + 19.64 + 8.33 + 20 + 35) / 6 = 152.97 / 6 = 25.495 -> half-up 25.50
     # 25.50 >= 25.5 -> average (a total shown as 26 % falls in the 26-50 % band)
     result = score(dma, DMA_EDGE)
     assert result.dimensions == {
         "strategy": D("30.00"),
         "readiness": D("40.00"),
-        "human": D("7.14"),
-        "data": D("20.83"),
+        "human": D("19.64"),
+        "data": D("8.33"),
         "automation": D("20.00"),
         "green": D("35.00"),
     }
@@ -684,9 +683,10 @@ def test_dma_total_that_rounds_up_to_the_threshold_is_average(dma):
 
 
 def test_dma_edge_firm_without_its_one_training_item_is_basic(dma):
-    # As DMA_EDGE with HC1 = none: human 0.00; T = 145.83 / 6 = 24.305 -> 24.31 < 25.5
+    # As DMA_EDGE with HC1 = none: human 100 x 3.5/28 = 12.50
+    # T = (30 + 40 + 12.50 + 8.33 + 20 + 35) / 6 = 145.83 / 6 = 24.305 -> 24.31 < 25.5
     result = score(dma, {**DMA_EDGE, "HC1": ["none"]})
-    assert result.dimensions["human"] == D("0.00")
+    assert result.dimensions["human"] == D("12.50")
     assert result.total == D("24.31")
     assert (result.level, result.basic) == ("basic", False)
     assert unmet(result) == [({"score": D("25.5")}, D("24.31"))]
