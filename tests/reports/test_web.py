@@ -1,0 +1,153 @@
+"""Report pages and API: request, progress polling, failure message, permission-checked download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from reports import services
+from reports.models import ReportJob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_celery(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sent: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", sent.append)
+    return sent
+
+
+def login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_official_requests_a_report_and_watches_progress(
+    scored: Any,
+    cluster_official: Any,
+    no_celery: list[int],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = login(cluster_official)
+    page = client.get(reverse("report-index"))
+    assert page.status_code == 200 and scored.round.cluster.slug in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("report-request"),
+            {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+        )
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("report-job", args=[job.pk])
+    assert no_celery == [job.pk]
+    fragment = client.get(reverse("report-progress", args=[job.pk]), HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert 'hx-trigger="every 1s"' in body and 'aria-valuenow="0"' in body
+    ReportJob.objects.filter(pk=job.pk).update(status="running", progress=45)
+    body = client.get(reverse("report-progress", args=[job.pk])).content.decode()
+    assert 'aria-valuenow="45"' in body and "hx-get" in body
+    assert client.get(reverse("report-download", args=[job.pk, "pdf"])).status_code == 409
+    ReportJob.objects.filter(pk=job.pk).update(status="pending")
+    services.report_job_run(job.pk)
+    body = client.get(reverse("report-progress", args=[job.pk])).content.decode()
+    assert "hx-get" not in body  # polling stops when the job is done
+    assert reverse("report-download", args=[job.pk, "pdf"]) in body
+    pdf = client.get(reverse("report-download", args=[job.pk, "pdf"]))
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert "attachment" in pdf["Content-Disposition"]
+    xlsx = client.get(reverse("report-download", args=[job.pk, "xlsx"]))
+    assert xlsx.status_code == 200
+
+
+def test_download_is_refused_outside_the_scope(
+    scored: Any,
+    cluster_official: Any,
+    regional_official: Any,
+    outsider: Any,
+    firm_user: Any,
+    no_celery: list[int],
+) -> None:
+    job, _ = services.report_request(
+        cluster_official, kind="cluster", language="en", cluster=scored.round.cluster
+    )
+    services.report_job_run(job.pk)
+    url = reverse("report-download", args=[job.pk, "pdf"])
+    assert login(regional_official).get(url).status_code == 200  # alpha lies in province A
+    for user in (outsider, firm_user):
+        assert login(user).get(url).status_code == 404
+        assert login(user).get(reverse("report-job", args=[job.pk])).status_code == 404
+    assert Client().get(url).status_code == 302  # to the login page
+    assert (
+        login(cluster_official).get(reverse("report-download", args=[job.pk, "exe"])).status_code
+        == 404
+    )
+
+
+def test_failed_job_shows_its_message(
+    scored: Any, cluster_official: Any, no_celery: list[int]
+) -> None:
+    job, _ = services.report_request(
+        cluster_official, kind="cluster", language="en", cluster=scored.round.cluster
+    )
+    services.report_job_fail(job.pk, "The round or region of this report no longer exists.")
+    client = login(cluster_official)
+    body = client.get(reverse("report-job", args=[job.pk])).content.decode()
+    assert "no longer exists" in body and 'role="alert"' in body
+    response = client.get(reverse("report-download", args=[job.pk, "pdf"]))
+    assert response.status_code == 409 and "no longer exists" in response.content.decode()
+
+
+def test_bad_request_gets_a_clear_message_not_a_500(
+    scored: Any, cluster_official: Any, world: Any, no_celery: list[int]
+) -> None:
+    client = login(cluster_official)
+    response = client.post(reverse("report-request"), {"kind": "cluster", "language": "en"})
+    assert response.status_code == 400
+    assert "Choose a cluster" in response.content.decode() or "选择" in response.content.decode()
+    response = client.post(
+        reverse("report-request"),
+        {"kind": "cluster", "cluster": world["gamma"].slug, "language": "en"},
+    )
+    assert response.status_code == 400  # gamma is not offered to this official
+    assert ReportJob.objects.count() == 0
+
+
+def test_api_request_and_status(
+    scored: Any, cluster_official: Any, outsider: Any, no_celery: list[int]
+) -> None:
+    client = login(cluster_official)
+    response = client.post(
+        reverse("api-report-request"),
+        {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202 and response.json()["served"] == "queued"
+    job_id = response.json()["id"]
+    again = client.post(
+        reverse("api-report-request"),
+        {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+        content_type="application/json",
+    )
+    assert again.json() | {} and again.json()["id"] == job_id and again.json()["served"] == "reused"
+    services.report_job_run(job_id)
+    status = client.get(reverse("api-report-job", args=[job_id])).json()
+    assert status["status"] == "done" and status["progress"] == 100
+    assert status["pdf_url"].endswith(reverse("report-download", args=[job_id, "pdf"]))
+    assert login(outsider).get(reverse("api-report-job", args=[job_id])).status_code == 404
+    denied = login(outsider).post(
+        reverse("api-report-request"),
+        {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+        content_type="application/json",
+    )
+    assert denied.status_code == 403
+
+
+def test_home_page_shows_the_reports_panel_to_officials_only(
+    cluster_official: Any, firm_user: Any
+) -> None:
+    assert 'id="reports-panel"' in login(cluster_official).get("/").content.decode()
+    assert 'id="reports-panel"' not in login(firm_user).get("/").content.decode()
