@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from assessments.models import FrameworkVersion
 
@@ -77,16 +77,17 @@ def parse_answer(question: Any, data: QueryDict) -> Any:
 class RoundForm(forms.Form):
     """An official opens a round for one of their clusters."""
 
-    name = forms.CharField(label=_lazy("Name"), max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     framework_version = forms.ModelChoiceField(
-        label=_lazy("Framework version"),
+        label=gettext_lazy("Framework version"),
         queryset=FrameworkVersion.objects.published().select_related("framework"),
     )
     opens_at = forms.DateTimeField(
-        label=_lazy("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     closes_at = forms.DateTimeField(
-        label=_lazy("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Closes at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -100,7 +101,7 @@ class RoundForm(forms.Form):
 class SignupForm(UserCreationForm):
     """A firm respondent creates an account from an invitation link."""
 
-    email = forms.EmailField(label=_lazy("E-mail"), required=False)
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()

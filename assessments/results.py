@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
 from assessments import charts, scoring
@@ -20,6 +20,23 @@ from assessments.services import assessment_answers
 from assessments.versions import framework_for
 
 _TWO = Decimal("0.01")
+
+# Texts of templates/reports/pdf/firm_result.html that only the firm's PDF uses: listed here so
+# that they are in this part's catalog (the reports catalog belongs to the reports part).
+_PDF_TEXTS = (
+    gettext_noop("Digital maturity result"),
+    gettext_noop("Level"),
+    gettext_noop("Page"),
+    gettext_noop("Basic"),
+    gettext_noop("Advanced"),
+    gettext_noop("Not yet basic"),
+    gettext_noop("Not yet advanced"),
+    gettext_noop("Source"),
+    gettext_noop(
+        "Hidden: peer figures are shown only when at least %(minimum)s firms of the cluster "
+        "have submitted."
+    ),
+)
 
 
 def _lang() -> str:
