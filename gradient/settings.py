@@ -260,6 +260,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Digital maturity assessments of SMEs, by cluster and region.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `status` field with different choices: name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "FrameworkVersionStatusEnum": "assessments.models.FrameworkVersion.Status",
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------------
