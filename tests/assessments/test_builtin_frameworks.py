@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import call_command
 
-from assessments.framework import Framework, builtin_framework_paths, load_framework_file
+from assessments.framework import (
+    Framework,
+    builtin_framework_paths,
+    load_framework_file,
+    parse_framework,
+)
+from assessments.models import FrameworkVersion
 from assessments.scoring import check_answer, score
 
 FRAMEWORKS = Path(__file__).resolve().parents[2] / "assessments" / "frameworks"
@@ -780,3 +788,48 @@ def test_dii_unanswered_indicators_do_not_count(dii):
     result = score(dii, {"DII01": True, "DII02": True, "DII03": True})
     assert result.total == D("25.00")
     assert result.level == "very-low"
+
+
+# --- The built-ins through the commands and the database ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "summary"),
+    [
+        (MIIT, "miit-sme 2024: valid"),
+        (DMA, "edih-dma 2023: valid"),
+        (DII, "eu-dii 2023: valid"),
+    ],
+    ids=lambda v: v.stem if isinstance(v, Path) else None,
+)
+def test_validate_framework_command_accepts_each_builtin(path, summary, capsys):
+    call_command("validate_framework", str(path))
+    captured = capsys.readouterr()
+    assert summary in captured.out
+    assert captured.err == ""
+
+
+@pytest.mark.django_db
+def test_load_frameworks_publishes_the_builtins_and_their_stored_definitions_score_alike():
+    call_command("load_frameworks", stdout=StringIO(), stderr=StringIO())
+    versions = FrameworkVersion.objects.published().select_related("framework")
+    assert sorted((v.framework.slug, v.version) for v in versions) == [
+        ("edih-dma", "2023"),
+        ("eu-dii", "2023"),
+        ("miit-sme", "2024"),
+    ]
+    # The stored JSON definition must score exactly like the file (no precision lost on
+    # points such as 0.7, 1.875 or 1.75).
+    stored = {v.framework.slug: parse_framework(v.definition) for v in versions}
+    assert (
+        score(stored["miit-sme"], MIIT_STRONG).as_dict()
+        == score(load_framework_file(MIIT), MIIT_STRONG).as_dict()
+    )
+    assert score(stored["miit-sme"], MIIT_MIDDLING).total == D("47.90")
+    assert score(stored["edih-dma"], DMA_EDGE).total == D("25.50")
+    assert score(stored["eu-dii"], _dii(set(DII_CODES[:7]))).level == "high"
+
+    out = StringIO()
+    call_command("load_frameworks", stdout=out, stderr=StringIO())  # idempotent
+    assert out.getvalue().count("unchanged") == 3
+    assert FrameworkVersion.objects.count() == 3
