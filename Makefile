@@ -29,7 +29,8 @@ demo: install
 
 # The web app in the foreground, with a Celery worker beside it on the embedded broker.
 run:
-	@$(BIN)/celery -A gradient worker -Q reports,default --concurrency 1 --loglevel INFO & \
+	@$(BIN)/celery -A gradient worker -Q reports,default --concurrency 1 --loglevel INFO \
+	  -B -s var/celerybeat-schedule & \
 	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  echo "Gradient: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app and the worker)"; \
 	  $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)

@@ -30,11 +30,24 @@ def _run(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-@pytest.mark.worker
-def test_real_worker_renders_a_report_end_to_end(tmp_path: Path, redis_url: str) -> None:
-    import redis
+@pytest.mark.parametrize(
+    "broker",
+    [
+        pytest.param("redis", marks=pytest.mark.worker),
+        # The embedded default (kombu's filesystem transport under var/): what `make demo` runs.
+        pytest.param("filesystem"),
+    ],
+)
+def test_real_worker_renders_a_report_end_to_end(
+    broker: str, tmp_path: Path, redis_url: str
+) -> None:
+    if broker == "redis":
+        import redis
 
-    redis.Redis.from_url(redis_url).flushdb()  # no stale tasks from an earlier run
+        redis.Redis.from_url(redis_url).flushdb()  # no stale tasks from an earlier run
+        broker_url = redis_url
+    else:
+        broker_url = "filesystem://"
     database = tmp_path / "worker.sqlite3"
     env = {
         **os.environ,
@@ -42,7 +55,7 @@ def test_real_worker_renders_a_report_end_to_end(tmp_path: Path, redis_url: str)
         "DATABASE_URL": f"sqlite:///{database}",
         "GRADIENT_VAR_DIR": str(tmp_path / "var"),
         "MEDIA_ROOT": str(tmp_path / "media"),
-        "CELERY_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONPATH": str(ROOT),
     }
