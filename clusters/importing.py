@@ -505,9 +505,11 @@ def _header_positions(
     return positions, labels, ignored
 
 
-def _is_second_header(cells: list[Any]) -> bool:
-    texts = [_text(c) for c in cells if not isinstance(c, _Formula) and _text(c)]
-    return bool(texts) and all(_header_key(t) in _HEADER_LOOKUP for t in texts)
+def _is_second_header(cells: list[Any], positions: dict[str, int]) -> bool:
+    """True when the row repeats the headers (the template's English row under the Chinese)."""
+    index = positions["uscc"]
+    cell = cells[index] if index < len(cells) else None
+    return not isinstance(cell, _Formula) and _HEADER_LOOKUP.get(_header_key(_text(cell))) == "uscc"
 
 
 def read_register(data: bytes, filename: str) -> RegisterFile:
@@ -562,7 +564,7 @@ def _read_into(result: RegisterFile, data: bytes, filename: str) -> None:
             continue
         if first:
             first = False
-            if _is_second_header(cells):  # the template's English header row
+            if _is_second_header(cells, positions):  # the template's English header row
                 continue
         data_rows += 1
         if data_rows > MAX_ROWS:

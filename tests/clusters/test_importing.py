@@ -69,10 +69,12 @@ def _snapshot() -> tuple[list[tuple], list[tuple]]:
 def _rejected(world, data: bytes, filename: str = "firms.csv") -> list[str]:
     """Import expecting a rejection; check nothing changed; return the messages in English."""
     before = _snapshot()
-    with translation.override("en"), pytest.raises(ImportRejected) as err:
-        register_import(cluster=world["alpha"], data=data, filename=filename)
+    with translation.override("en"):
+        with pytest.raises(ImportRejected) as err:
+            register_import(cluster=world["alpha"], data=data, filename=filename)
+        messages = [str(p) for p in err.value.problems]
     assert _snapshot() == before
-    return [str(p) for p in err.value.problems]
+    return messages
 
 
 # --- Good files -------------------------------------------------------------------------------
