@@ -196,6 +196,22 @@ def test_miit_level_gates_match_the_2024_table(miit):
         ]
 
 
+def test_miit_number_questions_carry_five_inclusive_bands_over_0_to_100_percent(miit):
+    expected = {
+        "F2": ["0", "1.5", "3", "4.5", "6"],
+        "F3": ["0", "1.5", "3", "4.5", "6"],
+        "M4": ["0", "1.875", "3.75", "5.625", "7.5"],
+    }
+    numbers = {q.code: q for q in miit.questions if q.type == "number"}
+    assert set(numbers) == set(expected)
+    for code, points in expected.items():
+        q = numbers[code]
+        assert (q.min, q.max, q.unit, q.integer) == (0, 100, "%", False), code
+        assert [b.upto for b in q.bands] == [10, 20, 40, 60, 100], code
+        assert [b.points for b in q.bands] == [D(p) for p in points], code
+        assert q.points == D(points[-1]), code
+
+
 @pytest.mark.parametrize(
     ("share", "points"),
     [
