@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
+from itertools import compress
 from typing import Any
 
 from assessments.framework import SCORED_TYPES, Framework, Question
@@ -121,6 +122,18 @@ def _json_value(value: object) -> object:
 # --- Compiling a framework -------------------------------------------------------------------
 
 
+class _Memo(dict):
+    """A dict that computes (and keeps) a missing value with `factory`."""
+
+    def __init__(self, factory: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.factory = factory
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.factory(key)
+        return value
+
+
 class _Invalid(Exception):
     """Raised by an answer normaliser; the message says what is wrong with one answer."""
 
@@ -159,6 +172,11 @@ def _to_decimal(value: object) -> Decimal | None:
     return None
 
 
+def _ceil(value: Decimal) -> int:
+    """The smallest integer >= value (exact)."""
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
 def _half_up(numerator: int, denominator: int) -> int:
     """numerator / denominator rounded half-up to an integer (both non-negative)."""
     return (2 * numerator + denominator) // (2 * denominator)
@@ -172,6 +190,8 @@ def _normaliser(q: Question) -> Callable[[object], object]:
         listing = ", ".join(o.code for o in q.options)
 
         def single(value: object) -> object:
+            if value.__class__ is str and value in codes:
+                return value
             if not isinstance(value, str):
                 raise _Invalid(f"must be an option code, got {_describe(value)}")
             if value not in codes:
@@ -240,6 +260,8 @@ def _normaliser(q: Question) -> Callable[[object], object]:
         listing = ", ".join(str(c.value) for c in q.levels)
 
         def level(value: object) -> object:
+            if value.__class__ is int and value in values:
+                return value
             if isinstance(value, bool) or not isinstance(value, int):
                 raise _Invalid(f"must be one of {listing}, got {_describe(value)}")
             if value not in values:
@@ -340,15 +362,29 @@ class _Plan:
         weight_scale = 10**weight_decimals
         self.weights = [int(d.weight * weight_scale) for d in fw.dimensions]
         self.levels = [
-            (level.code, tuple(self.compile(c) for c in level.when), level.when)
+            (
+                level.code,
+                tuple(self.compile(c) for c in level.when),
+                level.when,
+                tuple(self.actual(c) for c in level.when),
+            )
             for level in fw.levels
+        ]
+        # Decimal results are memoised: the same few values recur across assessments.
+        self.hundredths: dict[int, Decimal] = {}
+        self.is_scored = [q.type in SCORED_TYPES for q in questions]
+        self.scored_indices = [i for i, scored in enumerate(self.is_scored) if scored]
+        self.earned_decimal = _Memo(lambda e: Decimal(e).scaleb(-self.decimals))
+        self.attainment_decimal = [
+            _Memo(self._attainment_factory(self.points[i]) if scored else Decimal)
+            for i, scored in enumerate(self.is_scored)
         ]
         self.basic_rank = fw.level_rank(fw.bands.basic)
         self.advanced_rank = fw.level_rank(fw.bands.advanced)
         self.codes = [q.code for q in questions]
         self.required = [q.required for q in questions]
         self.kinds = [q.type for q in questions]
-        self.attainment_unit = 10**ATTAINMENT_PLACES
+        self.output_order = [i for i, q in enumerate(questions) if q.type != "text"]
 
     # -- conditions --
 
@@ -385,11 +421,11 @@ class _Plan:
             parts = tuple(self.compile(c) for c in condition["any"])
             return lambda s: any(p(s) for p in parts)
         if "score" in condition:
-            threshold = _to_decimal(condition["score"]) * 100  # type: ignore[operator]
+            threshold = _ceil(_to_decimal(condition["score"]) * 100)  # type: ignore[operator]
             return lambda s: s.total >= threshold
         if "dimension" in condition:
             d = self.dim_codes.index(condition["dimension"])
-            threshold = _to_decimal(condition["min"]) * 100  # type: ignore[operator]
+            threshold = _ceil(_to_decimal(condition["min"]) * 100)  # type: ignore[operator]
             return lambda s: s.dims[d] is not None and s.dims[d] >= threshold
         if "count" in condition:
             count = self.counter(condition["count"])
@@ -405,49 +441,52 @@ class _Plan:
             selected = [i for i, q in enumerate(self.questions) if q.dimension == spec["dimension"]]
         x = _to_decimal(spec["min_attainment"])
         assert x is not None
-        scored: list[tuple[int, Decimal | None]] = []
+        # Earned points and level values are integers, so "a_q >= x" becomes an integer
+        # comparison with a threshold rounded up: e / points >= x <=> e >= ceil(x * points).
+        scored: list[tuple[int, int]] = []
         levels: list[int] = []
         for i in selected:
             q = self.questions[i]
             if q.type in SCORED_TYPES:
                 points = self.points[i]
-                # a_q = e / points >= x  <=>  e >= x * points; with points 0, a_q is 0.
-                if points == 0:
-                    scored.append((i, None if x > 0 else Decimal(0)))
+                if points == 0:  # attainment 0: counts only when x <= 0
+                    if x <= 0:
+                        scored.append((i, 0))
                 else:
-                    scored.append((i, x * points))
+                    scored.append((i, _ceil(x * points)))
             elif q.type == "level":
                 levels.append(i)
+        level_threshold = _ceil(x)
 
         def count(s: _State) -> int:
             n = 0
             earned = s.earned
             for i, threshold in scored:
                 e = earned[i]
-                if e is not None and threshold is not None and e >= threshold:
+                if e is not None and e >= threshold:
                     n += 1
             values = s.values
             for i in levels:
                 v = values[i]
-                if v is not None and v >= x:
+                if v is not None and v >= level_threshold:
                     n += 1
             return n
 
         return count
 
-    def actual(self, condition: dict, state: _State) -> Any:
-        """The actual value shown beside an unmet condition."""
+    def actual(self, condition: dict) -> Callable[[_State], Any]:
+        """A function giving the actual value shown beside the condition when it is unmet."""
         if "question" in condition:
             i = self.index[condition["question"]]
-            return state.raw[i] if state.values[i] is not None else None
+            return lambda s: s.raw[i] if s.values[i] is not None else None
         if "score" in condition:
-            return Decimal(state.total).scaleb(-2)
+            return lambda s: Decimal(s.total).scaleb(-2)
         if "dimension" in condition:
-            value = state.dims[self.dim_codes.index(condition["dimension"])]
-            return None if value is None else Decimal(value).scaleb(-2)
+            d = self.dim_codes.index(condition["dimension"])
+            return lambda s: None if s.dims[d] is None else Decimal(s.dims[d]).scaleb(-2)
         if "count" in condition:
-            return self.counter(condition["count"])(state)
-        return None  # all / any
+            return self.counter(condition["count"])
+        return lambda s: None  # all / any
 
     # -- answers --
 
@@ -511,61 +550,71 @@ class _Plan:
         state.total = _half_up(numerator, denominator) if denominator else 0
         return state, applies
 
+    def _attainment_factory(self, points: int) -> Callable[[int], Decimal]:
+        unit = 10**ATTAINMENT_PLACES
+
+        def attainment(e: int) -> Decimal:
+            if not points:
+                return Decimal(0)
+            return Decimal(_half_up(e * unit, points)).scaleb(-ATTAINMENT_PLACES)
+
+        return attainment
+
+    def decimal_score(self, hundredths: int) -> Decimal:
+        """A score kept in hundredths as a Decimal with 2 places (memoised)."""
+        value = self.hundredths.get(hundredths)
+        if value is None:
+            if len(self.hundredths) < 20000:  # 0.00..100.00 is 10,001 values
+                value = self.hundredths[hundredths] = Decimal(hundredths).scaleb(-2)
+            else:
+                value = Decimal(hundredths).scaleb(-2)
+        return value
+
     def result(self, values: list, raw: list) -> Result:
         """Score answers that have already been checked."""
         state, applies = self.state(values, raw)
         rank = -1
         failed = None
-        for code, conditions, when in self.levels:
-            for condition in conditions:
+        for level in self.levels:
+            for condition in level[1]:
                 if not condition(state):
-                    failed = (code, conditions, when)
+                    failed = level
                     break
             if failed is not None:
                 break
             rank += 1
         next_level = None
         if failed is not None:
-            code, conditions, when = failed
+            code, conditions, when, actuals = failed
             unmet = tuple(
-                Unmet(raw_condition, self.actual(raw_condition, state))
-                for condition, raw_condition in zip(conditions, when, strict=True)
+                Unmet(raw_condition, actual(state))
+                for condition, raw_condition, actual in zip(conditions, when, actuals, strict=True)
                 if not condition(state)
             )
             next_level = NextLevel(code, unmet)
 
-        scale_exp = -self.decimals
-        unit = self.attainment_unit
-        attainment: dict[str, Decimal] = {}
-        earned_out: dict[str, Decimal] = {}
         codes = self.codes
-        kinds = self.kinds
-        points = self.points
         earned = state.earned
-        for i, value in enumerate(values):
-            if not applies[i]:
-                continue
-            kind = kinds[i]
-            if kind == "text":
-                continue
-            if kind == "level":
-                if value is not None:
-                    attainment[codes[i]] = Decimal(value)
-                continue
-            e = earned[i]
-            earned_out[codes[i]] = Decimal(e or 0).scaleb(scale_exp)
-            if e is not None:
-                p = points[i]
-                attainment[codes[i]] = (
-                    Decimal(_half_up(e * unit, p)).scaleb(-ATTAINMENT_PLACES) if p else Decimal(0)
-                )
+        is_scored = self.is_scored
+        earned_decimal = self.earned_decimal
+        attainment_decimal = self.attainment_decimal
+        # For scored questions the key is e (None when unanswered or not applicable); for level
+        # questions it is the value (None likewise). Text questions are not in output_order.
+        attainment = {
+            codes[i]: attainment_decimal[i][k]
+            for i in self.output_order
+            if (k := earned[i] if is_scored[i] else values[i]) is not None
+        }
+        earned_out = {
+            codes[i]: earned_decimal[earned[i] or 0] for i in self.scored_indices if applies[i]
+        }
         level = self.levels[rank][0] if rank >= 0 else None
         return Result(
             framework=self.fw.slug,
             version=self.fw.version,
-            total=Decimal(state.total).scaleb(-2),
+            total=self.decimal_score(state.total),
             dimensions={
-                code: None if s is None else Decimal(s).scaleb(-2)
+                code: None if s is None else self.decimal_score(s)
                 for code, s in zip(self.dim_codes, state.dims, strict=True)
             },
             level=level,
@@ -574,7 +623,7 @@ class _Plan:
             next_level=next_level,
             attainment=attainment,
             earned=earned_out,
-            applicable=frozenset(c for c, a in zip(codes, applies, strict=True) if a),
+            applicable=frozenset(compress(codes, applies)),
         )
 
 
