@@ -221,7 +221,7 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
                 "\n".join(exc.problems),
             )
         context = framework_summary(fw, _lang())
-        return render_to_string("admin/assessments/framework_summary.html", context)  # type: ignore[return-value]
+        return render_to_string("assessments/admin/framework_summary.html", context)  # type: ignore[return-value]
 
     @admin.action(description=gettext_lazy("Publish the selected versions"))
     def publish(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
