@@ -206,6 +206,18 @@ def _normaliser(q: Question) -> Callable[[object], object]:
         listing = ", ".join(o.code for o in q.options)
 
         def multi(value: object) -> object:
+            if value.__class__ is list:
+                try:
+                    chosen = frozenset(value)
+                except TypeError:  # unhashable items: the slow path names them
+                    chosen = None
+                if (
+                    chosen is not None
+                    and len(chosen) == len(value)
+                    and chosen <= codes
+                    and (len(chosen) < 2 or exclusive.isdisjoint(chosen))
+                ):
+                    return value
             if not isinstance(value, list | tuple):
                 raise _Invalid(f"must be a list of option codes, got {_describe(value)}")
             seen: set[str] = set()
@@ -315,7 +327,7 @@ def _earner(q: Question, scale: int) -> Callable[[object], int]:
 @dataclass
 class _State:
     values: list  # normalised answer per question index; None if unanswered or not applicable
-    raw: list  # the answer as given, same indexing
+    raw: Mapping  # the answers as given, by code
     earned: list  # scaled points of answered applicable scored questions, else None
     total: int  # T in hundredths
     dims: list  # S_d in hundredths, or None
@@ -478,7 +490,8 @@ class _Plan:
         """A function giving the actual value shown beside the condition when it is unmet."""
         if "question" in condition:
             i = self.index[condition["question"]]
-            return lambda s: s.raw[i] if s.values[i] is not None else None
+            code = condition["question"]
+            return lambda s: s.raw.get(code) if s.values[i] is not None else None
         if "score" in condition:
             return lambda s: Decimal(s.total).scaleb(-2)
         if "dimension" in condition:
@@ -490,11 +503,10 @@ class _Plan:
 
     # -- answers --
 
-    def check(self, answers: Mapping[str, object], strict: bool) -> tuple[list, list, list[str]]:
-        """Normalised and raw answers by question index, and the problems found."""
+    def check(self, answers: Mapping[str, object], strict: bool) -> tuple[list, Mapping, list[str]]:
+        """Normalised answers by question index, the answers as given, and the problems found."""
         n = len(self.questions)
         values: list = [None] * n
-        raw: list = [None] * n
         problems: list[str] = []
         index = self.index
         normalise = self.normalise
@@ -512,10 +524,9 @@ class _Plan:
                 if strict:
                     problems.append(f"answers.{code}: {exc}")
                 continue
-            raw[i] = value
-        return values, raw, problems
+        return values, answers, problems
 
-    def state(self, values: list, raw: list) -> tuple[_State, list[bool]]:
+    def state(self, values: list, raw: Mapping) -> tuple[_State, list[bool]]:
         """Applicability (in file order, as show_if only looks back) and every score."""
         n = len(values)
         applies = [True] * n
@@ -570,7 +581,7 @@ class _Plan:
                 value = Decimal(hundredths).scaleb(-2)
         return value
 
-    def result(self, values: list, raw: list) -> Result:
+    def result(self, values: list, raw: Mapping) -> Result:
         """Score answers that have already been checked."""
         state, applies = self.state(values, raw)
         rank = -1
