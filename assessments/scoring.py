@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from itertools import compress
 from typing import Any
@@ -331,6 +331,7 @@ class _State:
     earned: list  # scaled points of answered applicable scored questions, else None
     total: int  # T in hundredths
     dims: list  # S_d in hundredths, or None
+    counts: dict = field(default_factory=dict)  # count results, by id of the count spec
 
 
 _Cond = Callable[[_State], bool]
@@ -470,7 +471,12 @@ class _Plan:
                 levels.append(i)
         level_threshold = _ceil(x)
 
+        key = id(spec)
+
         def count(s: _State) -> int:
+            n = s.counts.get(key)
+            if n is not None:
+                return n
             n = 0
             earned = s.earned
             for i, threshold in scored:
@@ -482,6 +488,7 @@ class _Plan:
                 v = values[i]
                 if v is not None and v >= level_threshold:
                     n += 1
+            s.counts[key] = n
             return n
 
         return count
@@ -586,21 +593,21 @@ class _Plan:
         state, applies = self.state(values, raw)
         rank = -1
         failed = None
+        held: list[bool] = []
         for level in self.levels:
-            for condition in level[1]:
-                if not condition(state):
-                    failed = level
-                    break
-            if failed is not None:
+            # Every condition is evaluated (no short cut): the failing level needs them all.
+            held = [condition(state) for condition in level[1]]
+            if not all(held):
+                failed = level
                 break
             rank += 1
         next_level = None
         if failed is not None:
-            code, conditions, when, actuals = failed
+            code, _, when, actuals = failed
             unmet = tuple(
                 Unmet(raw_condition, actual(state))
-                for condition, raw_condition, actual in zip(conditions, when, actuals, strict=True)
-                if not condition(state)
+                for ok, raw_condition, actual in zip(held, when, actuals, strict=True)
+                if not ok
             )
             next_level = NextLevel(code, unmet)
 
