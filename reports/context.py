@@ -8,6 +8,8 @@ run on SQLite (3.25+, for window functions) and PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Window
+from django.db.models import Avg, Count, F, FloatField, Max, Q, QuerySet, Window
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -578,13 +580,23 @@ def _question_stats(
     attainments: QuerySet[QuestionAttainment], definition: Mapping[str, Any]
 ) -> dict[str, tuple[int, int]]:
     """(firms answering, firms meeting) per question, in one conditional GROUP BY."""
-    meets = Q()
+    # Scored questions store their points and are met from half of them; level questions
+    # (points NULL) are grouped by threshold so the filter stays a few terms long.
+    by_threshold: dict[Decimal, list[str]] = defaultdict(list)
+    scored = False
     for _d, q in _questions(definition):
         threshold = _meet_threshold(q)
-        if threshold is not None:
-            meets |= Q(question_code=q["code"], attainment__gte=threshold)
-    if not meets:
-        meets = Q(attainment__lt=0, attainment__gt=0)  # no question can be met
+        if threshold is None:
+            continue
+        if q.get("type") == "level":
+            by_threshold[threshold].append(q["code"])
+        else:
+            scored = True
+    meets = Q(attainment__lt=0, attainment__gt=0)  # nothing, unless a term below applies
+    if scored:
+        meets |= Q(points__isnull=False, attainment__gte=MEET_SHARE)
+    for threshold, codes in by_threshold.items():
+        meets |= Q(points__isnull=True, question_code__in=codes, attainment__gte=threshold)
     return {
         row["question_code"]: (row["n"], row["met"])
         for row in attainments.values("question_code").annotate(
@@ -602,6 +614,17 @@ def _support(
     bands = definition.get("bands", {})
     level_titles = dict(_level_titles(definition, language))
     entries: list[SupportEntry] = []
+    said: dict[str, str] = {}
+
+    def describe(condition: Mapping[str, Any], actual: Any) -> str:
+        # Many firms lack the same few things: word each (condition, value) once.
+        key = json.dumps([condition, actual], sort_keys=True, default=str)
+        if key not in said:
+            said[key] = describe_condition(
+                condition, definition, language, actual, with_actual=True
+            )
+        return said[key]
+
     for band, band_title in (("basic", _("basic")), ("advanced", _("advanced"))):
         target = bands.get(band)
         if target not in codes:
@@ -628,12 +651,7 @@ def _support(
             )
             if not (close or len(unmet) <= SUPPORT_MAX_UNMET):
                 continue
-            lacks = tuple(
-                describe_condition(
-                    u.get("condition", {}), definition, language, u.get("actual"), with_actual=True
-                )
-                for u in unmet
-            )
+            lacks = tuple(describe(u.get("condition", {}), u.get("actual")) for u in unmet)
             entries.append(
                 SupportEntry(
                     firm=row["firm__name"],
@@ -695,6 +713,58 @@ def methodology(version: FrameworkVersion, language: str) -> Methodology:
     )
 
 
+BENCHMARK_FORMAT = "1"
+
+
+def _benchmark_key(version: FrameworkVersion) -> str:
+    stats = (
+        Assessment.objects.submitted()
+        .filter(framework_version=version)
+        .aggregate(n=Count("id"), last=Max("id"), sub=Max("submitted_at"), upd=Max("updated_at"))
+    )
+    raw = json.dumps([BENCHMARK_FORMAT, version.content_hash, stats], default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def benchmark(version: FrameworkVersion) -> dict[str, Any]:
+    """Aggregates over every submitted assessment of the version, recomputed only when they
+    change: {"spreads": {dim: [n, mean, q1, median, q3]}, "questions": {code: [n, met]},
+    "homogeneity": {round id: value}}."""
+    from reports.models import BenchmarkSnapshot
+
+    key = _benchmark_key(version)
+    snapshot = BenchmarkSnapshot.objects.filter(framework_version=version).first()
+    if snapshot is not None and snapshot.key == key:
+        return snapshot.data
+    definition = _definition(version)
+    subs = Assessment.objects.submitted().filter(framework_version=version)
+    scores = DimensionScore.objects.filter(
+        assessment__status=Assessment.Status.SUBMITTED, assessment__framework_version=version
+    )
+    weighted = {
+        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
+    }
+    data = {
+        "spreads": {
+            code: [sp.n, sp.mean, sp.q1, sp.median, sp.q3] for code, sp in _spreads(scores).items()
+        },
+        "questions": {
+            code: list(v)
+            for code, v in _question_stats(
+                QuestionAttainment.objects.filter(assessment__in=subs), definition
+            ).items()
+        },
+        "homogeneity": {
+            str(k): v
+            for k, v in _homogeneity_by_group(scores, "assessment__round_id", weighted).items()
+        },
+    }
+    BenchmarkSnapshot.objects.update_or_create(
+        framework_version=version, defaults={"key": key, "data": data}
+    )
+    return data
+
+
 def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> ClusterReport:
     """Aggregate one round of a cluster into the report's data (call under the job's language)."""
     version = round_.framework_version
@@ -706,13 +776,10 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
     level_titles = _level_titles(definition, language)
     levels, by_size = _levels(subs, level_titles, shareable, n)
 
-    bench_subs = Assessment.objects.submitted().filter(framework_version=version)
     scores = DimensionScore.objects.filter(assessment__in=subs)
-    bench_scores = DimensionScore.objects.filter(
-        assessment__status=Assessment.Status.SUBMITTED, assessment__framework_version=version
-    )
     cluster_spreads = _spreads(scores)
-    bench_spreads = _spreads(bench_scores)
+    bench_data = benchmark(version)
+    bench_spreads = {code: Spread(*values) for code, values in bench_data["spreads"].items()}
     empty = Spread(0, None, None, None, None)
     dimensions = []
     for d in definition.get("dimensions", []):
@@ -730,9 +797,7 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         )
 
     local = _question_stats(QuestionAttainment.objects.filter(assessment__in=subs), definition)
-    bench = _question_stats(
-        QuestionAttainment.objects.filter(assessment__in=bench_subs), definition
-    )
+    bench = {code: tuple(v) for code, v in bench_data["questions"].items()}
     dim_titles = _dimension_titles(definition, language)
     questions = []
     for d, q in _questions(definition):
@@ -763,7 +828,7 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
     }
     mine = _homogeneity_by_group(scores, "assessment__round_id", weighted).get(round_.pk)
-    groups = _homogeneity_by_group(bench_scores, "assessment__round_id", weighted)
+    groups = {int(k): v for k, v in bench_data["homogeneity"].items()}
     values = sorted(groups.values(), reverse=True)
     homogeneity = Homogeneity(
         value=_keep(mine, n, shareable),
@@ -982,28 +1047,50 @@ def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterable[FirmRow]:
             )
 
 
-def attainment_matrix(round_: Round) -> Iterable[tuple[str, str, dict[str, Decimal]]]:
-    """(uscc, firm, {question: attainment}) per submitted assessment, streamed from the DB."""
+def firm_values(
+    round_: Round,
+) -> tuple[list[tuple[Any, ...]], dict[int, dict[str, float | None]]]:
+    """Per-firm rows as floats, for the XLSX annex: (id, uscc, name, size, total, level, basic,
+    advanced, submitted_at) ordered by name, and {assessment id: {dimension: score}}."""
+    subs = _submitted_in([round_.pk])
+    rows = list(
+        subs.order_by("firm__name", "id").values_list(
+            "id",
+            "firm__uscc",
+            "firm__name",
+            "firm__size_class",
+            Cast("total", FloatField()),
+            "level",
+            "basic",
+            "advanced",
+            "submitted_at",
+        )
+    )
+    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for a, code, score in (
+        DimensionScore.objects.filter(assessment__in=subs)
+        .values_list("assessment_id", "dimension_code", Cast("score", FloatField()))
+        .iterator(chunk_size=20000)
+    ):
+        scores[a][code] = score
+    return rows, scores
+
+
+def attainment_values(round_: Round) -> Iterable[tuple[int, dict[str, float]]]:
+    """(assessment id, {question: attainment}) per submitted assessment, in id order, streamed."""
     rows = (
         QuestionAttainment.objects.filter(assessment__in=_submitted_in([round_.pk]))
-        .order_by("assessment__firm__name", "assessment_id")
-        .values_list(
-            "assessment_id",
-            "assessment__firm__uscc",
-            "assessment__firm__name",
-            "question_code",
-            "attainment",
-        )
-        .iterator(chunk_size=10000)
+        .order_by("assessment_id")
+        .values_list("assessment_id", "question_code", Cast("attainment", FloatField()))
+        .iterator(chunk_size=20000)
     )
     current: int | None = None
-    head: tuple[str, str] = ("", "")
-    values: dict[str, Decimal] = {}
-    for assessment_id, uscc, name, code, attainment in rows:
+    values: dict[str, float] = {}
+    for assessment_id, code, attainment in rows:
         if assessment_id != current:
             if current is not None:
-                yield head[0], head[1], values
-            current, head, values = assessment_id, (uscc, name), {}
+                yield current, values
+            current, values = assessment_id, {}
         values[code] = attainment
     if current is not None:
-        yield head[0], head[1], values
+        yield current, values

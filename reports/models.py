@@ -56,3 +56,29 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} report #{self.pk} ({self.status})"
+
+
+class BenchmarkSnapshot(models.Model):
+    """Aggregates over every submitted assessment of a framework version, kept between reports.
+
+    The benchmark is the same for every cluster on a version and is the costliest part of a
+    report (it reads every cluster's rows). It is recomputed whenever its key changes: the
+    number, newest id, newest submission and newest update of the version's assessments.
+    """
+
+    framework_version = models.ForeignKey(
+        "assessments.FrameworkVersion", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["framework_version"], name="unique_benchmark_version"),
+        ]
+        verbose_name = _("benchmark snapshot")
+        verbose_name_plural = _("benchmark snapshots")
+
+    def __str__(self) -> str:
+        return f"benchmark of version {self.framework_version_id}"

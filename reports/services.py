@@ -54,12 +54,16 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
     stats = (
         Assessment.objects.submitted()
         .filter(round=round_)
-        .aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
+        .aggregate(
+            n=Count("id"), last=Max("submitted_at"), last_id=Max("id"), updated=Max("updated_at")
+        )
     )
     bench = (
         Assessment.objects.submitted()
         .filter(framework_version_id=round_.framework_version_id)
-        .aggregate(n=Count("id"), last=Max("submitted_at"), last_id=Max("id"))
+        .aggregate(
+            n=Count("id"), last=Max("submitted_at"), last_id=Max("id"), updated=Max("updated_at")
+        )
     )
     previous = (
         Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
@@ -77,10 +81,10 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
     return {
         "round": round_.pk,
         "round_name": round_.name,
-        "submitted": [stats["n"], str(stats["last"]), stats["last_id"]],
+        "submitted": [stats["n"], str(stats["last"]), stats["last_id"], str(stats["updated"])],
         "invited": Invitation.objects.filter(round=round_).count(),
         "framework": round_.framework_version.content_hash,
-        "benchmark": [bench["n"], str(bench["last"]), bench["last_id"]],
+        "benchmark": [bench["n"], str(bench["last"]), bench["last_id"], str(bench["updated"])],
         "previous": [previous, prev and prev["n"], prev and str(prev["last"])],
     }
 

@@ -16,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
-from reports.context import ClusterReport, attainment_matrix, dimension_codes, firm_rows
+from reports.context import ClusterReport, attainment_values, dimension_codes, firm_values
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="1F5FBF")
@@ -26,12 +26,6 @@ def _num(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
-
-
-def _bool(value: bool | None) -> str:
-    if value is None:
-        return ""
-    return _("yes") if value else _("no")
 
 
 def _header(ws: Any, titles: list[str]) -> list[WriteOnlyCell]:
@@ -130,6 +124,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
 
     if not report.shareable:
         codes = dimension_codes(round_.framework_version)
+        rows, scores = firm_values(round_)
         ws = wb.create_sheet(_("Firms"))
         _widths(ws, [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18])
         ws.append(
@@ -148,29 +143,33 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 ],
             )
         )
-        for row in firm_rows(round_):
+        yes, no = _("yes"), _("no")
+        names: dict[int, tuple[str, str]] = {}
+        for aid, uscc, name, size, total, level, basic, advanced, submitted in rows:
+            names[aid] = (uscc, name)
+            dims = scores.get(aid, {})
             ws.append(
                 [
-                    row.uscc,
-                    row.firm,
-                    row.size_class,
-                    _num(row.total),
-                    row.level,
-                    _bool(row.basic),
-                    _bool(row.advanced),
-                    *[_num(v) for v in row.dimensions],
-                    timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
-                    if row.submitted_at
-                    else "",
+                    uscc,
+                    name,
+                    size,
+                    total,
+                    level,
+                    yes if basic else no,
+                    yes if advanced else no,
+                    *[dims.get(c) for c in codes],
+                    timezone.localtime(submitted).strftime("%Y-%m-%d %H:%M") if submitted else "",
                 ]
             )
+        del rows, scores
 
         question_codes = [q.code for q in report.questions]
         ws = wb.create_sheet(_("Attainment"))
         _widths(ws, [22, 36] + [8] * len(question_codes))
         ws.append(_header(ws, ["uscc", "firm", *question_codes]))
-        for uscc, name, values in attainment_matrix(round_):
-            ws.append([uscc, name, *[_num(values.get(c)) for c in question_codes]])
+        for aid, values in attainment_values(round_):
+            uscc, name = names.get(aid, ("", ""))
+            ws.append([uscc, name, *[values.get(c) for c in question_codes]])
 
         ws = wb.create_sheet(_("Support list"))
         _widths(ws, [22, 36, 10, 16, 12, 16, 80])

@@ -203,3 +203,27 @@ def test_methodology_is_generated_from_the_framework(scored: Any) -> None:
 def test_pdf_size_does_not_grow_with_the_firms(scored: Any) -> None:
     pages = len(PdfReader(io.BytesIO(render_cluster(scored.round, language="en").pdf)).pages)
     assert pages <= 12
+
+
+def test_benchmark_snapshot_is_reused_then_recomputed_on_new_submissions(
+    scored: Any, world: Any, django_assert_max_num_queries: Any
+) -> None:
+    import random
+
+    from reports.context import benchmark
+    from reports.models import BenchmarkSnapshot
+    from tests.factories import FirmFactory, MembershipFactory
+    from tests.reports.builders import answers_for, submit_many
+
+    version = scored.round.framework_version
+    first = benchmark(version)
+    assert sum(n for n, _met in first["questions"].values()) > 0
+    with django_assert_max_num_queries(2):  # the key, then the stored snapshot
+        assert benchmark(version) == first
+    firm = FirmFactory()
+    MembershipFactory(cluster=world["beta"], firm=firm)
+    beta_round = world["beta"].rounds.get()
+    submit_many(beta_round, scored.fw, [firm], [answers_for(scored.fw, 1.0, random.Random(2))])
+    second = benchmark(version)
+    assert second["spreads"]["base"][0] == first["spreads"]["base"][0] + 1
+    assert BenchmarkSnapshot.objects.count() == 1
