@@ -1088,6 +1088,8 @@ class _Validator:
         elif qtype == "number":
             if isinstance(item, bool) or not isinstance(item, int | float):
                 self.add(path, f'"{code}" is a number question: use numbers, got {_kind(item)}')
+            elif isinstance(item, float) and not math.isfinite(item):
+                self.add(path, "must be a finite number")
         elif qtype == "level":
             if isinstance(item, bool) or not isinstance(item, int):
                 self.add(
@@ -1111,7 +1113,10 @@ def _decimal(value: int | float | Decimal) -> Decimal:
 def parse_framework(data: object) -> Framework:
     """Validate a framework mapping (as read from YAML/JSON); raises FrameworkError with all problems."""
     validator = _Validator()
-    framework = validator.framework(data)
+    try:
+        framework = validator.framework(data)
+    except RecursionError:
+        raise FrameworkError(["top level: nested too deeply"]) from None
     if validator.problems or framework is None:
         raise FrameworkError(validator.problems or ["top level: not a valid framework"])
     return framework

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from itertools import compress
 from typing import Any
 
@@ -172,9 +173,16 @@ def _to_decimal(value: object) -> Decimal | None:
     return None
 
 
-def _ceil(value: Decimal) -> int:
-    """The smallest integer >= value (exact)."""
-    return int(value.to_integral_value(rounding=ROUND_CEILING))
+def _ceil(value: Decimal, times: int = 1) -> int:
+    """The smallest integer >= value * times, computed exactly (no Decimal context rounding)."""
+    return math.ceil(Fraction(value) * times)
+
+
+def _scaled(value: Decimal, scale: int) -> int:
+    """value * scale as an exact integer (scale is a power of ten covering value's decimals)."""
+    product = Fraction(value) * scale
+    assert product.denominator == 1
+    return product.numerator
 
 
 def _half_up(numerator: int, denominator: int) -> int:
@@ -296,12 +304,12 @@ def _normaliser(q: Question) -> Callable[[object], object]:
 
 def _earner(q: Question, scale: int) -> Callable[[object], int]:
     """A function from a normalised answer to the scaled integer points it earns."""
-    points = int(q.points * scale) if q.points is not None else 0
+    points = _scaled(q.points, scale) if q.points is not None else 0
     if q.type == "single":
-        table = {o.code: int(o.points * scale) for o in q.options}
+        table = {o.code: _scaled(o.points, scale) for o in q.options}
         return table.__getitem__  # type: ignore[return-value]
     if q.type == "multi":
-        table = {o.code: int(o.points * scale) for o in q.options}
+        table = {o.code: _scaled(o.points, scale) for o in q.options}
 
         def multi(value: Any) -> int:
             total = 0
@@ -313,7 +321,7 @@ def _earner(q: Question, scale: int) -> Callable[[object], int]:
     if q.type == "yesno":
         return lambda value: points if value else 0
     # number: the first band whose upto >= the answer; the last band may have no upto.
-    bands = tuple((b.upto, int(b.points * scale)) for b in q.bands)
+    bands = tuple((b.upto, _scaled(b.points, scale)) for b in q.bands)
 
     def number(value: Any) -> int:
         for upto, earned in bands:
@@ -357,7 +365,9 @@ class _Plan:
         dim_index = {d.code: i for i, d in enumerate(fw.dimensions)}
         self.dim_codes = [d.code for d in fw.dimensions]
         self.dim_of = [dim_index[q.dimension] for q in questions]
-        self.points = [int(q.points * self.scale) if q.points is not None else 0 for q in questions]
+        self.points = [
+            _scaled(q.points, self.scale) if q.points is not None else 0 for q in questions
+        ]
         # (index, dimension index, points, earn) for each scored question, in file order
         self.scored = [
             (i, self.dim_of[i], self.points[i], _earner(q, self.scale))
@@ -373,7 +383,7 @@ class _Plan:
             default=0,
         )
         weight_scale = 10**weight_decimals
-        self.weights = [int(d.weight * weight_scale) for d in fw.dimensions]
+        self.weights = [_scaled(d.weight, weight_scale) for d in fw.dimensions]
         self.levels = [
             (
                 level.code,
@@ -434,11 +444,11 @@ class _Plan:
             parts = tuple(self.compile(c) for c in condition["any"])
             return lambda s: any(p(s) for p in parts)
         if "score" in condition:
-            threshold = _ceil(_to_decimal(condition["score"]) * 100)  # type: ignore[operator]
+            threshold = _ceil(_to_decimal(condition["score"]), 100)  # type: ignore[arg-type]
             return lambda s: s.total >= threshold
         if "dimension" in condition:
             d = self.dim_codes.index(condition["dimension"])
-            threshold = _ceil(_to_decimal(condition["min"]) * 100)  # type: ignore[operator]
+            threshold = _ceil(_to_decimal(condition["min"]), 100)  # type: ignore[arg-type]
             return lambda s: s.dims[d] is not None and s.dims[d] >= threshold
         if "count" in condition:
             count = self.counter(condition["count"])
@@ -466,7 +476,7 @@ class _Plan:
                     if x <= 0:
                         scored.append((i, 0))
                 else:
-                    scored.append((i, _ceil(x * points)))
+                    scored.append((i, _ceil(x, points)))
             elif q.type == "level":
                 levels.append(i)
         level_threshold = _ceil(x)

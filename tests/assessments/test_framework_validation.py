@@ -496,6 +496,21 @@ def test_every_problem_is_collected_at_once() -> None:
     assert len(problems) == 4
 
 
+def test_non_finite_numbers_are_rejected_in_conditions() -> None:
+    data = base()
+    question(data, "C")["show_if"] = {"question": "N", "in": [float("nan")]}
+    assert f"{C}.show_if.in[0]: must be a finite number" in problems_of(data)
+
+
+def test_absurdly_deep_conditions_are_a_problem_not_a_crash() -> None:
+    condition: dict = {"score": 1}
+    for _ in range(5000):
+        condition = {"all": [condition]}
+    data = base()
+    data["levels"][0]["when"] = [condition]
+    assert problems_of(data) == ["top level: nested too deeply"]
+
+
 def test_the_top_level_must_be_a_mapping() -> None:
     assert problems_of(["format", 1]) == ["top level: must be a mapping, got a list"]
     assert problems_of(None) == ["top level: must be a mapping, got null"]
