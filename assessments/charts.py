@@ -29,12 +29,18 @@ def _style(font: str | None = None) -> Style:
         foreground_subtle="#d8dee8",
         colors=("#1f6feb", "#9a6700", "#8c959f"),
         font_family=family,
-        label_font_size=13,
-        major_label_font_size=13,
-        value_font_size=12,
-        legend_font_size=13,
+        label_font_size=15,
+        major_label_font_size=15,
+        value_font_size=15,
+        legend_font_size=15,
         title_font_size=15,
     )
+
+
+def _format(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def scores_chart(
@@ -50,33 +56,37 @@ def scores_chart(
     median is drawn as a second series when the benchmark is shown.
     """
     labels = [_("Total")] + [d.title for d in dimensions]
+    bars = len(labels) * (2 if peer_median is not None else 1)
     chart = pygal.HorizontalBar(
         style=_style(font),
         range=(0, 100),
-        width=640,
-        height=90 + 46 * len(labels) * (2 if peer_median is not None else 1),
+        # Drawn for a phone: about 1:1 with the screen at 375-420 px, so labels stay legible.
+        width=420,
+        height=80 + 34 * bars,
         js=[],
         disable_xml_declaration=True,
         show_legend=peer_median is not None,
         legend_at_bottom=True,
         print_values=True,
         print_values_position="top",
-        value_formatter=lambda v: "–" if v is None else f"{v:.1f}",
+        value_formatter=_format,
+        y_labels=[0, 25, 50, 75, 100],
         truncate_label=-1,
         margin=8,
         explicit_size=False,
     )
-    chart.x_labels = labels
+    # pygal draws the first label at the bottom: reverse, so that the total comes first.
+    chart.x_labels = list(reversed(labels))
     own = [float(total) if total is not None else None] + [
         float(d.score) if d.score is not None else None for d in dimensions
     ]
-    chart.add(_("Your firm"), own)
+    chart.add(_("Your firm"), list(reversed(own)))
     if peer_median is not None:
         peers = [float(peer_median)] + [
             float(d.peer.median) if getattr(d, "peer", None) is not None else None
             for d in dimensions
         ]
-        chart.add(_("Cluster median"), peers)
+        chart.add(_("Cluster median"), list(reversed(peers)))
     # pygal always adds a <script> with its tooltip config; the page needs none.
     svg = _SCRIPT.sub("", chart.render(is_unicode=True))
     return mark_safe(svg)  # noqa: S308 - pygal escapes labels; the SVG is ours

@@ -67,6 +67,12 @@
     }, 100);
   });
 
+  // Registered after htmx's own start-up (this script is deferred after htmx): from here on
+  // every change is sent. Browser tests wait for this mark.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.documentElement.dataset.qready = "1";
+  });
+
   window.addEventListener("beforeunload", function (e) {
     if (inFlight > 0 || dirty.size > 0) { e.preventDefault(); e.returnValue = ""; }
   });
