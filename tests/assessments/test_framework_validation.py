@@ -616,6 +616,29 @@ def test_unquoted_yaml_yes_in_a_text_is_rejected(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("written", ["010", "1:30", "1_000", "0x10"])
+def test_yaml_1_1_number_forms_are_not_silently_converted(tmp_path: Path, written: str) -> None:
+    # YAML 1.1 would read 010 as 8, 1:30 as 90, 1_000 as 1000 and 0x10 as 16.
+    path = write(tmp_path, "n.yaml", EXAMPLE.replace("max: 100", f"max: {written}"))
+    with pytest.raises(FrameworkError) as info:
+        load_framework_file(path)
+    assert info.value.problems == [
+        f'dimensions[0].questions[0].max: must be a number, got a string ("{written}"); write '
+        "numbers without quotes, using a decimal point (e.g. 1000 or 2.5)"
+    ]
+
+
+def test_yaml_leading_zero_codes_stay_strings(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", EXAMPLE.replace("{code: policy,", "{code: 010,"))
+    fw = load_framework_file(path)
+    assert fw.question("B2").options[0].code == "010"
+
+
+def test_yaml_decimal_numbers_still_read_as_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.yaml", EXAMPLE.replace("max: 100", "max: 1.5e2"))
+    assert load_framework_file(path).question("B1").max == Decimal(150)
+
+
 def test_yaml_dates_are_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "d.yaml", EXAMPLE.replace('version: "1"', "version: 2024-09-04"))
     with pytest.raises(FrameworkError) as info:
