@@ -554,6 +554,11 @@ class _Validator:
             return None
         return {language: value[language] for language in self.languages}
 
+    def _code(self, data: dict, path: str) -> str | None:
+        if "code" not in data:
+            return None
+        return self.string(data["code"], f"{path}.code", pattern=_CODE)
+
     def optional_text(self, data: dict, key: str, path: str) -> dict[str, str] | None:
         if key not in data:
             return None
@@ -565,23 +570,28 @@ class _Validator:
         top = self.mapping(
             data,
             "",
-            ("format", "framework", "version", "title", "languages", "bands", "levels"),
-            ("description", "source", "dimensions"),
+            (
+                "format",
+                "framework",
+                "version",
+                "title",
+                "languages",
+                "bands",
+                "levels",
+                "dimensions",
+            ),
+            ("description", "source"),
         )
         if top is None:
             return None
-        if "dimensions" not in top:
-            self.add("dimensions", "required key is missing")
 
         if "format" in top:
             fmt = top["format"]
             if isinstance(fmt, bool) or fmt != FORMAT:
                 self.add("format", f"must be {FORMAT}, got {_show(fmt)}")
-        slug = (
-            self.string(top.get("framework"), "framework", pattern=_SLUG)
-            if ("framework" in top)
-            else None
-        )
+        slug = None
+        if "framework" in top:
+            slug = self.string(top["framework"], "framework", pattern=_SLUG)
         version = self.string(top["version"], "version") if "version" in top else None
         if version is not None and version != version.strip():
             self.add("version", "must not start or end with spaces")
@@ -666,11 +676,7 @@ class _Validator:
             data = self.mapping(item, path, ("code", "title"), ("description", "when"))
             if data is None:
                 continue
-            code = (
-                self.string(data.get("code"), f"{path}.code", pattern=_CODE)
-                if ("code" in data)
-                else None
-            )
+            code = self._code(data, path)
             if code is not None:
                 if code in self.level_codes:
                     self.add(f"{path}.code", f'duplicate level code "{code}"')
@@ -704,11 +710,7 @@ class _Validator:
             )
             if data is None:
                 continue
-            code = (
-                self.string(data["code"], f"{path}.code", pattern=_CODE)
-                if ("code" in data)
-                else None
-            )
+            code = self._code(data, path)
             if code is not None:
                 if code in self.dimension_codes:
                     self.add(f"{path}.code", f'duplicate dimension code "{code}"')
