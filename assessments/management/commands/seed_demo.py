@@ -34,8 +34,16 @@ class Command(BaseCommand):
             self.stdout.write("Demo register already present: left as it is.")
 
         # --- assessments: the questionnaire helper adds its call here -------------------------
-        # from assessments.demo import seed_assessments
-        # seed_assessments(clusters=register.clusters, seed=seed, created=register.created)
+        from assessments.demo import seed_assessments
+
+        started = time.perf_counter()
+        demo = seed_assessments(clusters=register.clusters, seed=seed, created=register.created)
+        if demo.rounds:
+            self.stdout.write(
+                f"Assessments: {demo.rounds} rounds, {demo.invitations} invitations, "
+                f"{demo.submitted} submitted, {demo.drafts} drafts "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
         # --- end of assessments ----------------------------------------------------------------
 
         self.stdout.write("")
