@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -131,7 +131,7 @@ class ImportRejected(Exception):
 
 _UPDATABLE = (
     "name",
-    "region_id",
+    "region",
     "industry_section",
     "industry_division",
     "industry_group",
@@ -157,6 +157,33 @@ def _apply_row(firm: Firm, row: importing.FirmRow, regions: dict[str, int]) -> N
     if row.total_assets_10k_cny is not None:
         firm.total_assets_10k_cny = row.total_assets_10k_cny
     firm.size_class = firm_size_class(firm)
+
+
+def _values(firm: Firm) -> tuple[object, ...]:
+    return tuple(getattr(firm, Firm._meta.get_field(name).attname) for name in _UPDATABLE) + (
+        firm.size_class,
+    )
+
+
+def _write_updates(firms: list[Firm], field_names: list[str]) -> None:
+    """UPDATE the given fields of many firms with one prepared statement run per firm.
+
+    `bulk_update` builds one CASE expression per field and row, which takes tens of seconds for
+    10,000 firms; `executemany` on a single parametrised UPDATE takes well under a second on
+    SQLite and PostgreSQL alike. Values go through each field's own conversion for the database.
+    """
+    if not firms:
+        return
+    fields = [Firm._meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(Firm._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    params = [
+        [f.get_db_prep_save(getattr(firm, f.attname), connection) for f in fields] + [firm.pk]
+        for firm in firms
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def register_import(
@@ -199,6 +226,7 @@ def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportO
     }
     new_firms: list[Firm] = []
     changed: list[Firm] = []
+    seen_existing: list[Firm] = []
     for row in checked.rows:
         firm = existing.get(row.uscc)
         if firm is None:
@@ -206,11 +234,14 @@ def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportO
             _apply_row(firm, row, checked.regions)
             new_firms.append(firm)
         else:
+            before = _values(firm)
             _apply_row(firm, row, checked.regions)
-            firm.updated_at = now
-            changed.append(firm)
+            seen_existing.append(firm)
+            if _values(firm) != before:
+                firm.updated_at = now
+                changed.append(firm)
     created = Firm.objects.bulk_create(new_firms, batch_size=1000)
-    Firm.objects.bulk_update(changed, [*_UPDATABLE, "size_class", "updated_at"], batch_size=500)
+    _write_updates(changed, [*_UPDATABLE, "size_class", "updated_at"])
     members = set(
         ClusterMembership.objects.filter(cluster=cluster, firm_id__in=existing_ids).values_list(
             "firm_id", flat=True
@@ -219,12 +250,12 @@ def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportO
     today = timezone.localdate()
     links = [
         ClusterMembership(cluster=cluster, firm=f, start_date=today)
-        for f in [*created, *changed]
+        for f in [*created, *seen_existing]
         if f.pk not in members
     ]
     ClusterMembership.objects.bulk_create(links, batch_size=1000)
     return ImportOutcome(
-        created=len(created), updated=len(changed), joined=len(links), rows=len(checked.rows)
+        created=len(created), updated=len(seen_existing), joined=len(links), rows=len(checked.rows)
     )
 
 
