@@ -21,7 +21,15 @@ from django.utils.translation import gettext as _
 
 from assessments.framework import Framework as ParsedFramework
 from assessments.framework import FrameworkError, Question, text
-from assessments.models import Framework, FrameworkVersion, localized
+from assessments.models import (
+    Answer,
+    Assessment,
+    Framework,
+    FrameworkVersion,
+    Invitation,
+    Round,
+    localized,
+)
 from assessments.versions import framework_for, framework_version_publish
 
 
@@ -267,3 +275,84 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
                 )
                 continue
             version.delete()
+
+
+# --- Rounds, invitations and assessments (questionnaire part) --------------------------------
+
+
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    extra = 0
+    fields = ("firm", "email", "sent_at", "accepted_at", "accepted_by")
+    readonly_fields = ("sent_at", "accepted_at", "accepted_by")
+    raw_id_fields = ("firm",)
+    show_change_link = False
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    """Rounds with their invitations; tokens are never shown or edited here."""
+
+    list_display = ("name", "cluster", "framework_version", "opens_at", "closes_at")
+    list_filter = ("framework_version__framework",)
+    search_fields = ("name", "cluster__name_zh", "cluster__name_en", "cluster__slug")
+    raw_id_fields = ("cluster", "created_by")
+    inlines = [InvitationInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """New invitations made here get an unguessable token, as in the service."""
+        import secrets
+
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Invitation) and not instance.token:
+                instance.token = secrets.token_urlsafe(32)
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    fields = ("question_code", "value", "revision", "updated_at", "updated_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    """Assessments: drafts can be inspected; a submitted one is read-only."""
+
+    list_display = ("firm", "round", "status", "total", "level", "basic", "advanced")
+    list_filter = ("status", "basic", "advanced", "framework_version__framework")
+    search_fields = ("firm__name", "firm__uscc", "round__name")
+    raw_id_fields = ("firm", "round", "framework_version", "submitted_by")
+    inlines = [AnswerInline]
+    readonly_fields = (
+        "result",
+        "total",
+        "level",
+        "level_rank",
+        "basic",
+        "advanced",
+        "submitted_at",
+        "submitted_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Assessments start from invitations, never from the admin."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A submitted assessment is a record: nothing about it changes."""
+        if obj is not None and obj.is_submitted:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_submitted:
+            return False
+        return super().has_delete_permission(request, obj)

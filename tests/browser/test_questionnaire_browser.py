@@ -91,7 +91,7 @@ def test_whole_journey_invitation_two_sittings_submit_result_pdf(
     expect(page.locator("#in-B1")).to_have_value("55")
     expect(page.locator("#q-B2").get_by_label("防火墙")).to_be_checked()
     expect(page.locator("#q-B4").get_by_label("是")).to_be_checked()
-    page.screenshot(path=str(screenshots / "questionnaire-zh-hans.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "questionnaire-zh-hans.png"))
     page.close()
 
     # Sitting 2: a new browser session; log in, continue from the home page.
@@ -218,7 +218,7 @@ def test_chinese_by_default_with_an_english_switch(
         "Share of production equipment that is digital"
     )
     expect(page.locator("#progress")).to_contain_text("2 of 9 questions answered")
-    page.screenshot(path=str(screenshots / "questionnaire-en.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "questionnaire-en.png"))
 
     answer_all(assessment, {**FULL_ANSWERS, "B1": 30, "O5": 2}, user)
     assessment_submit(assessment, user=user)
