@@ -11,7 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.models import FrameworkVersion
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
+from assessments.models import Assessment, FrameworkVersion
 from assessments.scoring import AnswerError, score
 from assessments.versions import framework_for
 
@@ -140,3 +142,152 @@ class FrameworkScoreApi(APIView):
 
 def _problems(problems: list[str]) -> Response:
     return Response({"problems": problems}, status=status.HTTP_400_BAD_REQUEST)
+
+
+# --- Assessments: own assessments and results, and saving one answer --------------------------
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    firm = serializers.CharField(source="firm.name")
+    round = serializers.CharField(source="round.name")
+    framework = serializers.CharField(source="framework_version.framework.slug")
+    version = serializers.CharField(source="framework_version.version")
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "firm",
+            "round",
+            "framework",
+            "version",
+            "status",
+            "submitted_at",
+            "total",
+            "level",
+            "basic",
+            "advanced",
+        ]
+
+
+class AssessmentDetailSerializer(AssessmentSerializer):
+    result = serializers.JSONField()
+    answers = serializers.SerializerMethodField()
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "result", "answers"]
+
+    def get_answers(self, obj: Assessment) -> dict:
+        """{code: {"value": ..., "revision": n}} for the firm's own users; {} for officials."""
+        if not self.context.get("can_answer"):
+            return {}
+        return {
+            code: {"value": value, "revision": revision}
+            for code, value, revision in obj.answers.values_list(
+                "question_code", "value", "revision"
+            )
+        }
+
+
+class AnswerPutSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+    base_revision = serializers.IntegerField(min_value=0)
+
+
+class AnswerSavedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["saved", "unchanged", "conflict"])
+    code = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    revision = serializers.IntegerField()
+    other_value = serializers.JSONField(allow_null=True, required=False)
+
+
+def _assessments_for(request: Request) -> object:
+    return (
+        assessment_selectors.assessments_visible_to(request.user)
+        .select_related("firm", "round", "framework_version__framework")
+        .order_by("-created_at", "-pk")
+    )
+
+
+class AssessmentListApi(generics.ListAPIView):
+    """The assessments the user may see: their firms' drafts and results, and (officials)
+    the submitted results of firms in their scope."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = AssessmentSerializer
+
+    def get_queryset(self) -> object:
+        return _assessments_for(self.request)  # type: ignore[arg-type]
+
+
+class AssessmentDetailApi(generics.RetrieveAPIView):
+    """One assessment with its stored result and (for the firm's own users) its answers."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = AssessmentDetailSerializer
+
+    def get_queryset(self) -> object:
+        return _assessments_for(self.request)  # type: ignore[arg-type]
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if "pk" in self.kwargs:
+            assessment = assessment_selectors.assessment_for_user(
+                self.request.user, self.kwargs["pk"]
+            )
+            context["can_answer"] = assessment_selectors.can_answer(self.request.user, assessment)
+        return context
+
+
+class AssessmentAnswerApi(APIView):
+    """Save one answer of a draft, guarded by the revision the client last saw."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=AnswerPutSerializer,
+        responses={
+            200: AnswerSavedSerializer,
+            400: OpenApiResponse(ProblemsSerializer, description="Invalid answer"),
+            404: OpenApiResponse(description="No such assessment or question"),
+            409: OpenApiResponse(
+                AnswerSavedSerializer,
+                description="Changed elsewhere since base_revision, or no longer open",
+            ),
+        },
+    )
+    def put(self, request: Request, pk: int, code: str) -> Response:
+        """200 saved/unchanged; 409 with the other value on a conflict; 400 with problems."""
+        assessment = assessment_selectors.assessment_for_user(request.user, pk)
+        if not assessment_selectors.can_answer(request.user, assessment):
+            from django.http import Http404
+
+            raise Http404
+        body = AnswerPutSerializer(data=request.data)
+        if not body.is_valid():
+            return _problems(
+                [f"{field}: {' '.join(map(str, errors))}" for field, errors in body.errors.items()]
+            )
+        try:
+            outcome = assessment_services.answer_save(
+                assessment,
+                code,
+                body.validated_data["value"],
+                base_revision=body.validated_data["base_revision"],
+                user=request.user,
+            )
+        except assessment_services.AnswerInvalid as exc:
+            return _problems([f"answers.{code}: {exc.message}"])
+        except assessment_services.AssessmentLocked as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        data = {
+            "status": outcome.status,
+            "code": code,
+            "value": outcome.value,
+            "revision": outcome.revision,
+        }
+        if outcome.conflict:
+            data["other_value"] = outcome.other_value
+            return Response(data, status=status.HTTP_409_CONFLICT)
+        return Response(data)

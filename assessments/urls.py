@@ -45,4 +45,15 @@ urlpatterns += [
     path("assessments/<int:pk>/answers/<str:code>/", views.answer, name="answer"),
     path("assessments/<int:pk>/review/", views.review, name="review"),
     path("assessments/<int:pk>/result/", views.result, name="result"),
+    path("api/assessments/", api.AssessmentListApi.as_view(), name="api-assessment-list"),
+    path(
+        "api/assessments/<int:pk>/",
+        api.AssessmentDetailApi.as_view(),
+        name="api-assessment-detail",
+    ),
+    path(
+        "api/assessments/<int:pk>/answers/<str:code>/",
+        api.AssessmentAnswerApi.as_view(),
+        name="api-assessment-answer",
+    ),
 ]
