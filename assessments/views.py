@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessments import scoring, selectors, services
 from assessments.forms import AnswerParseError, RoundForm, SignupForm, parse_answer
 from assessments.framework import Framework, text
-from assessments.models import Answer, Assessment, Invitation
+from assessments.models import Assessment, Invitation
 from assessments.results import result_context
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
@@ -572,12 +572,18 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("assessments:round", pk=found.pk)
     invitations = {i.firm_id: i for i in found.invitations.all()}
-    statuses = dict(Assessment.objects.filter(round=found).values_list("firm_id", "status"))
+    assessments = {
+        firm_id: (pk, status)
+        for firm_id, pk, status in Assessment.objects.filter(round=found).values_list(
+            "firm_id", "pk", "status"
+        )
+    }
     rows = [
         {
             "firm": firm,
             "invitation": invitations.get(firm.pk),
-            "status": statuses.get(firm.pk, ""),
+            "status": assessments.get(firm.pk, (None, ""))[1],
+            "assessment_pk": assessments.get(firm.pk, (None, ""))[0],
             "url": services.invitation_url(invitations[firm.pk]) if firm.pk in invitations else "",
         }
         for firm in firms
@@ -627,6 +633,3 @@ def round_invitations_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="round-{found.pk}-invitations.xlsx"'
     return response
-
-
-__all__ = ["Answer"]

@@ -237,3 +237,15 @@ def test_an_uninvited_firm_cannot_start(client, firm_user, open_round, world):
     url = reverse("assessments:round_start", args=[open_round.pk, firm.pk])
     assert client.post(url).status_code == 404
     assert not Assessment.objects.exists()
+
+
+def test_round_page_links_to_submitted_results(client, cluster_official, firm_user, draft):
+    from assessments.services import assessment_submit
+    from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all
+
+    answer_all(draft, FULL_ANSWERS, firm_user)
+    assessment_submit(draft, user=firm_user)
+    client.force_login(cluster_official)
+    html = client.get(reverse("assessments:round", args=[draft.round_id])).content.decode()
+    assert reverse("assessments:result", args=[draft.pk]) in html
+    assert "1 submitted" in html or "1 家已提交" in html
