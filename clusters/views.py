@@ -84,7 +84,9 @@ def cluster_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "uploads": cluster.uploads.filter(status=RegisterUpload.Status.IMPORTED)[:5],
+            "uploads": cluster.uploads.filter(status=RegisterUpload.Status.IMPORTED).select_related(
+                "uploaded_by"
+            )[:5],
         },
     )
 

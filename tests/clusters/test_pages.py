@@ -119,6 +119,8 @@ def test_import_flow_preview_then_commit(client, world, cluster_official):
     upload = RegisterUpload.objects.get()
     commit = client.post(reverse("clusters:import_commit", args=["alpha", upload.pk]))
     assert commit.status_code == 302
+    detail = client.get(commit["Location"]).content.decode()
+    assert "firms.csv" in detail  # listed under recent imports
     assert Firm.objects.count() == before + 2
     assert set(
         world["alpha"].firms.filter(name__in=["甲公司", "乙公司"]).values_list("name", flat=True)
