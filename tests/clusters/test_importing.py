@@ -418,3 +418,23 @@ def test_membership_factory_still_works_alongside_imports(world):
     data = _csv([_row(1, uscc=firm.uscc)])
     outcome = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
     assert (outcome.created, outcome.updated, outcome.joined) == (0, 1, 0)
+
+
+def test_xml_entity_bomb_in_a_workbook_is_refused(world):
+    source = zipfile.ZipFile(io.BytesIO(_xlsx([_row(1)])))
+    out = io.BytesIO()
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = bomb.encode()
+            target.writestr(item, content)
+    (message,) = _rejected(world, out.getvalue(), "firms.xlsx")
+    assert "XLSX" in message
