@@ -34,6 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class RegionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Region
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"{110000 + n * 100}")
     name_zh = factory.Sequence(lambda n: f"地区{n}")
