@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status` field with different choices: name each enum explicitly.
     "ENUM_NAME_OVERRIDES": {
         "FrameworkVersionStatusEnum": "assessments.models.FrameworkVersion.Status",
+        "AssessmentStatusEnum": "assessments.models.Assessment.Status",
+        "ReportJobStatusEnum": "reports.models.ReportJob.Status",
+        "AnswerSaveStatusEnum": ["saved", "unchanged", "conflict"],
     },
 }
 
