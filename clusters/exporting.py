@@ -98,6 +98,15 @@ def register_template() -> bytes:
     return buffer.getvalue()
 
 
+def _safe(sheet: object, value: object) -> object:
+    """A text value as a text cell: openpyxl would store "=…" as a formula (formula injection)."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def register_export(firms: Iterable[Firm]) -> bytes:
     """The given firms as an XLSX register that the importer accepts back."""
     book = Workbook(write_only=True)
@@ -112,7 +121,7 @@ def register_export(firms: Iterable[Firm]) -> bytes:
         sheet.append(
             [
                 firm.uscc,
-                firm.name,
+                _safe(sheet, firm.name),
                 firm.region.code if firm.region_id and firm.region else None,
                 (firm.industry_code + firm.industry_group[2:]) if firm.industry_division else None,
                 firm.employees,

@@ -298,3 +298,14 @@ def test_password_reset_sends_a_working_link(client, world, firm_user, settings)
     assert done.status_code == 302
     firm_user.refresh_from_db()
     assert firm_user.check_password("a-new-long-passphrase-42")
+
+
+def test_export_writes_names_that_look_like_formulas_as_text(client, world, cluster_official):
+    firm = world["firms"]["alpha"][0]
+    firm.name = '=HYPERLINK("http://example.com","x")'
+    firm.save()
+    _login(client, cluster_official)
+    response = client.get(reverse("clusters:export", args=["alpha"]))
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cells = [row[1] for row in sheet.iter_rows(min_row=3) if row[0].value == firm.uscc]
+    assert cells[0].value == firm.name and cells[0].data_type == "s"
