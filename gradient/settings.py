@@ -215,10 +215,12 @@ if _broker_scheme == "filesystem":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
     # kombu's filesystem transport does not create its folder.
-    _queue_dir.mkdir(parents=True, exist_ok=True)
+    for _folder in ("broker", "broker-processed", "broker-control"):
+        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 elif _broker_scheme in {"redis", "rediss"}:
     # With acks_late, an unacknowledged task is redelivered after this many seconds: keep it
     # above the hard time limit of the longest task.
