@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,19 @@ def _style(font: str | None = None) -> Style:
     )
 
 
+def _wide_label_extra(labels: Sequence[str], size: int) -> int:
+    """Extra left margin for labels with CJK characters.
+
+    pygal sizes the label column as if every character were about 0.6 em wide; Chinese
+    characters take a full em, so without this their first characters are cut off.
+    """
+    extra = 0.0
+    for label in labels:
+        wide = sum(1 for ch in label if unicodedata.east_asian_width(ch) in {"W", "F"})
+        extra = max(extra, wide * 0.45 * size)
+    return int(extra)
+
+
 def _format(value: float | None) -> str:
     if value is None:
         return "–"
@@ -49,6 +63,7 @@ def scores_chart(
     peer_median: Decimal | None = None,
     *,
     font: str | None = None,
+    width: int = 420,
 ) -> SafeString:
     """A horizontal bar chart of the total and each dimension score (0–100), as inline SVG.
 
@@ -61,7 +76,7 @@ def scores_chart(
         style=_style(font),
         range=(0, 100),
         # Drawn for a phone: about 1:1 with the screen at 375-420 px, so labels stay legible.
-        width=420,
+        width=width,
         height=80 + 34 * bars,
         js=[],
         disable_xml_declaration=True,
@@ -73,6 +88,7 @@ def scores_chart(
         y_labels=[0, 25, 50, 75, 100],
         truncate_label=-1,
         margin=8,
+        margin_left=8 + _wide_label_extra(labels, 15),
         explicit_size=False,
     )
     # pygal draws the first label at the bottom: reverse, so that the total comes first.
