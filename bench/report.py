@@ -164,8 +164,9 @@ def measure(size: int, runs: int) -> dict[str, object]:
         t0 = time.perf_counter()
         pdf.html_to_pdf(out.html)
         bare.append(time.perf_counter() - t0)
-        from pypdf import PdfReader
         import io
+
+        from pypdf import PdfReader
 
         pages = len(PdfReader(io.BytesIO(out.pdf)).pages)
     result: dict[str, object] = {name: statistics.median(v) for name, v in steps.items()}
@@ -177,6 +178,41 @@ def measure(size: int, runs: int) -> dict[str, object]:
     return result
 
 
+def fonts(runs: int) -> None:
+    """Time a ~50-page Chinese table with each candidate CJK font (medians of `runs`)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from reports import pdf
+
+    rng = random.Random(1)
+    words = "数字化转型基础管理成效设备上云网络安全生产管控采购仓储物流质量能源研发设计营销服务"
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{''.join(rng.choice(words) for _ in range(14))}有限公司</td>"
+        f"<td>{rng.uniform(0, 100):.2f}</td><td>{''.join(rng.choice(words) for _ in range(24))}"
+        "</td></tr>"
+        for i in range(2600)
+    )
+    for family in ("WenQuanYi Micro Hei", "Noto Sans CJK SC"):
+        html = (
+            f"<html><head><style>@page {{ size: A4; margin: 15mm }} html {{ font-family: "
+            f"'{family}'; font-size: 9pt }} td {{ border-bottom: .5pt solid #ccc }}</style>"
+            f"</head><body><table><thead><tr><th>#</th><th>企业</th><th>得分</th><th>说明</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table></body></html>"
+        )
+        times, size, pages = [], 0, 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            data = pdf.html_to_pdf(html)
+            times.append(time.perf_counter() - t0)
+            size, pages = len(data), len(PdfReader(io.BytesIO(data)).pages)
+        print(
+            f"| {family} | {pages} | {statistics.median(times):.2f} s | {times[0]:.2f} s "
+            f"| {size / 1e6:.2f} MB |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -184,8 +220,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fonts", action="store_true", help="compare the CJK fonts instead")
     args = parser.parse_args()
     _setup()
+    if args.fonts:
+        fonts(args.runs)
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.runs)))
         return

@@ -130,6 +130,7 @@ def weakest_chart(report: ClusterReport, *, font: str) -> str:
             range=(0, 100),
             value_formatter=lambda v: f"{v:.0f}%",
             margin_bottom=24,
+            print_values=False,  # the table below gives the figures
         )
     )
     chart.x_labels = [q.code for q in items]

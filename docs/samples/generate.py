@@ -34,7 +34,7 @@ from django.core.management import call_command  # noqa: E402
 
 from assessments.framework import builtin_framework_paths  # noqa: E402
 from clusters.models import Cluster, ClusterMembership, Firm, Region  # noqa: E402
-from reports.rendering import render_cluster  # noqa: E402
+from reports.rendering import render_cluster, render_region  # noqa: E402
 from tests.factories import make_uscc  # noqa: E402
 from tests.reports.builders import answers_for, framework_version, invite, make_round, submit_many  # noqa: E402
 
@@ -177,6 +177,24 @@ def main() -> None:
             check=True,
         )
         print(language, out.timings)
+    region = render_region(province, language="zh-hans")
+    (OUT / "region-report-zh-hans.pdf").write_bytes(region.pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "2",
+            str(OUT / "region-report-zh-hans.pdf"),
+            str(OUT / "region-report-zh-hans"),
+        ],
+        check=True,
+    )
+    print("region", region.timings)
 
 
 if __name__ == "__main__":
