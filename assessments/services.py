@@ -336,9 +336,13 @@ def _answer_problem_message(framework: Framework, question: Any, value: Any, pro
             return _("Enter a number of at most %(max)s.") % {"max": _plain(high)}
         return _("Enter a number.")
     if kind == "multi":
-        return _('"%(option)s" cannot be combined with other choices.') % {
-            "option": ", ".join(framework_text(o.text) for o in question.options if o.exclusive)
-        }
+        exclusive = [o for o in question.options if o.exclusive]
+        chosen = set(value) if isinstance(value, list) else set()
+        if len(chosen) > 1 and any(o.code in chosen for o in exclusive):
+            return _('"%(option)s" cannot be combined with other choices.') % {
+                "option": ", ".join(framework_text(o.text) for o in exclusive if o.code in chosen)
+            }
+        return _("This answer is not one of the choices offered.")
     if kind == "text":
         return _("Keep the answer under %(n)s characters.") % {"n": question.max_length}
     return _("This answer is not one of the choices offered.")

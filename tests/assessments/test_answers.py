@@ -118,3 +118,19 @@ def test_saving_before_the_round_opens_is_refused(draft, firm_user):
     draft.round.save()
     with pytest.raises(AssessmentLocked):
         answer_save(draft, "B1", 10, base_revision=0, user=firm_user)
+
+
+def test_exclusive_combination_message_names_the_option(draft, firm_user):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(AnswerInvalid) as caught:
+        answer_save(draft, "B2", ["none", "policy"], base_revision=0, user=firm_user)
+    assert caught.value.message == '"None of these" cannot be combined with other choices.'
+
+
+def test_unknown_option_is_refused_with_a_plain_message(draft, firm_user):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(AnswerInvalid) as caught:
+        answer_save(draft, "B2", ["cloud"], base_revision=0, user=firm_user)
+    assert caught.value.message == "该回答不在可选范围内。"
