@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clusters import industries, sizes, uscc
 from clusters.models import Cluster, ClusterMembership, Firm, FirmMember, OfficialScope, Region
-from clusters.services import region_create
+from clusters.services import region_create, region_update_paths
 
 DEMO_PREFIX = "demo-"
 BATCH_SIZE = 2000
@@ -215,20 +215,28 @@ def _lognormal_int(rng: random.Random, median: float, sigma: float, low: int, hi
     return max(low, min(high, round(rng.lognormvariate(math.log(median), sigma))))
 
 
+def _region(code: str, name_zh: str, name_en: str, level: str, parent: Region | None) -> Region:
+    """The region with this code: the one already in the register if any, else a new one."""
+    existing = Region.objects.filter(code=code).first()
+    if existing is None:
+        return region_create(
+            code=code, name_zh=name_zh, name_en=name_en, level=level, parent=parent
+        )
+    if not existing.path:
+        region_update_paths(existing)
+    return existing
+
+
 def _build_regions() -> dict[str, Region]:
     by_code: dict[str, Region] = {}
     for (p_code, p_zh, p_en), cities in REGION_TREE:
-        province = region_create(code=p_code, name_zh=p_zh, name_en=p_en, level="province")
+        province = _region(p_code, p_zh, p_en, "province", None)
         by_code[p_code] = province
         for (c_code, c_zh, c_en), counties in cities:
-            city = region_create(
-                code=c_code, name_zh=c_zh, name_en=c_en, level="city", parent=province
-            )
+            city = _region(c_code, c_zh, c_en, "city", province)
             by_code[c_code] = city
             for k_code, k_zh, k_en in counties:
-                by_code[k_code] = region_create(
-                    code=k_code, name_zh=k_zh, name_en=k_en, level="county", parent=city
-                )
+                by_code[k_code] = _region(k_code, k_zh, k_en, "county", city)
     return by_code
 
 
@@ -303,20 +311,23 @@ def _build_users(clusters: list[Cluster], first_firm: Firm | None) -> list[tuple
     user_model = get_user_model()
     users = {}
     for username, password, _role in DEMO_USERS:
-        user = user_model(username=username, email=f"{username}@example.com")
+        user = user_model.objects.filter(username=username).first() or user_model(
+            username=username, email=f"{username}@example.com"
+        )
+        user.is_active = True
         user.set_password(password)
         if username == "demo_admin":
             user.is_staff = user.is_superuser = True
         user.save()
         users[username] = user
     if first_firm is not None:
-        FirmMember.objects.create(
-            user=users["demo_firm"], firm=first_firm, role=FirmMember.Role.OWNER
+        FirmMember.objects.get_or_create(
+            user=users["demo_firm"], firm=first_firm, defaults={"role": FirmMember.Role.OWNER}
         )
     if clusters:
-        OfficialScope.objects.create(user=users["demo_cluster"], cluster=clusters[0])
+        OfficialScope.objects.get_or_create(user=users["demo_cluster"], cluster=clusters[0])
         province_id = int(clusters[0].region.path.strip("/").split("/")[0])
-        OfficialScope.objects.create(user=users["demo_region"], region_id=province_id)
+        OfficialScope.objects.get_or_create(user=users["demo_region"], region_id=province_id)
     return list(DEMO_USERS)
 
 

@@ -127,3 +127,16 @@ def test_command_prints_the_logins(capsys):
         ("demo_admin", "demo-admin-1"),
     ]:
         assert username in out and password in out
+
+
+def test_seeding_reuses_regions_and_users_already_there():
+    from tests.factories import RegionFactory, UserFactory
+
+    jiangsu = RegionFactory(code="320000", name_zh="江苏省", level="province")
+    UserFactory(username="demo_admin")
+    result = seed_register(clusters=2, firms=20, seed=1)
+    assert result.created
+    assert Region.objects.filter(code="320000").count() == 1
+    assert Region.objects.get(code="320500").parent == jiangsu
+    admin = get_user_model().objects.get(username="demo_admin")
+    assert admin.is_superuser and admin.check_password("demo-admin-1")
