@@ -438,3 +438,28 @@ def test_xml_entity_bomb_in_a_workbook_is_refused(world):
             target.writestr(item, content)
     (message,) = _rejected(world, out.getvalue(), "firms.xlsx")
     assert "XLSX" in message
+
+
+def test_command_refuses_a_file_over_10_mb_before_reading_it(world, tmp_path, capsys):
+    path = tmp_path / "big.csv"
+    with path.open("wb") as handle:
+        handle.truncate(importing.MAX_BYTES + 1)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_firms", "alpha", str(path), "--language", "en")
+    assert exit_info.value.code == 2
+    assert "10 MB" in capsys.readouterr().err
+
+
+def test_tab_separated_text_is_read(world):
+    data = ("uscc\tname\temployees\n" + f"{_row(1)[0]}\t制表符公司\t30\n").encode()
+    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.txt")
+    assert outcome.created == 1
+    assert Firm.objects.get(uscc=_row(1)[0]).employees == 30
+
+
+def test_quoted_cells_with_commas_and_line_breaks_keep_excel_row_numbers(world):
+    data = (
+        f'uscc,name,employees\n{_row(1)[0]},"甲公司,苏州分部",10\n{_row(2)[0]},"乙公司\n第二行",x\n'
+    ).encode()
+    (message,) = _rejected(world, data)
+    assert message.startswith("Row 3, column employees (C):")
