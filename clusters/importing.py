@@ -369,7 +369,6 @@ def _check_row(
                 )
                 % {"formula": value.text[:60]},
             )
-            value = None
             get[key] = _Formula
             continue
         get[key] = value
