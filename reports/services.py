@@ -78,9 +78,11 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
         if previous
         else None
     )
+    cluster = round_.cluster
     return {
         "round": round_.pk,
         "round_name": round_.name,
+        "names": [cluster.name_zh, cluster.name_en, cluster.region.name_zh, cluster.region.name_en],
         "submitted": [stats["n"], str(stats["last"]), stats["last_id"], str(stats["updated"])],
         "invited": Invitation.objects.filter(round=round_).count(),
         "framework": round_.framework_version.content_hash,
@@ -98,7 +100,9 @@ def report_fingerprint(kind: str, params: dict[str, Any], language: str, shareab
         "code": CODE_VERSION,
     }
     if kind == ReportJob.Kind.CLUSTER:
-        round_ = Round.objects.select_related("framework_version").get(pk=params["round_id"])
+        round_ = Round.objects.select_related("framework_version", "cluster__region").get(
+            pk=params["round_id"]
+        )
         inputs["round"] = _round_inputs(round_)
     elif kind == ReportJob.Kind.REGION:
         region = Region.objects.get(pk=params["region_id"])
