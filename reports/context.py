@@ -206,8 +206,8 @@ class ClusterReport:
     weakest: tuple[QuestionStat, ...]
     homogeneity: Homogeneity
     support: tuple[SupportEntry, ...]  # all of them (the PDF shows the first SUPPORT_PDF_LIMIT)
-    support_basic: int
-    support_advanced: int
+    support_basic: int | None  # None when suppressed
+    support_advanced: int | None
     methodology: Methodology
     min_cell: int = MIN_CELL
 
@@ -501,8 +501,8 @@ def _headline(round_: Round, shareable: bool) -> Headline:
     now = counts(round_)
     invited = Invitation.objects.filter(round=round_).count()
     n = now["n"]
-    basic = _keep(now["basic"], n, shareable)
-    advanced = _keep(now["advanced"], n, shareable)
+    basic = _keep(now["basic"], min(now["basic"], n), shareable)
+    advanced = _keep(now["advanced"], min(now["advanced"], n), shareable)
     previous = (
         Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
         .order_by("-opens_at", "-id")
@@ -511,10 +511,14 @@ def _headline(round_: Round, shareable: bool) -> Headline:
     prev_basic = prev_adv = None
     if previous is not None:
         before = counts(previous)
-        prev_basic = _keep(_pct(before["basic"], before["n"]), before["n"], shareable)
-        prev_adv = _keep(_pct(before["advanced"], before["n"]), before["n"], shareable)
-    basic_share = _keep(_pct(now["basic"], n), n, shareable)
-    adv_share = _keep(_pct(now["advanced"], n), n, shareable)
+        prev_basic = _keep(
+            _pct(before["basic"], before["n"]), min(before["basic"], before["n"]), shareable
+        )
+        prev_adv = _keep(
+            _pct(before["advanced"], before["n"]), min(before["advanced"], before["n"]), shareable
+        )
+    basic_share = _keep(_pct(now["basic"], n), min(now["basic"], n), shareable)
+    adv_share = _keep(_pct(now["advanced"], n), min(now["advanced"], n), shareable)
     return Headline(
         invited=invited,
         assessed=n,
@@ -812,8 +816,8 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
                 dimension_title=dim_titles[d["code"]],
                 text=localized(q.get("text", ""), language),
                 n=qn,
-                met=_keep(met, qn, shareable),
-                share=_keep(_pct(met, qn), qn, shareable),
+                met=_keep(met, min(met, qn), shareable),
+                share=_keep(_pct(met, qn), min(met, qn), shareable),
                 benchmark_share=_pct(bmet, bn),
             )
         )
@@ -844,8 +848,8 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         counts = {"basic": 0, "advanced": 0}
         for entry in _support(subs, definition, language):
             counts[entry.band] += 1
-        support_basic = _keep(counts["basic"], counts["basic"], True) or 0
-        support_advanced = _keep(counts["advanced"], counts["advanced"], True) or 0
+        support_basic = _keep(counts["basic"], counts["basic"], True)
+        support_advanced = _keep(counts["advanced"], counts["advanced"], True)
     else:
         support_basic = sum(1 for e in support if e.band == "basic")
         support_advanced = sum(1 for e in support if e.band == "advanced")
@@ -963,8 +967,10 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                     invited=invited.get(r.pk, 0),
                     assessed=n,
                     response_rate=_pct(n, invited.get(r.pk, 0)),
-                    basic_share=_keep(_pct(head["basic"], n), n, shareable),
-                    advanced_share=_keep(_pct(head["advanced"], n), n, shareable),
+                    basic_share=_keep(_pct(head["basic"], n), min(head["basic"], n), shareable),
+                    advanced_share=_keep(
+                        _pct(head["advanced"], n), min(head["advanced"], n), shareable
+                    ),
                     dimension_means=tuple(dim_values),
                     level_counts=tuple(
                         _keep(

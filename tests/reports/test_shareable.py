@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from reports.context import cluster_report, region_report
 from reports.rendering import render_cluster, render_region
-from tests.reports.test_figures import LEVEL_TITLES, pdf_text
+from tests.reports.test_figures import LEVEL_TITLES, expected_support, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,11 @@ def test_small_cells_are_suppressed_and_large_ones_kept(scored: Any) -> None:
     for row in report.by_size:
         assert all(c is None or c >= 5 for c in row.counts)
     assert report.support == ()
+    bands = [band for band, _unmet in expected_support(scored).values()]
+    for band, shown in (("basic", report.support_basic), ("advanced", report.support_advanced)):
+        n = bands.count(band)
+        assert shown == (n if n >= 5 else None)
+    assert bands.count("advanced") < 5 <= bands.count("basic")  # the fixture covers both cases
 
     officials = cluster_report(scored.round, language="en", shareable=False)
     assert officials.support and all(lv.count is not None for lv in officials.levels)
