@@ -11,6 +11,8 @@
     if (el) el.dataset.state = state;
   }
   function refresh() {
+    // A question swapped out by the server (show_if) can no longer be pending.
+    dirty.forEach(function (form) { if (!document.contains(form)) dirty.delete(form); });
     bar(failed ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle");
   }
 
@@ -62,7 +64,11 @@
     if (!link || !link.href || (inFlight === 0 && dirty.size === 0)) return;
     e.preventDefault();
     dirty.forEach(function (form) { htmx.trigger(form, "submit"); });
+    var waited = 0;
     var wait = setInterval(function () {
+      refresh();
+      waited += 100;
+      if (failed || waited > 15000) { clearInterval(wait); return; }  // stay: the bar says why
       if (inFlight === 0 && dirty.size === 0) { clearInterval(wait); window.location = link.href; }
     }, 100);
   });

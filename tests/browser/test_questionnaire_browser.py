@@ -115,11 +115,11 @@ def test_whole_journey_invitation_two_sittings_submit_result_pdf(
     _save(page, "O1", lambda: page.locator("#q-O1").get_by_label("数据驱动").check())
     _save(page, "O4", lambda: page.locator("#q-O4").get_by_label("ERP 系统").check())
     _save(page, "O5", lambda: page.locator("#q-O5").get_by_label("数据驱动").check())
-    _save(page, "O6", lambda: page.locator("#in-O6").fill("希望打通订单与排产"))
-
-    # Review, confirm, submit.
+    # Type and leave at once: the pending save is sent before the page changes.
+    page.locator("#in-O6").fill("希望打通订单与排产")
     page.get_by_role("link", name=re.compile("检查并提交")).last.click()
     expect(page.locator("h1")).to_have_text("检查并提交")
+    expect(page.locator(".reviewlist").last).to_contain_text("希望打通订单与排产")
     page.get_by_label("我已检查全部回答，确认提交。").check()
     page.get_by_role("button", name="提交问卷").click()
     expect(page.locator("#level")).to_have_text("三级")
