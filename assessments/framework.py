@@ -168,7 +168,7 @@ class Framework:
 
     def question(self, code: str) -> Question:
         """The question with this code (KeyError if there is none)."""
-        index = self.__dict__.get("_question_index")
+        index: dict[str, Question] | None = self.__dict__.get("_question_index")
         if index is None:
             index = {q.code: q for q in self.questions}
             object.__setattr__(self, "_question_index", index)
@@ -245,7 +245,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 # YAML 1.1 reads 010 as 8 (octal), 1:30 as 90 (base 60) and 1_000 as 1000. Such numbers would

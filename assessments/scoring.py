@@ -339,7 +339,7 @@ class _State:
     earned: list  # scaled points of answered applicable scored questions, else None
     total: int  # T in hundredths
     dims: list  # S_d in hundredths, or None
-    counts: dict = field(default_factory=dict)  # count results, by id of the count spec
+    counts: dict[int, int] = field(default_factory=dict)  # count results, by id of the count spec
 
 
 _Cond = Callable[[_State], bool]
@@ -358,7 +358,10 @@ class _Plan:
             amounts = [q.points] if q.points is not None else []
             amounts += [o.points for o in q.options] + [b.points for b in q.bands]
             for amount in amounts:
-                decimals = max(decimals, -min(0, amount.as_tuple().exponent))  # type: ignore[arg-type]
+                exponent = amount.as_tuple().exponent
+                # The validator rejects NaN and infinities, whose exponent is a letter.
+                assert isinstance(exponent, int)
+                decimals = max(decimals, -min(0, exponent))
         self.decimals = decimals
         self.scale = 10**decimals
         self.normalise = [_normaliser(q) for q in questions]
@@ -528,7 +531,7 @@ class _Plan:
         index = self.index
         normalise = self.normalise
         for code, value in answers.items():
-            i = index.get(code)  # type: ignore[call-overload]
+            i = index.get(code)
             if i is None:
                 if strict:
                     problems.append(f"answers.{code}: unknown question")
@@ -636,7 +639,7 @@ class _Plan:
         earned_out = {
             codes[i]: earned_decimal[earned[i] or 0] for i in self.scored_indices if applies[i]
         }
-        level = self.levels[rank][0] if rank >= 0 else None
+        level_code = self.levels[rank][0] if rank >= 0 else None
         return Result(
             framework=self.fw.slug,
             version=self.fw.version,
@@ -645,7 +648,7 @@ class _Plan:
                 code: None if s is None else self.decimal_score(s)
                 for code, s in zip(self.dim_codes, state.dims, strict=True)
             },
-            level=level,
+            level=level_code,
             basic=rank >= self.basic_rank,
             advanced=rank >= self.advanced_rank,
             next_level=next_level,
