@@ -206,3 +206,42 @@ def test_home_panel_lists_the_firms_round(client, firm_user, draft):
     html = client.get(reverse("home")).content.decode()
     assert draft.round.name in html
     assert reverse("assessments:round_start", args=[draft.round_id, draft.firm_id]) in html
+
+
+def _close(round_):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    round_.opens_at = timezone.now() - dt.timedelta(days=30)
+    round_.closes_at = timezone.now() - dt.timedelta(minutes=1)
+    round_.save()
+
+
+def test_after_the_closing_date_the_questionnaire_is_read_only(client, firm_user, draft):
+    _close(draft.round)
+    client.force_login(firm_user)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("assessments:questionnaire", args=[draft.pk])).content.decode()
+    assert "This round closed on" in html
+    assert "<fieldset disabled>" in html
+    response = client.post(_answer_url(draft, "B1"), {"value": "10", "base_revision": "0"})
+    assert "st-locked" in response.content.decode()
+    assert not Answer.objects.filter(assessment=draft).exists()
+
+
+def test_late_submission_is_refused_on_the_review_page(client, firm_user, draft):
+    answer_all(draft, FULL_ANSWERS, firm_user)
+    _close(draft.round)
+    client.force_login(firm_user)
+    response = client.post(reverse("assessments:review", args=[draft.pk]), {"confirm": "yes"})
+    assert response.status_code == 400
+    assert "截止" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_officials_home_links_to_their_rounds(client, cluster_official):
+    client.force_login(cluster_official)
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("assessments:round_list") in html
