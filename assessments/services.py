@@ -252,6 +252,15 @@ def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
         )
 
 
+def assessment_lock_reason(assessment: Assessment, now: datetime.datetime | None = None) -> str:
+    """Why the assessment cannot change now (submitted, round not open), or "" when it can."""
+    try:
+        _check_open(assessment, now or timezone.now())
+    except AssessmentLocked as exc:
+        return exc.message
+    return ""
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal answers; numbers compare by value, so 5 and 5.0 are the same answer."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -327,13 +336,13 @@ def _answer_problem_message(framework: Framework, question: Any, value: Any, pro
         low, high = question.min, question.max
         if low is not None and high is not None:
             return _("Enter a number from %(min)s to %(max)s.") % {
-                "min": _plain(low),
-                "max": _plain(high),
+                "min": number_text(low),
+                "max": number_text(high),
             }
         if low is not None:
-            return _("Enter a number of at least %(min)s.") % {"min": _plain(low)}
+            return _("Enter a number of at least %(min)s.") % {"min": number_text(low)}
         if high is not None:
-            return _("Enter a number of at most %(max)s.") % {"max": _plain(high)}
+            return _("Enter a number of at most %(max)s.") % {"max": number_text(high)}
         return _("Enter a number.")
     if kind == "multi":
         exclusive = [o for o in question.options if o.exclusive]
@@ -359,7 +368,8 @@ def framework_text(value: Any) -> str:
     return text(value, (get_language() or "zh-hans").lower())
 
 
-def _plain(number: Decimal | int | float) -> str:
+def number_text(number: Decimal | int | float) -> str:
+    """A number as typed by a person: no exponent, no trailing zeros after a whole number."""
     d = Decimal(str(number))
     return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
 

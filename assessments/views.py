@@ -85,7 +85,7 @@ class QuestionView:
 def _plain(number: Any) -> str:
     if number is None:
         return ""
-    return services._plain(number)
+    return services.number_text(number)
 
 
 def _display(question: Any, value: Any) -> str:
@@ -208,11 +208,7 @@ def _answerable(request: HttpRequest, pk: int) -> Assessment:
 
 
 def _lock_message(assessment: Assessment) -> str:
-    try:
-        services._check_open(assessment, timezone.now())
-    except services.AssessmentLocked as exc:
-        return exc.message
-    return ""
+    return services.assessment_lock_reason(assessment)
 
 
 # --- Questionnaire ---------------------------------------------------------------------------
