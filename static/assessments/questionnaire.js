@@ -61,7 +61,15 @@
   // Leaving the page with a save pending: send it first, then follow the link.
   document.addEventListener("click", function (e) {
     var link = e.target.closest && e.target.closest("a");
-    if (!link || !link.href || (inFlight === 0 && dirty.size === 0)) return;
+    if (!link || !link.href) return;
+    // An answer changed in two places must be settled here, not dropped by leaving the page.
+    var conflict = document.querySelector(".qstatus.st-conflict");
+    if (conflict) {
+      e.preventDefault();
+      conflict.scrollIntoView({ block: "center" });
+      return;
+    }
+    if (inFlight === 0 && dirty.size === 0) return;
     e.preventDefault();
     dirty.forEach(function (form) { htmx.trigger(form, "submit"); });
     var waited = 0;

@@ -172,6 +172,10 @@ def test_two_tabs_editing_the_same_answer_see_the_conflict(
     expect(conflict.locator(".theirs")).to_have_text("全厂覆盖")
     expect(conflict.locator(".mine")).to_have_text("仅办公区")
     assert Answer.objects.get(assessment=assessment, question_code="B3").value == "full"
+    # Leaving the page with the conflict unsettled is held back: the choice comes first.
+    tab_b.get_by_role("link", name=re.compile("下一部分")).click()
+    expect(tab_b.locator("h2.dimtitle")).to_contain_text("数字化基础")
+    expect(conflict).to_be_in_viewport()
 
     _save(tab_b, "B3", lambda: tab_b.get_by_role("button", name="保留我的回答").click())
     assert Answer.objects.get(assessment=assessment, question_code="B3").value == "office"
