@@ -204,6 +204,57 @@ class _Gaps:
             result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
         return result
 
+    @staticmethod
+    def _tag_group(tag: str) -> str:
+        """The questions carrying a tag, in words; the common MIIT tags have names."""
+        if tag == "scene":
+            return _("scenes")
+        if tag == "constrained":
+            return _("constrained scenes")
+        return _('questions tagged "%(tag)s"') % {"tag": tag}
+
+    def _tagged(self, tag: str) -> frozenset[str]:
+        return frozenset(q.code for q in self.fw.questions if tag in q.tags)
+
+    def gaps(self, unmet: list[dict[str, Any]]) -> list[Gap]:
+        """One sentence per unmet condition; a count over a subset of another count's questions
+        (constrained scenes among scenes) is told inside that count's sentence."""
+        counts = [
+            (i, u["condition"]["count"])
+            for i, u in enumerate(unmet)
+            if "count" in u["condition"] and "tag" in u["condition"]["count"]
+        ]
+        inside: dict[int, int] = {}
+        for i, spec in counts:
+            for j, other in counts:
+                same_bar = spec.get("min_attainment") == other.get("min_attainment")
+                if i != j and same_bar and self._tagged(spec["tag"]) < self._tagged(other["tag"]):
+                    inside[i] = j
+        result = []
+        for k, item in enumerate(unmet):
+            if k in inside:
+                continue
+            gap = self.sentence(item["condition"], item.get("actual"))
+            for i, j in inside.items():
+                if j != k:
+                    continue
+                spec = unmet[i]["condition"]["count"]
+                have = int(unmet[i].get("actual") or 0)
+                need = max(int(spec["at_least"]) - have, 0)
+                gap.sentence += " " + _(
+                    "Of them, %(n)d more must be %(group)s (now %(have)d of %(want)d)."
+                ) % {
+                    "n": need,
+                    "group": self._tag_group(spec["tag"]),
+                    "have": have,
+                    "want": int(spec["at_least"]),
+                }
+                first = self._count_suggestions(spec)
+                codes = {s.code for s in first}
+                gap.suggestions = (first + [s for s in gap.suggestions if s.code not in codes])[:4]
+            result.append(gap)
+        return result
+
     def sentence(self, condition: dict[str, Any], actual: Any) -> Gap:
         if "score" in condition:
             return Gap(
@@ -231,7 +282,7 @@ class _Gaps:
             need = max(int(spec["at_least"]) - have, 0)
             threshold = Decimal(str(spec.get("min_attainment", 0)))
             if "tag" in spec:
-                group = _('questions tagged "%(tag)s"') % {"tag": spec["tag"]}
+                group = self._tag_group(spec["tag"])
             else:
                 dim = self.dims.get(spec.get("dimension", ""))
                 group = _('questions of "%(dimension)s"') % {
@@ -351,7 +402,7 @@ def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
     if next_level:
         next_title = _t(levels[next_level["code"]].title) if next_level["code"] in levels else ""
         maker = _Gaps(fw, snapshot, answers)
-        gaps = [maker.sentence(u["condition"], u.get("actual")) for u in next_level["unmet"]]
+        gaps = maker.gaps(list(next_level["unmet"]))
     total = _dec(snapshot.get("total"))
     previous_total = previous.total if previous is not None else None
     return {

@@ -65,7 +65,7 @@ def test_gaps_are_sentences_naming_the_questions_that_help(client, firm_user, su
     html = client.get(reverse("assessments:result", args=[submitted.pk])).content.decode()
     assert "What is missing for Level 2" in html
     # L2: score 40 is met; two scenes at level 2 are needed and only O1 is.
-    assert "Bring 1 more of the questions tagged &quot;scene&quot; to level 2 or higher" in html
+    assert "Bring 1 more of the scenes to level 2 or higher" in html
     assert "(now 1 of 2)" in html
     assert "O5" in html and "Warehouse and logistics" in html
 
@@ -184,3 +184,24 @@ def test_officials_out_of_scope_get_404(client, world, submitted):
     client.force_login(official)
     assert client.get(reverse("assessments:result", args=[submitted.pk])).status_code == 404
     assert client.get(reverse("report-firm-result", args=[submitted.pk])).status_code == 404
+
+
+def test_constrained_scenes_are_told_inside_the_scenes_sentence(firm_user, draft):
+    from django.utils import translation
+
+    from assessments.results import result_context
+
+    answer_all(draft, {**FULL_ANSWERS, "O1": 2, "O5": 3}, firm_user)
+    assessment_submit(draft, user=firm_user)
+    draft.refresh_from_db()
+    assert draft.level == "L2"
+    with translation.override("en"):
+        gaps = result_context(firm_user, draft)["gaps"]
+    assert [g.sentence for g in gaps] == [
+        "Bring 1 more of the scenes to level 3 or higher (now 1 of 2). "
+        "Of them, 1 more must be constrained scenes (now 0 of 1)."
+    ]
+    assert gaps[0].suggestions[0].code == "O1"
+    with translation.override("zh-hans"):
+        gaps = result_context(firm_user, draft)["gaps"]
+    assert gaps[0].sentence.startswith("再让 1 项场景达到3 级或以上")
