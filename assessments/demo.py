@@ -26,7 +26,7 @@ from django.utils import timezone
 from assessments import scoring
 from assessments.framework import Framework, Question, builtin_framework_paths, load_framework_file
 from assessments.models import Answer, Assessment, FrameworkVersion, Invitation, Round
-from assessments.services import results_bulk_store
+from assessments.services import result_fields_set, results_bulk_store
 from assessments.versions import framework_for, framework_version_load
 from clusters.models import Cluster, Firm, FirmMember
 
@@ -147,7 +147,7 @@ def seed_assessments(
     def flush() -> None:
         Answer.objects.bulk_create(pending_answers, batch_size=BATCH_SIZE)
         pending_answers.clear()
-        results_bulk_store(scored)
+        results_bulk_store(scored, fields_saved=True)
         scored.clear()
 
     for cluster in clusters:
@@ -182,41 +182,40 @@ def seed_assessments(
                 plans.append((this, firm, maturity[firm.pk] + progress, "submitted"))
             elif roll < 0.56:
                 plans.append((this, firm, maturity[firm.pk] + progress, "draft"))
-        rows = [
-            Assessment(
-                round=r,
-                firm=f,
-                framework_version=version,
-                status=Assessment.Status.DRAFT,
-            )
-            for r, f, _m, _s in plans
-        ]
-        rows = Assessment.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        submitted_rows = []
-        for assessment, (r, _f, m, status) in zip(rows, plans, strict=True):
+        # Answers and results first, so that each assessment row goes in complete (one INSERT,
+        # no UPDATE); its dimension, attainment and answer rows follow once it has an id.
+        rows: list[Assessment] = []
+        row_answers: list[dict[str, Any]] = []
+        results: list[Any] = []
+        for r, f, m, status in plans:
+            assessment = Assessment(round=r, firm=f, framework_version=version)
             if status == "draft":
                 answers = _answers(fw, _clamp(m), rng, share=rng.uniform(0.3, 0.8))
+                result = None
                 summary.drafts += 1
             else:
                 answers = _answers(fw, _clamp(m), rng)
-                missing = scoring.missing_required(fw, answers)
-                for code in missing:  # fill what the noise left out
+                for code in scoring.missing_required(fw, answers):  # what the noise left out
                     value = _answer(fw.question(code), _clamp(m), rng)
                     if value is None or scoring.check_answer(fw, code, value):
                         value = _answer(fw.question(code), 1.0, random.Random(0))
                     answers[code] = value
+                result = scoring.score(fw, answers)
                 assessment.status = Assessment.Status.SUBMITTED
                 span = (r.closes_at - r.opens_at) if r.closes_at < now else (now - r.opens_at)
                 assessment.submitted_at = r.opens_at + span * rng.uniform(0.1, 0.95)
-                submitted_rows.append(assessment)
-                scored.append((assessment, fw, scoring.score(fw, answers)))
+                result_fields_set(assessment, fw, result)
                 summary.submitted += 1
+            rows.append(assessment)
+            row_answers.append(answers)
+            results.append(result)
+        rows = Assessment.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        for assessment, answers, result in zip(rows, row_answers, results, strict=True):
+            if result is not None:
+                scored.append((assessment, fw, result))
             pending_answers.extend(
                 Answer(assessment=assessment, question_code=code, value=value)
                 for code, value in answers.items()
             )
-        Assessment.objects.bulk_update(
-            submitted_rows, ["status", "submitted_at"], batch_size=BATCH_SIZE
-        )
         flush()
     return summary

@@ -471,23 +471,36 @@ def assessment_store_result(assessment: Assessment, framework: Framework, result
     QuestionAttainment.objects.bulk_create(attainments)
 
 
+def result_fields_set(assessment: Assessment, framework: Framework, result: Any) -> None:
+    """Put a result's stored fields on an unsaved (or to be saved) assessment, without rows."""
+    for name, value in _result_fields(framework, result).items():
+        setattr(assessment, name, value)
+
+
 @transaction.atomic
-def results_bulk_store(items: Sequence[tuple[Assessment, Framework, Any]]) -> None:
-    """Store many results at once (seeding); the assessments must be saved, without rows yet."""
+def results_bulk_store(
+    items: Sequence[tuple[Assessment, Framework, Any]], *, fields_saved: bool = False
+) -> None:
+    """Store many results at once (seeding); the assessments must be saved, without rows yet.
+
+    With `fields_saved`, the assessments were created with `result_fields_set` already and
+    only the dimension and attainment rows are written (no UPDATE of the assessments).
+    """
     dimensions: list[DimensionScore] = []
     attainments: list[QuestionAttainment] = []
     changed: list[Assessment] = []
     for assessment, framework, result in items:
-        for name, value in _result_fields(framework, result).items():
-            setattr(assessment, name, value)
-        changed.append(assessment)
+        if not fields_saved:
+            result_fields_set(assessment, framework, result)
+            changed.append(assessment)
         dims, atts = _result_rows(assessment, framework, result)
         dimensions.extend(dims)
         attainments.extend(atts)
-    Assessment.objects.bulk_update(
-        changed,
-        ["result", "total", "level", "level_rank", "basic", "advanced"],
-        batch_size=500,
-    )
+    if changed:
+        Assessment.objects.bulk_update(
+            changed,
+            ["result", "total", "level", "level_rank", "basic", "advanced"],
+            batch_size=500,
+        )
     DimensionScore.objects.bulk_create(dimensions, batch_size=2000)
     QuestionAttainment.objects.bulk_create(attainments, batch_size=2000)
