@@ -86,7 +86,10 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("Median"),
                 _("Q3"),
                 _("All clusters: mean"),
+                _("All clusters: Q1"),
                 _("All clusters: median"),
+                _("All clusters: Q3"),
+                _("All clusters: firms"),
             ],
         )
     )
@@ -99,7 +102,10 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 d.cluster.median,
                 d.cluster.q3,
                 d.benchmark.mean,
+                d.benchmark.q1,
                 d.benchmark.median,
+                d.benchmark.q3,
+                d.benchmark.n,
             ]
         )
 

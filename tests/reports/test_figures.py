@@ -227,3 +227,24 @@ def test_benchmark_snapshot_is_reused_then_recomputed_on_new_submissions(
     second = benchmark(version)
     assert second["spreads"]["base"][0] == first["spreads"]["base"][0] + 1
     assert BenchmarkSnapshot.objects.count() == 1
+
+
+def test_round_without_submissions_renders_with_dashes(world: Any) -> None:
+    import datetime as dt
+
+    from tests.reports.builders import framework_version, invite, make_round
+
+    version, _fw = framework_version()
+    round_ = make_round(
+        world["gamma"], version, name="Empty round", opens=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    )
+    invite(round_, world["firms"]["gamma"])
+    report = cluster_report(round_, language="en")
+    assert (report.headline.invited, report.headline.assessed) == (3, 0)
+    assert report.headline.basic_share is None and report.support == ()
+    out = render_cluster(round_, language="en")
+    text = pdf_text(out.pdf)
+    assert "0 / 3 invited" in text and "No submitted assessments yet." in text
+    assert "Share at basic or above — —" in text
+    wb = load_workbook(io.BytesIO(out.xlsx), read_only=True)
+    assert len(list(wb["Firms"].iter_rows())) == 1  # the header only
