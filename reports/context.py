@@ -13,7 +13,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -271,13 +271,6 @@ class FirmRow:
     advanced: bool | None
     dimensions: tuple[Decimal | None, ...]
     submitted_at: Any
-
-
-@dataclass(frozen=True)
-class ExportColumns:
-    """Column headings of the per-firm export."""
-
-    dimensions: tuple[str, ...] = field(default_factory=tuple)
 
 
 # --- Helpers --------------------------------------------------------------------------------
