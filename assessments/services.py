@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -170,6 +170,7 @@ def invitation_url(invitation: Invitation) -> str:
 def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-hans") -> int:
     """E-mail each invitation that has an address; returns how many were sent."""
     sent = 0
+    connection = get_connection()  # one connection for the whole batch
     for invitation in invitations:
         if not invitation.email:
             continue
@@ -188,7 +189,7 @@ def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-h
                 "closes": date_format(timezone.localtime(round.closes_at), "DATE_FORMAT"),
                 "url": invitation_url(invitation),
             }
-        send_mail(subject, body, None, [invitation.email])
+        EmailMessage(subject, body, None, [invitation.email], connection=connection).send()
         Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
         sent += 1
     return sent

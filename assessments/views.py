@@ -619,6 +619,11 @@ def round_invitations_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
                 str(labels[status]) if status else _("Not started"),
             ]
         )
+    # Text that looks like a formula (a firm name starting with "=") stays text.
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for column, width in zip("ABCDE", (36, 22, 28, 70, 14), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

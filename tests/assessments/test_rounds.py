@@ -249,3 +249,16 @@ def test_round_page_links_to_submitted_results(client, cluster_official, firm_us
     html = client.get(reverse("assessments:round", args=[draft.round_id])).content.decode()
     assert reverse("assessments:result", args=[draft.pk]) in html
     assert "1 submitted" in html or "1 家已提交" in html
+
+
+def test_xlsx_keeps_formula_like_names_as_text(client, cluster_official, open_round, world):
+    firm = world["firms"]["alpha"][0]
+    firm.name = '=HYPERLINK("http://example.com","x")'
+    firm.save()
+    invitations_create(open_round, user=cluster_official)
+    client.force_login(cluster_official)
+    response = client.get(reverse("assessments:round_invitations_xlsx", args=[open_round.pk]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    cell = next(c for c in cells if str(c.value).startswith("="))
+    assert cell.data_type == "s"
