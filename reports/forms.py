@@ -13,6 +13,11 @@ from clusters.models import Cluster, Region
 from reports.models import ReportJob
 
 
+class _RoundChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Round) -> str:
+        return f"{obj.cluster.name} · {obj.name}"
+
+
 class ReportRequestForm(forms.Form):
     """Parse a report request; scoping is checked again by the service."""
 
@@ -29,7 +34,7 @@ class ReportRequestForm(forms.Form):
         required=False,
         to_field_name="slug",
     )
-    round = forms.ModelChoiceField(
+    round = _RoundChoice(
         label=_("Round"),
         queryset=Round.objects.all(),
         required=False,
@@ -48,7 +53,9 @@ class ReportRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         if clusters is not None:
             self.fields["cluster"].queryset = clusters
-            self.fields["round"].queryset = Round.objects.filter(cluster__in=clusters)
+            self.fields["round"].queryset = Round.objects.filter(
+                cluster__in=clusters
+            ).select_related("cluster")
         if regions is not None:
             self.fields["region"].queryset = regions
 

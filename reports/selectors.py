@@ -6,9 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from assessments.models import Round
-from clusters.models import Cluster, Region
-from clusters.selectors import can_view_cluster, clusters_visible_to, regions_visible_to
+from clusters.models import Cluster
+from clusters.selectors import can_view_cluster, regions_visible_to
 from reports.models import ReportJob
 
 
@@ -39,21 +38,3 @@ def recent_jobs(user: Any, limit: int = 10) -> QuerySet[ReportJob]:
     return ReportJob.objects.filter(
         requested_by=user, kind__in=[ReportJob.Kind.CLUSTER, ReportJob.Kind.REGION]
     ).order_by("-created_at")[:limit]
-
-
-def report_targets(user: Any) -> dict[str, Any]:
-    """Clusters (with their rounds) and top regions the user may request reports for."""
-    clusters = list(clusters_visible_to(user).select_related("region").order_by("name_zh"))
-    rounds: dict[int, list[Round]] = {}
-    for r in Round.objects.filter(cluster__in=clusters).order_by("-opens_at", "-id"):
-        rounds.setdefault(r.cluster_id, []).append(r)
-    regions = list(regions_visible_to(user).order_by("path"))
-    paths = [r.path for r in regions]
-    # Offer only the top of each visible subtree, plus its direct children: enough to choose.
-    tops: list[Region] = [
-        r for r in regions if not any(r.path != p and r.path.startswith(p) for p in paths)
-    ]
-    return {
-        "clusters": [(c, rounds.get(c.pk, [])) for c in clusters],
-        "regions": tops + [r for r in regions if r.parent_id in {t.pk for t in tops}],
-    }

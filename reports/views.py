@@ -33,7 +33,6 @@ def _index(request: HttpRequest, form: ReportRequestForm, status: int = 200) -> 
         {
             "form": form,
             "jobs": selectors.recent_jobs(request.user),
-            **selectors.report_targets(request.user),
         },
         status=status,
     )
