@@ -58,6 +58,10 @@ class ReportRequestForm(forms.Form):
             ).select_related("cluster")
         if regions is not None:
             self.fields["region"].queryset = regions
+            if not regions.exists():
+                # A cluster official has no region to compare: offer the cluster report only.
+                del self.fields["region"]
+                self.fields["kind"].choices = [(ReportJob.Kind.CLUSTER, _("Cluster report"))]
 
     def clean(self) -> dict[str, Any]:
         """Require the target that goes with the kind of report."""

@@ -151,3 +151,34 @@ def test_home_page_shows_the_reports_panel_to_officials_only(
 ) -> None:
     assert 'id="reports-panel"' in login(cluster_official).get("/").content.decode()
     assert 'id="reports-panel"' not in login(firm_user).get("/").content.decode()
+
+
+def test_regional_official_requests_a_regional_report(
+    scored: Any,
+    regional_official: Any,
+    cluster_official: Any,
+    world: Any,
+    no_celery: list[int],
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    client = login(regional_official)
+    response = client.post(
+        reverse("report-request"),
+        {"kind": "region", "region": world["province_a"].pk, "language": "en"},
+    )
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and job.kind == "region"
+    assert services.report_job_run(job.pk) == "done"
+    pdf = client.get(reverse("report-download", args=[job.pk, "pdf"]))
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages
+    )
+    assert world["alpha"].name_en in text and world["beta"].name_en in text
+    # A cluster official is offered no regional report, and cannot fetch this one.
+    page = login(cluster_official).get(reverse("report-index")).content.decode()
+    assert 'name="region"' not in page
+    url = reverse("report-download", args=[job.pk, "pdf"])
+    assert login(cluster_official).get(url).status_code == 404
