@@ -3,17 +3,22 @@
 (function () {
   "use strict";
   var inFlight = 0;
-  var failed = false;
   var dirty = new Set();
+  var unsent = new Set();  // forms whose last save failed: sent again when the network is back
 
   function bar(state) {
     var el = document.getElementById("savebar");
     if (el) el.dataset.state = state;
   }
+  function failed() {
+    unsent.forEach(function (form) { if (!document.contains(form)) unsent.delete(form); });
+    return unsent.size > 0 || document.querySelector(".qstatus.st-error") !== null;
+  }
+
   function refresh() {
     // A question swapped out by the server (show_if) can no longer be pending.
     dirty.forEach(function (form) { if (!document.contains(form)) dirty.delete(form); });
-    bar(failed ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle");
+    bar(failed() ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle");
   }
 
   // Remember which checkbox was ticked, so the server can clear the others when it is an
@@ -45,9 +50,9 @@
     if (!form) return;
     inFlight = Math.max(0, inFlight - 1);
     if (e.detail.successful) {
-      failed = document.querySelector(".qstatus.st-error") !== null;
+      unsent.delete(form);
     } else {
-      failed = true;
+      unsent.add(form);
       var status = form.querySelector(".qstatus");
       if (status) {
         status.classList.remove("st-saved", "st-stored", "st-idle");
@@ -76,10 +81,23 @@
     var wait = setInterval(function () {
       refresh();
       waited += 100;
-      if (failed || waited > 15000) { clearInterval(wait); return; }  // stay: the bar says why
+      if (failed() || waited > 15000) { clearInterval(wait); return; }  // stay: the bar says why
       if (inFlight === 0 && dirty.size === 0) { clearInterval(wait); window.location = link.href; }
     }, 100);
   });
+
+  // The status element is replaced by the swap, after htmx:afterRequest: look again then.
+  document.addEventListener("htmx:afterSettle", refresh);
+
+  // A phone that lost the network: resend the failed saves when it is back, and every 15 s.
+  function resend() {
+    unsent.forEach(function (form) {
+      if (!document.contains(form)) { unsent.delete(form); return; }
+      htmx.trigger(form, "submit");
+    });
+  }
+  window.addEventListener("online", resend);
+  setInterval(function () { if (unsent.size && navigator.onLine !== false) resend(); }, 15000);
 
   // Registered after htmx's own start-up (this script is deferred after htmx): from here on
   // every change is sent. Browser tests wait for this mark.

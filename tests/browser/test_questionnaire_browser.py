@@ -255,3 +255,32 @@ def test_another_firms_user_gets_404_in_the_browser(
     with page.expect_response(lambda r: r.url == target) as info:
         page.locator("form.card button[type=submit]").click()
     assert info.value.status == 404
+
+
+def test_an_answer_given_offline_is_saved_when_the_network_returns(
+    live_server: Any, phone: Any, setting: dict
+) -> None:
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect
+
+    from assessments.services import invitation_accept
+
+    user = get_user_model().objects.create_user("zhao.lei", password="offline-pass-2026")
+    assessment = invitation_accept(setting["invitation"], user=user)
+    page = phone.new_page()
+    page.goto(f"{live_server.url}/accounts/login/?next=/assessments/{assessment.pk}/")
+    page.fill("#id_username", "zhao.lei")
+    page.fill("#id_password", "offline-pass-2026")
+    page.locator("form.card button[type=submit]").click()
+    _ready(page)
+    phone.set_offline(True)
+    page.locator("#q-B3").get_by_label("全厂覆盖").check()
+    expect(page.locator("#st-B3")).to_have_class(re.compile(r"\bst-error\b"))
+    expect(page.locator("#st-B3")).to_have_attribute("data-error", re.compile("未保存"))
+    expect(page.locator("#savebar")).to_have_attribute("data-state", "error")
+    assert not Answer.objects.filter(assessment=assessment, question_code="B3").exists()
+    with page.expect_response(lambda r: "/answers/B3/" in r.url):
+        phone.set_offline(False)
+    expect(page.locator("#st-B3")).to_have_class(SAVED)
+    expect(page.locator("#savebar")).to_have_attribute("data-state", "idle")
+    assert Answer.objects.get(assessment=assessment, question_code="B3").value == "full"
