@@ -287,9 +287,12 @@ def answer_save(
     None clears the answer. Raises AnswerInvalid (nothing saved) or AssessmentLocked.
     """
     now = now or timezone.now()
-    # Lock the assessment row: saves of one draft are serialised, and submission waits.
+    # Lock the assessment row only (not its round, which every firm of the cluster shares):
+    # saves of one draft are serialised, and submission waits for them.
     assessment = (
-        Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("round")
+        .get(pk=assessment.pk)
     )
     _check_open(assessment, now)
     framework = framework_for(assessment.framework_version)
@@ -389,7 +392,9 @@ def assessment_submit(
     """
     now = now or timezone.now()
     assessment = (
-        Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("round")
+        .get(pk=assessment.pk)
     )
     _check_open(assessment, now)
     framework = framework_for(assessment.framework_version)
