@@ -44,3 +44,20 @@ def test_simultaneous_saves_from_one_revision_give_one_save_and_one_conflict(wor
     assert sorted(outcomes) == ["conflict", "saved"]
     answer = Answer.objects.get(assessment=assessment, question_code="B3")
     assert answer.revision == 1 and answer.value in {"full", "office"}
+
+
+def test_a_save_locks_only_the_assessment_row_not_the_shared_round(world, firm_user):
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.framework import load_framework_file
+    from assessments.versions import framework_version_load
+
+    version, _ = framework_version_load(load_framework_file(DEMO_FILE), publish=True)
+    round_ = make_round(world["alpha"], version)
+    firm = world["firms"]["alpha"][0]
+    assessment = Assessment.objects.create(round=round_, firm=firm, framework_version=version)
+    with CaptureQueriesContext(connection) as queries:
+        answer_save(assessment, "B3", "full", base_revision=0, user=firm_user)
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) == 1
+    assert locks[0].endswith('FOR UPDATE OF "assessments_assessment"')
