@@ -80,3 +80,13 @@ def test_home_asks_anonymous_users_to_log_in_in_chinese(client: object) -> None:
     response = client.get("/", follow=True)  # type: ignore[attr-defined]
     assert response.status_code == 200
     assert "登录" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_language_switch_names_each_language_in_itself(client: object) -> None:
+    page = client.get("/accounts/login/").content.decode()  # type: ignore[attr-defined]
+    assert '<button type="submit" name="language" value="en" class="link" lang="en">English' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})  # type: ignore[attr-defined]
+    page = client.get("/accounts/login/").content.decode()  # type: ignore[attr-defined]
+    assert 'value="zh-hans" class="link" lang="zh-hans">简体中文' in page
+    assert "Log in" in page
