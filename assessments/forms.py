@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments.models import FrameworkVersion
+from assessments.models import FrameworkVersion, localized
 
 
 class AnswerParseError(Exception):
@@ -74,11 +74,19 @@ def parse_answer(question: Any, data: QueryDict) -> Any:
     return raw
 
 
+class FrameworkVersionChoiceField(forms.ModelChoiceField):
+    """Framework versions named by their title in the user's language, not by their slug."""
+
+    def label_from_instance(self, obj: FrameworkVersion) -> str:
+        title = localized(obj.title) or str(obj.framework)
+        return title if obj.version in title else f"{title} ({obj.version})"
+
+
 class RoundForm(forms.Form):
     """An official opens a round for one of their clusters."""
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    framework_version = forms.ModelChoiceField(
+    framework_version = FrameworkVersionChoiceField(
         label=gettext_lazy("Framework version"),
         queryset=FrameworkVersion.objects.published().select_related("framework"),
     )

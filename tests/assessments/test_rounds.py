@@ -175,6 +175,19 @@ def test_round_create_page(client, cluster_official, world, demo_version):
     assert Round.objects.get().name == "2026 春季"
 
 
+def test_round_create_page_names_framework_versions_by_title(
+    client, cluster_official, world, demo_version
+):
+    """The version list shows the framework's title in the user's language, not its slug."""
+    from assessments.models import localized
+
+    client.force_login(cluster_official)
+    response = client.get(reverse("assessments:round_create"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert localized(demo_version.title, "zh-hans") in page
+    assert f">{demo_version.framework.slug} {demo_version.version}<" not in page
+
+
 def test_accepting_binds_the_user_to_the_firm_and_starts_a_draft(open_round, invitations, outsider):
     invitation = invitations[0]
     assessment = invitation_accept(invitation, user=outsider)
