@@ -275,3 +275,11 @@ def test_xlsx_keeps_formula_like_names_as_text(client, cluster_official, open_ro
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     cell = next(c for c in cells if str(c.value).startswith("="))
     assert cell.data_type == "s"
+
+
+def test_officials_home_names_the_rounds_card(client, cluster_official, world):
+    """The rounds card on an official's home page has a heading and says what it is for."""
+    client.force_login(cluster_official)
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<h2>评估批次</h2>" in page
+    assert "发起评估批次、邀请企业" in page

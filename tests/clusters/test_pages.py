@@ -274,6 +274,19 @@ def test_five_failed_logins_lock_the_account_and_say_so_in_chinese(client, world
     assert right.status_code == 429
 
 
+def test_lock_out_page_is_all_chinese_and_names_the_configured_wait(
+    client, world, firm_user, settings
+):
+    settings.AXES_COOLOFF_TIME = 0.5  # hours
+    url = reverse("login")
+    for _ in range(5):
+        locked = client.post(url, {"username": "firm_user", "password": "wrong"})
+    assert locked.status_code == 429
+    body = locked.content.decode()
+    assert "For your security" not in body
+    assert "请等待 30 分钟" in body
+
+
 def test_a_good_login_still_works(client, world, firm_user):
     response = client.post(
         reverse("login"), {"username": "firm_user", "password": "correct-horse-battery"}
