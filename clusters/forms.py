@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clusters import importing, industries
@@ -41,8 +42,9 @@ class FirmFilterForm(forms.Form):
     def __init__(self, *args: Any, regions: list[Region] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["size"].choices = [("", _("All sizes")), *Firm.SizeClass.choices]
+        name_index = 0 if (get_language() or "zh-hans").startswith("zh") else 1
         self.fields["industry"].choices = [("", _("All industries"))] + [
-            (code, f"C{code} {names[0]}")
+            (code, f"C{code} {names[name_index]}")
             for code, names in industries.MANUFACTURING_DIVISIONS.items()
         ]
         self.fields["region"].choices = [("", _("All regions"))] + [

@@ -91,6 +91,17 @@ def test_cluster_page_lists_its_firms_with_search_and_filters(client, world, clu
     assert firms[0].uscc in in_region
 
 
+def test_industry_filter_speaks_the_page_language(client, world, cluster_official):
+    _login(client, cluster_official)
+    url = reverse("clusters:detail", args=["alpha"])
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "C39 计算机、通信和其他电子设备制造业" in zh
+    client.cookies["django_language"] = "en"
+    en = client.get(url).content.decode()
+    assert "C39 Computers, communication and other electronics" in en
+    assert "计算机、通信和其他电子设备制造业" not in en
+
+
 def test_cluster_page_paginates(client, world, cluster_official):
     from tests.factories import FirmFactory, MembershipFactory
 
