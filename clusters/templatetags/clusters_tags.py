@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 from django.db.models import Count
+from django.utils.translation import get_language
 
-from clusters import selectors
+from clusters import industries, selectors
 
 register = template.Library()
 
@@ -25,3 +26,14 @@ def official_clusters_panel(context: dict[str, Any]) -> dict[str, Any]:
     )
     shown = list(clusters[:12])
     return {"clusters": shown, "more": len(shown) == 12 and clusters.count() > 12}
+
+
+@register.filter
+def industry_label(code: str) -> str:
+    """A GB/T 4754 code with its manufacturing division's name in the page language."""
+    parsed = industries.parse(code or "")
+    names = industries.MANUFACTURING_DIVISIONS.get(parsed.division) if parsed else None
+    if not names:
+        return code
+    name = names[0] if (get_language() or "zh-hans").startswith("zh") else names[1]
+    return f"{code} {name}"

@@ -102,6 +102,14 @@ def test_industry_filter_speaks_the_page_language(client, world, cluster_officia
     assert "计算机、通信和其他电子设备制造业" not in en
 
 
+def test_cluster_page_names_its_lead_industry(client, world, cluster_official):
+    world["alpha"].lead_industry = "C39"
+    world["alpha"].save()
+    _login(client, cluster_official)
+    page = client.get(reverse("clusters:detail", args=["alpha"])).content.decode()
+    assert "lead industry" not in page and "C39 计算机、通信和其他电子设备制造业</p>" in page
+
+
 def test_cluster_page_paginates(client, world, cluster_official):
     from tests.factories import FirmFactory, MembershipFactory
 
