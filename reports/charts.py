@@ -57,6 +57,7 @@ def _config(font: str, **options: object) -> dict[str, object]:
         "show_x_guides": False,
         "print_values": True,
         "print_zeroes": False,
+        "print_values_position": "top",  # above the bar: readable on short bars
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 3,
         "margin": 8,
