@@ -182,3 +182,22 @@ def test_regional_official_requests_a_regional_report(
     assert 'name="region"' not in page
     url = reverse("report-download", args=[job.pk, "pdf"])
     assert login(cluster_official).get(url).status_code == 404
+
+
+def test_job_page_and_list_say_what_the_report_covers(
+    scored: Any, cluster_official: Any, no_celery: list[int]
+) -> None:
+    """An official with several reports can tell them apart: cluster, round and language in
+    words, never a raw language code."""
+    client = login(cluster_official)
+    client.post(
+        reverse("report-request"),
+        {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+    )
+    job = ReportJob.objects.get()
+    subject = f"{scored.round.cluster.name} · {scored.round.name}"
+    page = client.get(reverse("report-job", args=[job.pk])).content.decode()
+    assert subject in page and "English" in page
+    listing = client.get(reverse("report-index")).content.decode()
+    assert subject in listing
+    assert "<td>en</td>" not in listing and "<td>English</td>" in listing
