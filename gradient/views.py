@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 
 @login_required
@@ -29,3 +30,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     """A 500 page in the user's language, never a traceback."""
     return render(request, "500.html", status=500)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out by POST as Django wants; a typed or bookmarked GET gets a page with the button
+    instead of a blank "405 Method Not Allowed"."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("login")
+        return render(request, "registration/logout_confirm.html")

@@ -306,6 +306,16 @@ def test_lock_out_page_is_all_chinese_and_names_the_configured_wait(
     assert "请等待 30 分钟" in body
 
 
+def test_logout_link_typed_in_the_address_bar_offers_the_button(client, world, firm_user):
+    """GET /accounts/logout/ was a blank 405; now a page with the log-out button."""
+    assert client.get("/accounts/logout/").status_code == 302  # not logged in: to the log-in
+    client.force_login(firm_user)
+    page = client.get("/accounts/logout/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and "确定要退出 Gradient 吗？" in page.content.decode()
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get(reverse("home")).status_code == 302  # logged out
+
+
 def test_a_good_login_still_works(client, world, firm_user):
     response = client.post(
         reverse("login"), {"username": "firm_user", "password": "correct-horse-battery"}
