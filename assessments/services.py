@@ -253,6 +253,21 @@ def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
         )
 
 
+def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
+    """The assessment reloaded under a row lock, once it is known to be open for changes.
+
+    Only the assessment row is locked (not its round, which every firm of the cluster
+    shares): saves of one draft are serialised, and submission waits for them.
+    """
+    locked = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("round")
+        .get(pk=assessment.pk)
+    )
+    _check_open(locked, now)
+    return locked
+
+
 def assessment_lock_reason(assessment: Assessment, now: datetime.datetime | None = None) -> str:
     """Why the assessment cannot change now (submitted, round not open), or "" when it can."""
     try:
@@ -287,14 +302,7 @@ def answer_save(
     None clears the answer. Raises AnswerInvalid (nothing saved) or AssessmentLocked.
     """
     now = now or timezone.now()
-    # Lock the assessment row only (not its round, which every firm of the cluster shares):
-    # saves of one draft are serialised, and submission waits for them.
-    assessment = (
-        Assessment.objects.select_for_update(of=("self",))
-        .select_related("round")
-        .get(pk=assessment.pk)
-    )
-    _check_open(assessment, now)
+    assessment = _lock_open(assessment, now)
     framework = framework_for(assessment.framework_version)
     try:
         question = framework.question(code)
@@ -391,12 +399,7 @@ def assessment_submit(
     when required questions are unanswered, AssessmentLocked when it is too late.
     """
     now = now or timezone.now()
-    assessment = (
-        Assessment.objects.select_for_update(of=("self",))
-        .select_related("round")
-        .get(pk=assessment.pk)
-    )
-    _check_open(assessment, now)
+    assessment = _lock_open(assessment, now)
     framework = framework_for(assessment.framework_version)
     answers = assessment_answers(assessment)
     applicable = scoring.applicable(framework, answers)
