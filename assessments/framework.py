@@ -36,6 +36,7 @@ __all__ = [
     "builtin_framework_paths",
     "load_framework_file",
     "parse_framework",
+    "read_text_file",
     "text",
 ]
 
@@ -280,11 +281,13 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"YAML: {message}"
 
 
-def load_framework_file(path: str | Path) -> Framework:
-    """Parse and validate a framework file (YAML or JSON); raises FrameworkError."""
-    path = Path(path)
+def read_text_file(path: str | Path) -> str:
+    """The text of a UTF-8 file (a BOM dropped); raises FrameworkError saying why it is unreadable.
+
+    Problems name the file as `path` was given, so a command echoes what the user typed.
+    """
     try:
-        raw = path.read_bytes()
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise FrameworkError([f"{path}: file not found"]) from None
     except IsADirectoryError:
@@ -292,11 +295,17 @@ def load_framework_file(path: str | Path) -> Framework:
     except OSError as exc:
         raise FrameworkError([f"{path}: cannot read the file ({exc.strerror or exc})"]) from None
     try:
-        content = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FrameworkError(
             [f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)"]
         ) from None
+
+
+def load_framework_file(path: str | Path) -> Framework:
+    """Parse and validate a framework file (YAML or JSON); raises FrameworkError."""
+    path = Path(path)
+    content = read_text_file(path)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(content)

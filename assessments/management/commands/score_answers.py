@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
 
-from assessments.framework import FrameworkError, load_framework_file
+from assessments.framework import FrameworkError, load_framework_file, read_text_file
 from assessments.management.commands._plain import PlainCommand, Problems
 from assessments.scoring import AnswerError, score
 
 
 def read_answers(path: str) -> dict:
     """The "answers" mapping of an answers file; raises Problems naming what is wrong."""
-    file = Path(path)
     try:
-        content = file.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise Problems([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise Problems([f"{path}: is a directory, not a file"]) from None
-    except UnicodeDecodeError as exc:
-        raise Problems([f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)"]) from None
-    except OSError as exc:
-        raise Problems([f"{path}: cannot read the file ({exc.strerror or exc})"]) from None
+        content = read_text_file(path)
+    except FrameworkError as exc:  # the same read problems as for a framework file
+        raise Problems(exc.problems) from None
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
