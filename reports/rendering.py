@@ -35,16 +35,38 @@ class Rendered:
 class _Clock:
     def __init__(self, rendered: Rendered) -> None:
         self.rendered = rendered
-        self.last = time.perf_counter()
+        self.start = self.last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.rendered.timings[name] = round(now - self.last, 4)
         self.last = now
 
+    def stop(self) -> None:
+        self.rendered.timings["total"] = round(time.perf_counter() - self.start, 4)
+
 
 def _noop(_percent: int) -> None:
     return None
+
+
+def _layout(
+    template: str, context: dict[str, object], *, about: str, shareable: bool, language: str
+) -> str:
+    """The report's HTML, with the language name and the running footer every report shows.
+
+    The footer says what the report covers and whether it may be shared beyond officials.
+    """
+    audience = _("Shareable edition") if shareable else _("For officials only")
+    return pdf.render_html(
+        template,
+        {
+            **context,
+            "language_name": LANGUAGE_NAMES.get(language, language),
+            "footer_note": f"{about} · {audience}",
+        },
+        language=language,
+    )
 
 
 def render_cluster(
@@ -58,7 +80,6 @@ def render_cluster(
     """Render the cluster report of one round to PDF (and XLSX) bytes, in the given language."""
     out = Rendered()
     clock = _Clock(out)
-    start = clock.last
     with translation.override(language):
         report = context.cluster_report(round_, language=language, shareable=shareable)
         clock.lap("aggregate")
@@ -67,15 +88,11 @@ def render_cluster(
         drawn = charts.cluster_charts(report, font=font)
         clock.lap("charts")
         progress(35)
-        footer = _("Shareable edition") if shareable else _("For officials only")
-        out.html = pdf.render_html(
+        out.html = _layout(
             "reports/pdf/cluster_report.html",
-            {
-                "report": report,
-                "charts": drawn,
-                "language_name": LANGUAGE_NAMES.get(language, language),
-                "footer_note": f"{report.cluster} · {report.round} · {footer}",
-            },
+            {"report": report, "charts": drawn},
+            about=f"{report.cluster} · {report.round}",
+            shareable=shareable,
             language=language,
         )
         clock.lap("html")
@@ -87,7 +104,7 @@ def render_cluster(
             out.xlsx = xlsx.render_xlsx(report, round_)
             clock.lap("xlsx")
             progress(95)
-    out.timings["total"] = round(time.perf_counter() - start, 4)
+    clock.stop()
     return out
 
 
@@ -97,7 +114,6 @@ def render_region(
     """Render the regional comparison to PDF bytes, in the given language."""
     out = Rendered()
     clock = _Clock(out)
-    start = clock.last
     with translation.override(language):
         report = context.region_report(region, language=language, shareable=shareable)
         clock.lap("aggregate")
@@ -110,14 +126,11 @@ def render_region(
         report = replace(report, groups=tuple(groups))
         clock.lap("charts")
         progress(45)
-        footer = _("Shareable edition") if shareable else _("For officials only")
-        out.html = pdf.render_html(
+        out.html = _layout(
             "reports/pdf/region_report.html",
-            {
-                "report": report,
-                "language_name": LANGUAGE_NAMES.get(language, language),
-                "footer_note": f"{report.region} · {footer}",
-            },
+            {"report": report},
+            about=report.region,
+            shareable=shareable,
             language=language,
         )
         clock.lap("html")
@@ -125,5 +138,5 @@ def render_region(
         out.pdf = pdf.html_to_pdf(out.html)
         clock.lap("pdf")
         progress(95)
-    out.timings["total"] = round(time.perf_counter() - start, 4)
+    clock.stop()
     return out
