@@ -82,6 +82,17 @@ def _clean(values: Sequence[float | None]) -> list[float | None]:
     return [None if v is None else float(v) for v in values]
 
 
+def _percent(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def _label_rotation(labels: Sequence[str], width: int) -> int:
+    """Tilt x labels that would run into each other (a CJK character counts double)."""
+    slot = width / max(1, len(labels))
+    widest = max((sum(2 if ord(c) > 0x2E80 else 1 for c in label) for label in labels), default=0)
+    return 20 if widest * 7 > slot - 8 else 0
+
+
 def level_chart(report: ClusterReport, *, font: str) -> str:
     """Bar chart: the share of assessed firms at each level."""
     chart = pygal.Bar(
@@ -91,7 +102,8 @@ def level_chart(report: ClusterReport, *, font: str) -> str:
             height=300,
             show_legend=False,
             range=(0, 100),
-            value_formatter=lambda v: f"{v:.0f}%",
+            x_label_rotation=_label_rotation([lv.title for lv in report.levels], 760),
+            value_formatter=_percent,
         )
     )
     chart.x_labels = [lv.title for lv in report.levels]
@@ -129,7 +141,7 @@ def weakest_chart(report: ClusterReport, *, font: str) -> str:
             width=760,
             height=max(180, 34 * len(items) + 110),
             range=(0, 100),
-            value_formatter=lambda v: f"{v:.0f}%",
+            value_formatter=_percent,
             margin_bottom=24,
             print_values=False,  # the table below gives the figures
         )
@@ -148,7 +160,7 @@ def region_chart(group: RegionGroup, *, font: str) -> str:
             width=760,
             height=340,
             range=(0, 100),
-            value_formatter=lambda v: f"{v:.0f}%",
+            value_formatter=_percent,
             x_label_rotation=20 if len(group.rows) > 5 else 0,
             margin_bottom=24,
         )
