@@ -36,6 +36,11 @@ def _scope_region_paths(user: Any) -> list[str]:
     )
 
 
+def _scope_cluster_ids(user: Any) -> QuerySet[OfficialScope, dict[str, Any]]:
+    """The ids of the clusters this user is an official of, as a subquery."""
+    return OfficialScope.objects.filter(user=user, cluster__isnull=False).values("cluster_id")
+
+
 def _path_q(paths: list[str], field: str) -> Q:
     """A Q matching rows whose `field` (a Region path) lies under any of `paths`."""
     condition = Q(pk__in=[])
@@ -88,10 +93,7 @@ def clusters_visible_to(user: Any) -> QuerySet[Cluster]:
         return Cluster.objects.none()
     if _is_staff(user):
         return Cluster.objects.all()
-    cluster_ids = OfficialScope.objects.filter(user=user, cluster__isnull=False).values(
-        "cluster_id"
-    )
-    condition = Q(pk__in=cluster_ids)
+    condition = Q(pk__in=_scope_cluster_ids(user))
     paths = _scope_region_paths(user)
     if paths:
         condition |= _path_q(paths, "region__path")
@@ -112,10 +114,7 @@ def firms_visible_to(user: Any) -> QuerySet[Firm]:
     if _is_staff(user):
         return Firm.objects.all()
     condition = Q(members__user=user)
-    cluster_ids = OfficialScope.objects.filter(user=user, cluster__isnull=False).values(
-        "cluster_id"
-    )
-    condition |= Q(memberships__cluster_id__in=cluster_ids)
+    condition |= Q(memberships__cluster_id__in=_scope_cluster_ids(user))
     paths = _scope_region_paths(user)
     if paths:
         condition |= _path_q(paths, "memberships__cluster__region__path")
