@@ -70,6 +70,25 @@ def _region(code: str, zh: str, en: str, level: str, parent: Region | None) -> R
     return region
 
 
+def _page_images(pdf_path: Path, *, pages: int) -> None:
+    """Write PNGs of the first pages next to the PDF (NAME-1.png, NAME-2.png, ...)."""
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            str(pages),
+            str(pdf_path),
+            str(pdf_path.with_suffix("")),
+        ],
+        check=True,
+    )
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     version, fw = framework_version(next(p for p in builtin_framework_paths() if "miit" in p.name))
@@ -161,39 +180,11 @@ def main() -> None:
         pdf_path.write_bytes(out.pdf)
         if out.xlsx:
             (OUT / "cluster-report-annex-zh-hans.xlsx").write_bytes(out.xlsx)
-        subprocess.run(
-            [
-                "pdftoppm",
-                "-png",
-                "-r",
-                "60",
-                "-f",
-                "1",
-                "-l",
-                "3",
-                str(pdf_path),
-                str(OUT / f"cluster-report-{language}"),
-            ],
-            check=True,
-        )
+        _page_images(pdf_path, pages=3)
         print(language, out.timings)
     region = render_region(province, language="zh-hans")
     (OUT / "region-report-zh-hans.pdf").write_bytes(region.pdf)
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "60",
-            "-f",
-            "1",
-            "-l",
-            "2",
-            str(OUT / "region-report-zh-hans.pdf"),
-            str(OUT / "region-report-zh-hans"),
-        ],
-        check=True,
-    )
+    _page_images(OUT / "region-report-zh-hans.pdf", pages=2)
     print("region", region.timings)
 
 
