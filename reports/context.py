@@ -370,7 +370,10 @@ def describe_condition(
     if "count" in condition:
         c = condition["count"]
         if "tag" in c:
-            what = _("questions tagged “%(tag)s”") % {"tag": c["tag"]}
+            # the MIIT tags have names; other tags are quoted as they are
+            what = {"scene": _("scenes"), "constrained": _("constrained scenes")}.get(
+                c["tag"]
+            ) or _("questions tagged “%(tag)s”") % {"tag": c["tag"]}
         else:
             what = _("questions of “%(dimension)s”") % {
                 "dimension": dims.get(c.get("dimension", ""), c.get("dimension", ""))
