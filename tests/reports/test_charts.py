@@ -40,3 +40,35 @@ def test_support_list_names_scenes_in_words_not_tag_codes() -> None:
     with translation.override("zh-hans"):
         text = describe_condition(condition, {}, "zh-hans")
         assert "场景" in text and "scene" not in text
+
+
+def test_long_level_names_tilt_short_ones_stay_flat() -> None:
+    """English level names ran into each other under the bars; Chinese ones fit."""
+    english = [
+        "Below the first level",
+        "Level 1 (tool-assisted)",
+        "Level 2 (system-managed)",
+        "Level 3 (integrated)",
+        "Level 4 (intelligent)",
+    ]
+    chinese = [
+        "未达到最低等级",
+        "一级（工具辅助）",
+        "二级（系统管理）",
+        "三级（集成协同）",
+        "四级（智能引领）",
+    ]
+    assert charts._label_rotation(english, 760) > 0
+    assert charts._label_rotation(chinese, 760) == 0
+
+
+def test_support_list_gives_the_lacks_column_room() -> None:
+    """Level and target cells may wrap, so "what it lacks" is not squeezed to a few words."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    html = (Path(settings.BASE_DIR) / "templates/reports/pdf/cluster_report.html").read_text()
+    assert '<td class="nowrap">{{ e.level }}</td>' not in html
+    style = (Path(settings.BASE_DIR) / "templates/reports/pdf/_style.html").read_text()
+    assert "thead th.num { white-space: normal; }" in style
