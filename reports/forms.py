@@ -51,14 +51,22 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args: Any, clusters: Any = None, regions: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        # False for a user who oversees nothing (a firm user who typed the address).
+        self.can_request = True
         if clusters is not None:
             self.fields["cluster"].queryset = clusters
+            only = list(clusters[:2])
+            if len(only) == 1:
+                self.fields["cluster"].initial = only[0].slug  # nothing to choose
+            self.can_request = bool(only)
             self.fields["round"].queryset = Round.objects.filter(
                 cluster__in=clusters
             ).select_related("cluster")
         if regions is not None:
             self.fields["region"].queryset = regions
-            if not regions.exists():
+            if regions.exists():
+                self.can_request = True
+            else:
                 # A cluster official has no region to compare: offer the cluster report only.
                 del self.fields["region"]
                 self.fields["kind"].choices = [(ReportJob.Kind.CLUSTER, _("Cluster report"))]

@@ -201,3 +201,19 @@ def test_job_page_and_list_say_what_the_report_covers(
     listing = client.get(reverse("report-index")).content.decode()
     assert subject in listing
     assert "<td>en</td>" not in listing and "<td>English</td>" in listing
+
+
+def test_reports_page_tells_a_firm_user_it_is_for_officials(firm_user: Any) -> None:
+    page = login(firm_user).get(reverse("report-index"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "报告供负责产业集群或地区的管理人员使用" in body
+    assert 'name="kind"' not in body  # no form that can only fail
+
+
+def test_reports_page_preselects_an_officials_only_cluster(cluster_official: Any) -> None:
+    from clusters.selectors import clusters_visible_to
+
+    (only,) = clusters_visible_to(cluster_official)
+    body = login(cluster_official).get(reverse("report-index")).content.decode()
+    assert f'<option value="{only.slug}" selected>' in body
