@@ -283,3 +283,12 @@ def test_officials_home_names_the_rounds_card(client, cluster_official, world):
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "<h2>评估批次</h2>" in page
     assert "发起评估批次、邀请企业" in page
+
+
+def test_round_page_links_back_and_says_version_in_words(client, cluster_official, open_round):
+    client.force_login(cluster_official)
+    page = client.get(
+        reverse("assessments:round", args=[open_round.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert f'href="{reverse("assessments:round_list")}"' in page
+    assert f"版本 {open_round.framework_version.version}" in page
