@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assessments.framework import Framework as ParsedFramework
 from assessments.framework import FrameworkError, Question, text
@@ -28,13 +28,10 @@ from assessments.models import (
     FrameworkVersion,
     Invitation,
     Round,
+    active_language,
     localized,
 )
 from assessments.versions import framework_for, framework_version_publish
-
-
-def _lang() -> str:
-    return (get_language() or "zh-hans").lower()
 
 
 def _number(value: Decimal | int | float | None) -> str:
@@ -228,7 +225,7 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
                 _("The stored definition is not valid:"),
                 "\n".join(exc.problems),
             )
-        context = framework_summary(fw, _lang())
+        context = framework_summary(fw, active_language())
         return render_to_string("assessments/admin/framework_summary.html", context)  # type: ignore[return-value]
 
     @admin.action(description=gettext_lazy("Publish the selected versions"))

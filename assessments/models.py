@@ -15,12 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from clusters.models import Cluster, Firm
 
 
+def active_language() -> str:
+    """The active language as framework texts key it: lower case, "zh-hans" when none is set."""
+    return (get_language() or "zh-hans").lower()
+
+
 def localized(text: object, language: str | None = None) -> str:
     """A framework text (a string or a {language: string} mapping) in the given language."""
     if isinstance(text, str):
         return text
     if isinstance(text, dict) and text:
-        lang = (language or get_language() or "zh-hans").lower()
+        lang = language.lower() if language else active_language()
         if lang in text:
             return str(text[lang])
         for key, value in text.items():

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from assessments import charts, scoring
 from assessments import selectors as assessment_selectors
-from assessments.framework import Framework, text
+from assessments.framework import Framework
 from assessments.models import Assessment
 from assessments.services import assessment_answers
+from assessments.services import framework_text as _t
 from assessments.versions import framework_for
 
 _TWO = Decimal("0.01")
@@ -37,14 +38,6 @@ _PDF_TEXTS = (
         "have submitted."
     ),
 )
-
-
-def _lang() -> str:
-    return (get_language() or "zh-hans").lower()
-
-
-def _t(value: Any) -> str:
-    return text(value, _lang()) if value is not None else ""
 
 
 def _num(value: Any) -> str:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from assessments import scoring
-from assessments.framework import Framework
+from assessments.framework import Framework, text
 from assessments.models import (
     Answer,
     Assessment,
@@ -29,6 +29,7 @@ from assessments.models import (
     Invitation,
     QuestionAttainment,
     Round,
+    active_language,
 )
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
@@ -370,14 +371,8 @@ def _answer_problem_message(framework: Framework, question: Any, value: Any, pro
 
 
 def framework_text(value: Any) -> str:
-    """A framework text in the active language."""
-    from django.utils.translation import get_language
-
-    from assessments.framework import text
-
-    if value is None:
-        return ""
-    return text(value, (get_language() or "zh-hans").lower())
+    """A framework text in the active language ("" for None)."""
+    return text(value, active_language())
 
 
 def number_text(number: Decimal | int | float) -> str:

@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,16 +21,13 @@ from assessments import scoring, selectors, services
 from assessments.forms import AnswerParseError, RoundForm, SignupForm, parse_answer
 from assessments.framework import Framework, text
 from assessments.models import Assessment, Invitation
+from assessments.models import active_language as _lang
 from assessments.results import result_context
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Cluster
 
 # --- The questionnaire's view model ----------------------------------------------------------
-
-
-def _lang() -> str:
-    return (get_language() or "zh-hans").lower()
 
 
 @dataclass

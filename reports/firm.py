@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import get_language
 
 from assessments import charts, selectors
+from assessments.models import active_language
 from assessments.results import result_context
 from reports.pdf import cjk_font_family, render_pdf
 
@@ -21,7 +21,7 @@ def firm_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_for_user(request.user, pk)
     if not assessment.is_submitted:
         raise Http404
-    language = (get_language() or "zh-hans").lower()
+    language = active_language()
     context = result_context(request.user, assessment)
     context["chart_svg"] = charts.scores_chart(
         context["total"],
