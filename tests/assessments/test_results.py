@@ -147,6 +147,8 @@ def test_firm_pdf_carries_level_and_scores_in_chinese(client, firm_user, submitt
     assert submitted.firm.name in text
     assert "一级" in text
     assert "40" in text and "33.33" in text and "50" in text
+    # the framework version is named as one, not a bare number after the title
+    assert f"版本 {submitted.framework_version.version}" in text
 
 
 def test_firm_pdf_in_english(client, firm_user, submitted):
@@ -205,3 +207,11 @@ def test_constrained_scenes_are_told_inside_the_scenes_sentence(firm_user, draft
     with translation.override("zh-hans"):
         gaps = result_context(firm_user, draft)["gaps"]
     assert gaps[0].sentence.startswith("再让 1 项场景达到3 级或以上")
+
+
+def test_result_page_names_the_framework_version(client, firm_user, submitted):
+    client.force_login(firm_user)
+    page = client.get(
+        reverse("assessments:result", args=[submitted.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert f"版本 {submitted.framework_version.version}" in page
