@@ -73,12 +73,12 @@ class ProblemsSerializer(serializers.Serializer):
 # --- Views -----------------------------------------------------------------------------------
 
 
-def _visible_versions(request: Request) -> object:
-    """Published versions; staff also see drafts."""
+def _visible_version(request: Request, slug: str, version: str) -> FrameworkVersion:
+    """The version named by slug and version: published ones, and drafts for staff; else 404."""
     versions = FrameworkVersion.objects.select_related("framework")
-    if request.user.is_staff:
-        return versions
-    return versions.published()
+    if not request.user.is_staff:
+        versions = versions.published()
+    return get_object_or_404(versions, framework__slug=slug, version=version)
 
 
 class FrameworkListApi(generics.ListAPIView):
@@ -97,11 +97,7 @@ class FrameworkDetailApi(generics.RetrieveAPIView):
 
     def get_object(self) -> FrameworkVersion:
         """The version named by slug and version (404 when absent or not visible)."""
-        return get_object_or_404(
-            _visible_versions(self.request),  # type: ignore[arg-type]
-            framework__slug=self.kwargs["slug"],
-            version=self.kwargs["version"],
-        )
+        return _visible_version(self.request, self.kwargs["slug"], self.kwargs["version"])
 
 
 class FrameworkScoreApi(APIView):
@@ -119,11 +115,7 @@ class FrameworkScoreApi(APIView):
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
         """The contract's result JSON, or 400 with one problem per invalid answer."""
-        stored = get_object_or_404(
-            _visible_versions(request),  # type: ignore[arg-type]
-            framework__slug=slug,
-            version=version,
-        )
+        stored = _visible_version(request, slug, version)
         try:
             data = request.data
         except (ParseError, UnsupportedMediaType) as exc:
