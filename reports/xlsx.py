@@ -46,14 +46,20 @@ def _widths(ws: Any, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
+def _sheet(wb: Workbook, title: str, widths: list[int], header: list[str]) -> Any:
+    """A new sheet with its column widths set and its header row written."""
+    ws = wb.create_sheet(title)
+    _widths(ws, widths)
+    ws.append(_header(ws, header))
+    return ws
+
+
 def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
     wb = Workbook(write_only=True)
 
-    ws = wb.create_sheet(_("Summary"))
-    _widths(ws, [40, 16, 16, 16, 16])
+    ws = _sheet(wb, _("Summary"), [40, 16, 16, 16, 16], [_("Figure"), _("Value")])
     h = report.headline
-    ws.append(_header(ws, [_("Figure"), _("Value")]))
     for label, value in (
         (_("Cluster"), report.cluster),
         (_("Region"), report.region),
@@ -109,21 +115,19 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             ]
         )
 
-    ws = wb.create_sheet(_("Questions"))
-    _widths(ws, [12, 60, 24, 12, 12, 12, 14])
-    ws.append(
-        _header(
-            ws,
-            [
-                _("Code"),
-                _("Question"),
-                _("Dimension"),
-                _("Firms answering"),
-                _("Meeting it"),
-                _("Share (%)"),
-                _("All clusters (%)"),
-            ],
-        )
+    ws = _sheet(
+        wb,
+        _("Questions"),
+        [12, 60, 24, 12, 12, 12, 14],
+        [
+            _("Code"),
+            _("Question"),
+            _("Dimension"),
+            _("Firms answering"),
+            _("Meeting it"),
+            _("Share (%)"),
+            _("All clusters (%)"),
+        ],
     )
     for q in report.questions:
         ws.append([q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
@@ -131,23 +135,21 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     if not report.shareable:
         codes = dimension_codes(round_.framework_version)
         rows, scores = firm_values(round_)
-        ws = wb.create_sheet(_("Firms"))
-        _widths(ws, [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18])
-        ws.append(
-            _header(
-                ws,
-                [
-                    "uscc",
-                    "firm",
-                    "size",
-                    "total",
-                    "level",
-                    "basic",
-                    "advanced",
-                    *codes,
-                    "submitted_at",
-                ],
-            )
+        ws = _sheet(
+            wb,
+            _("Firms"),
+            [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18],
+            [
+                "uscc",
+                "firm",
+                "size",
+                "total",
+                "level",
+                "basic",
+                "advanced",
+                *codes,
+                "submitted_at",
+            ],
         )
         yes, no = _("yes"), _("no")
         names: dict[int, tuple[str, str]] = {}
@@ -170,28 +172,29 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         del rows, scores
 
         question_codes = [q.code for q in report.questions]
-        ws = wb.create_sheet(_("Attainment"))
-        _widths(ws, [22, 36] + [8] * len(question_codes))
-        ws.append(_header(ws, ["uscc", "firm", *question_codes]))
+        ws = _sheet(
+            wb,
+            _("Attainment"),
+            [22, 36] + [8] * len(question_codes),
+            ["uscc", "firm", *question_codes],
+        )
         for aid, values in attainment_values(round_):
             uscc, name = names.get(aid, ("", ""))
             ws.append([uscc, name, *[values.get(c) for c in question_codes]])
 
-        ws = wb.create_sheet(_("Support list"))
-        _widths(ws, [22, 36, 10, 16, 12, 16, 80])
-        ws.append(
-            _header(
-                ws,
-                [
-                    _("USCC"),
-                    _("Firm"),
-                    _("Score"),
-                    _("Level"),
-                    _("Band"),
-                    _("Target level"),
-                    _("What it lacks"),
-                ],
-            )
+        ws = _sheet(
+            wb,
+            _("Support list"),
+            [22, 36, 10, 16, 12, 16, 80],
+            [
+                _("USCC"),
+                _("Firm"),
+                _("Score"),
+                _("Level"),
+                _("Band"),
+                _("Target level"),
+                _("What it lacks"),
+            ],
         )
         for e in report.support:
             ws.append(
