@@ -292,3 +292,15 @@ def test_round_page_links_back_and_says_version_in_words(client, cluster_officia
     ).content.decode()
     assert f'href="{reverse("assessments:round_list")}"' in page
     assert f"版本 {open_round.framework_version.version}" in page
+
+
+def test_round_list_fits_a_phone(client, cluster_official, invitations, open_round):
+    """Four columns, not five: the cluster goes under the round's name and the counts share a
+    column, so nothing is pushed off a 375 px screen."""
+    client.force_login(cluster_official)
+    page = client.get(reverse("assessments:round_list")).content.decode()
+    row = page.split(f'href="{reverse("assessments:round", args=[open_round.pk])}"')[1]
+    row = row.split("</tr>")[0]
+    assert row.count("<td") == 2  # after the name cell: dates, counts
+    assert open_round.cluster.name in row
+    assert f"0 / {len(invitations)}" in row
