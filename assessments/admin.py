@@ -31,6 +31,7 @@ from assessments.models import (
     active_language,
     localized,
 )
+from assessments.services import invitation_token
 from assessments.versions import framework_for, framework_version_publish
 
 
@@ -298,11 +299,9 @@ class RoundAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """New invitations made here get an unguessable token, as in the service."""
-        import secrets
-
         for instance in formset.save(commit=False):
             if isinstance(instance, Invitation) and not instance.token:
-                instance.token = secrets.token_urlsafe(32)
+                instance.token = invitation_token()
             instance.save()
         for obj in formset.deleted_objects:
             obj.delete()

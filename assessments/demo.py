@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,7 +25,7 @@ from django.utils import timezone
 from assessments import scoring
 from assessments.framework import Framework, Question, builtin_framework_paths, load_framework_file
 from assessments.models import Answer, Assessment, FrameworkVersion, Invitation, Round
-from assessments.services import result_fields_set, results_bulk_store
+from assessments.services import invitation_token, result_fields_set, results_bulk_store
 from assessments.versions import framework_for, framework_version_load
 from clusters.models import Cluster, Firm, FirmMember
 
@@ -161,7 +160,7 @@ def seed_assessments(
         summary.rounds += 2
         firms = list(Firm.objects.filter(memberships__cluster=cluster).order_by("pk"))
         invitations = [
-            Invitation(round=r, firm=f, token=secrets.token_urlsafe(32), sent_at=r.opens_at)
+            Invitation(round=r, firm=f, token=invitation_token(), sent_at=r.opens_at)
             for r in (last, this)
             for f in firms
         ]

@@ -121,7 +121,8 @@ def round_open(
     )
 
 
-def _new_token() -> str:
+def invitation_token() -> str:
+    """A new, unguessable invitation token: 32 random bytes, URL-safe."""
     return secrets.token_urlsafe(32)
 
 
@@ -154,7 +155,7 @@ def invitations_create(
         invitation = existing.get(firm.pk)
         if invitation is None:
             invitation = Invitation.objects.create(
-                round=round, firm=firm, token=_new_token(), email=email
+                round=round, firm=firm, token=invitation_token(), email=email
             )
         elif email and email != invitation.email:
             invitation.email = email
