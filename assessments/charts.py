@@ -70,6 +70,12 @@ def scores_chart(
     `dimensions` are rows with `title`, `score` and optionally `peer` (a Spread). The cluster
     median is drawn as a second series when the benchmark is shown.
     """
+    # A dimension without any score (one kept out of the total) would be an empty row.
+    dimensions = [
+        d
+        for d in dimensions
+        if d.score is not None or getattr(getattr(d, "peer", None), "median", None) is not None
+    ]
     labels = [_("Total")] + [d.title for d in dimensions]
     bars = len(labels) * (2 if peer_median is not None else 1)
     chart = pygal.HorizontalBar(
