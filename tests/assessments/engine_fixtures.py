@@ -8,6 +8,20 @@ from typing import Any
 
 FIXTURES = Path(__file__).parent / "frameworks"
 
+# The contract's worked example (frameworks/example.yaml): answers and the result they score
+# to. The scorer, the score_answers command and the API must all give exactly this.
+EXAMPLE_ANSWERS = {"B1": 40, "B2": ["policy"], "O1": 2, "O2": True, "O3": 2}
+EXAMPLE_RESULT = {
+    "framework": "demo",
+    "version": "1",
+    "total": 50.0,
+    "dimensions": {"base": 50.0, "ops": None},
+    "level": "L2",
+    "basic": True,
+    "advanced": False,
+    "next_level": {"code": "L3", "unmet": [{"condition": {"score": 60}, "actual": 50.0}]},
+}
+
 
 def opt(code: str, points: float | int, **extra: Any) -> dict:
     """An option with a one-language-for-all text."""

@@ -11,7 +11,7 @@ from assessments import urls as assessments_urls
 from assessments.framework import load_framework_file, parse_framework
 from assessments.models import FrameworkVersion
 from assessments.versions import framework_version_load
-from tests.assessments.engine_fixtures import FIXTURES
+from tests.assessments.engine_fixtures import EXAMPLE_ANSWERS, EXAMPLE_RESULT, FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -81,19 +81,9 @@ def test_staff_may_see_drafts(staff_user: object, versions: object) -> None:
 
 
 def test_score_returns_exactly_the_contract_result(api: APIClient, versions: object) -> None:
-    answers = {"B1": 40, "B2": ["policy"], "O1": 2, "O2": True, "O3": 2}
-    response = api.post(score_url(), {"answers": answers, "firm": "ignored"}, format="json")
+    response = api.post(score_url(), {"answers": EXAMPLE_ANSWERS, "firm": "ignored"}, format="json")
     assert response.status_code == 200
-    assert response.json() == {
-        "framework": "demo",
-        "version": "1",
-        "total": 50.0,
-        "dimensions": {"base": 50.0, "ops": None},
-        "level": "L2",
-        "basic": True,
-        "advanced": False,
-        "next_level": {"code": "L3", "unmet": [{"condition": {"score": 60}, "actual": 50.0}]},
-    }
+    assert response.json() == EXAMPLE_RESULT
 
 
 def test_score_stores_nothing(api: APIClient, versions: object) -> None:

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from assessments.models import FrameworkVersion
-from tests.assessments.engine_fixtures import FIXTURES
+from tests.assessments.engine_fixtures import EXAMPLE_ANSWERS, EXAMPLE_RESULT, FIXTURES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = FIXTURES / "example.yaml"
@@ -79,20 +79,11 @@ def test_score_answers_prints_the_contract_result(
 ) -> None:
     answers = {
         "firm": "ignored",
-        "answers": {"B1": 40, "B2": ["policy"], "O1": 2, "O2": True, "O3": 2},
+        "answers": EXAMPLE_ANSWERS,
     }
     code, out, err = run(capsys, "score_answers", str(EXAMPLE), answers_file(tmp_path, answers))
     assert (code, err) == (0, [])
-    assert json.loads(out) == {
-        "framework": "demo",
-        "version": "1",
-        "total": 50.0,
-        "dimensions": {"base": 50.0, "ops": None},
-        "level": "L2",
-        "basic": True,
-        "advanced": False,
-        "next_level": {"code": "L3", "unmet": [{"condition": {"score": 60}, "actual": 50.0}]},
-    }
+    assert json.loads(out) == EXAMPLE_RESULT
 
 
 def test_score_answers_lists_every_invalid_answer(

@@ -20,7 +20,15 @@ from assessments.scoring import (
     missing_required,
     score,
 )
-from tests.assessments.engine_fixtures import FIXTURES, base, one_dimension, opt, question
+from tests.assessments.engine_fixtures import (
+    EXAMPLE_ANSWERS,
+    EXAMPLE_RESULT,
+    FIXTURES,
+    base,
+    one_dimension,
+    opt,
+    question,
+)
 
 FW = parse_framework(base())
 D = Decimal
@@ -609,18 +617,8 @@ def test_the_contracts_example_scored_by_hand() -> None:
     # ops (weight 0): O2 has 0 points, so S_ops is undefined. T = 50.00.
     # L1 (score 20) holds; L2: score 40 holds, scenes at >= 2: O1 and O3 (shown: O2 true) = 2.
     # L3: score 60 fails (50), dimension base >= 50 holds.
-    answers = {"B1": 40, "B2": ["policy"], "O1": 2, "O2": True, "O3": 2}
-    result = score(EXAMPLE, answers)
-    assert result.as_dict() == {
-        "framework": "demo",
-        "version": "1",
-        "total": 50.0,
-        "dimensions": {"base": 50.0, "ops": None},
-        "level": "L2",
-        "basic": True,
-        "advanced": False,
-        "next_level": {"code": "L3", "unmet": [{"condition": {"score": 60}, "actual": 50.0}]},
-    }
+    result = score(EXAMPLE, EXAMPLE_ANSWERS)
+    assert result.as_dict() == EXAMPLE_RESULT
     assert result.snapshot() == {
         **result.as_dict(),
         "attainment": {"B1": 0.5, "B2": 0.5, "O1": 2, "O2": 0, "O3": 2},
