@@ -215,6 +215,11 @@ def test_chinese_by_default_with_an_english_switch(
     expect(page.locator("#savebar")).to_contain_text("每道题的回答都会自动保存")
     # The whole page fits a phone: nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # Log-out and the language switch are tall enough for a thumb.
+    heights = page.locator(".topnav button").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 40
 
     page.locator("button[name=language][value=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
