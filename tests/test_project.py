@@ -90,3 +90,15 @@ def test_language_switch_names_each_language_in_itself(client: object) -> None:
     page = client.get("/accounts/login/").content.decode()  # type: ignore[attr-defined]
     assert 'value="zh-hans" class="link" lang="zh-hans">简体中文' in page
     assert "Log in" in page
+
+
+def test_no_message_means_two_things_across_the_catalogs() -> None:
+    """All catalogs are merged at run time and the first one wins: "Code" meant the credit code
+    in the register and turned every question code column into "信用代码"; "since the previous
+    round" came with its own brackets inside the PDF's brackets."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Code") != "信用代码"
+        assert translation.gettext("Credit code") == "信用代码"
+        assert "（" not in translation.gettext("since the previous round")

@@ -99,6 +99,7 @@ def test_industry_filter_speaks_the_page_language(client, world, cluster_officia
     client.cookies["django_language"] = "en"
     en = client.get(url).content.decode()
     assert "C39 Computers, communication and other electronics" in en
+    assert "<th>Credit code</th>" in en
     assert "计算机、通信和其他电子设备制造业" not in en
 
 
