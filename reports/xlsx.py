@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
+from clusters.models import Firm
 from reports.context import ClusterReport, attainment_values, dimension_codes, firm_values
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -134,21 +135,25 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
 
     if not report.shareable:
         codes = dimension_codes(round_.framework_version)
+        dimension_titles = {d.code: d.title for d in report.dimensions}
+        level_titles = {lv.code: lv.title for lv in report.levels if lv.code}
+        size_labels = dict(Firm.SizeClass.choices)
         rows, scores = firm_values(round_)
         ws = _sheet(
             wb,
             _("Firms"),
-            [22, 36, 10, 10, 14, 8, 8] + [10] * len(codes) + [18],
+            [22, 36, 10, 10, 22, 12, 12] + [12] * len(codes) + [18],
+            # Read by officials: headers, levels and sizes in words, not the stored codes.
             [
-                "uscc",
-                "firm",
-                "size",
-                "total",
-                "level",
-                "basic",
-                "advanced",
-                *codes,
-                "submitted_at",
+                _("USCC"),
+                _("Firm"),
+                _("Size class"),
+                _("Total score"),
+                _("Level"),
+                _("Basic or above"),
+                _("Advanced or above"),
+                *[dimension_titles.get(c, c) for c in codes],
+                _("Submitted at"),
             ],
         )
         yes, no = _("yes"), _("no")
@@ -160,9 +165,9 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 [
                     uscc,
                     name,
-                    size,
+                    str(size_labels.get(size, size or "")),
                     total,
-                    level,
+                    level_titles.get(level, level),
                     yes if basic else no,
                     yes if advanced else no,
                     *[dims.get(c) for c in codes],
@@ -176,7 +181,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             wb,
             _("Attainment"),
             [22, 36] + [8] * len(question_codes),
-            ["uscc", "firm", *question_codes],
+            [_("USCC"), _("Firm"), *question_codes],
         )
         for aid, values in attainment_values(round_):
             uscc, name = names.get(aid, ("", ""))

@@ -178,14 +178,25 @@ def test_xlsx_has_one_row_per_firm_with_scores(scored: Any) -> None:
     out = render_cluster(scored.round, language="en")
     wb = load_workbook(io.BytesIO(out.xlsx), read_only=True)
     rows = list(wb["Firms"].iter_rows(values_only=True))
-    assert rows[0][:7] == ("uscc", "firm", "size", "total", "level", "basic", "advanced")
+    # Officials read it: headers, levels and sizes in words, never "uscc" or "L2".
+    assert rows[0][:7] == (
+        "USCC",
+        "Firm",
+        "Size class",
+        "Total score",
+        "Level",
+        "Basic or above",
+        "Advanced or above",
+    )
+    level_titles = {lv.code: lv.title["en"] for lv in scored.fw.levels}
     by_name = {r[1]: r for r in rows[1:]}
     names = {f.pk: f.name for f in scored.firms}
     assert len(by_name) == len(scored.results)
     for firm_id, result in scored.results.items():
         row = by_name[names[firm_id]]
         assert Decimal(str(row[3])) == result.total
-        assert (row[4] or "") == (result.level or "")
+        assert (row[4] or "") == (level_titles[result.level] if result.level else "")
+        assert row[2] in {"Micro", "Small", "Medium", "Large", ""}
     attainment = list(wb["Attainment"].iter_rows(values_only=True))
     assert len(attainment) == len(scored.results) + 1
 
