@@ -200,7 +200,7 @@ def test_job_page_and_list_say_what_the_report_covers(
     assert subject in page and "English" in page
     listing = client.get(reverse("report-index")).content.decode()
     assert subject in listing
-    assert "<td>en</td>" not in listing and "<td>English</td>" in listing
+    assert "<td>en</td>" not in listing and "集群报告 · English" in listing
 
 
 def test_reports_page_tells_a_firm_user_it_is_for_officials(firm_user: Any) -> None:
