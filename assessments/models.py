@@ -40,7 +40,7 @@ class Framework(models.Model):
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     title = models.JSONField(_("title"), default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["slug"]
@@ -63,19 +63,21 @@ class FrameworkVersion(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="versions")
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="versions", verbose_name=_("framework")
+    )
     version = models.CharField(_("version"), max_length=40)
     title = models.JSONField(_("title"), default=dict)
     source = models.TextField(_("source"), blank=True)
     # The definition as loaded from the file (FRAMEWORK_FORMAT.md), after validation.
     definition = models.JSONField(_("definition"))
     # SHA-256 of the canonical JSON of `definition`: equal content, equal hash.
-    content_hash = models.CharField(max_length=64, editable=False)
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = FrameworkVersionQuerySet.as_manager()
 
@@ -149,17 +151,27 @@ class FrameworkVersion(models.Model):
 class Round(models.Model):
     """An assessment round: one cluster, one framework version, an opening and a closing."""
 
-    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="rounds")
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="rounds", verbose_name=_("cluster")
+    )
     framework_version = models.ForeignKey(
-        FrameworkVersion, on_delete=models.PROTECT, related_name="rounds"
+        FrameworkVersion,
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("framework version"),
     )
     name = models.CharField(_("name"), max_length=200)
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -182,16 +194,25 @@ class Round(models.Model):
 class Invitation(models.Model):
     """A firm's invitation to a round, opened through an unguessable token."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="invitations")
-    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="invitations")
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("round")
+    )
+    firm = models.ForeignKey(
+        Firm, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("firm")
+    )
     token = models.CharField(max_length=64, unique=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -219,30 +240,44 @@ class Assessment(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="assessments")
-    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="assessments")
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("round")
+    )
+    firm = models.ForeignKey(
+        Firm, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("firm")
+    )
     # The exact version scored; equal to round.framework_version, kept for the snapshot.
     framework_version = models.ForeignKey(
-        FrameworkVersion, on_delete=models.PROTECT, related_name="assessments"
+        FrameworkVersion,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("framework version"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
     # The stored result (FRAMEWORK_FORMAT.md "Result", plus attainment); null on drafts.
     result = models.JSONField(_("result"), null=True, blank=True)
-    total = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    level = models.CharField(max_length=40, blank=True)
+    total = models.DecimalField(
+        _("total score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    level = models.CharField(_("maturity level"), max_length=40, blank=True)
     # Position of `level` in the framework's list of levels, -1 below the first: lets the
     # database count "at or above level X" without reading the definition.
-    level_rank = models.SmallIntegerField(null=True, blank=True)
-    basic = models.BooleanField(null=True, blank=True)
-    advanced = models.BooleanField(null=True, blank=True)
+    level_rank = models.SmallIntegerField(_("level rank"), null=True, blank=True)
+    basic = models.BooleanField(_("basic or above"), null=True, blank=True)
+    advanced = models.BooleanField(_("advanced or above"), null=True, blank=True)
 
     objects = AssessmentQuerySet.as_manager()
 

@@ -29,3 +29,14 @@ def test_submitted_assessment_is_read_only_in_admin(client, staff_user, draft):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == "submitted"
+
+
+def test_admin_labels_are_chinese(client, staff_user, draft):
+    """Methodologists on the Chinese admin read field names in Chinese, not "Submitted by"."""
+    Assessment.objects.filter(pk=draft.pk).update(status="submitted")
+    client.force_login(staff_user)
+    url = reverse("admin:assessments_assessment_change", args=[draft.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for english in ("Submitted by", "Framework version", "Level rank", "Round:", "Firm:"):
+        assert english not in html
+    assert "提交人" in html and "等级" in html and "层级" not in html
