@@ -26,10 +26,15 @@ class Region(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent region"),
     )
     # Materialised path of ids, "/1/5/42/", so that a subtree is one indexed prefix query.
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
 
     class Meta:
         ordering = ["path"]
@@ -61,10 +66,12 @@ class Cluster(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.OTHER)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="clusters")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="clusters", verbose_name=_("region")
+    )
     lead_industry = models.CharField(_("lead industry (GB/T 4754 code)"), max_length=10, blank=True)
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["slug"]
@@ -96,7 +103,12 @@ class Firm(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="firms"
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="firms",
+        verbose_name=_("region"),
     )
     # GB/T 4754-2017: a section letter (A–T) and a two-digit division, e.g. "C" and "13".
     industry_section = models.CharField(_("industry section"), max_length=1, blank=True)
@@ -117,8 +129,8 @@ class Firm(models.Model):
     clusters = models.ManyToManyField(
         Cluster, through="ClusterMembership", related_name="firms", blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -138,8 +150,12 @@ class Firm(models.Model):
 class ClusterMembership(models.Model):
     """A firm belongs to a cluster from a start date."""
 
-    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="memberships")
-    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="memberships")
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("cluster")
+    )
+    firm = models.ForeignKey(
+        Firm, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("firm")
+    )
     start_date = models.DateField(_("member since"))
 
     class Meta:
@@ -161,11 +177,16 @@ class FirmMember(models.Model):
         MEMBER = "member", _("Member")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firm_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="firm_memberships",
+        verbose_name=_("user"),
     )
-    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="members")
+    firm = models.ForeignKey(
+        Firm, on_delete=models.CASCADE, related_name="members", verbose_name=_("firm")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -182,13 +203,26 @@ class OfficialScope(models.Model):
     """What an official oversees: one cluster, or a region with all its sub-regions."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official_scopes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="official_scopes",
+        verbose_name=_("user"),
     )
     cluster = models.ForeignKey(
-        Cluster, on_delete=models.CASCADE, null=True, blank=True, related_name="official_scopes"
+        Cluster,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_scopes",
+        verbose_name=_("cluster"),
     )
     region = models.ForeignKey(
-        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="official_scopes"
+        Region,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_scopes",
+        verbose_name=_("region"),
     )
 
     class Meta:
@@ -219,9 +253,15 @@ class RegisterUpload(models.Model):
         IMPORTED = "imported", _("Imported")
         REJECTED = "rejected", _("Rejected")
 
-    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="uploads")
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("cluster")
+    )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     file = models.FileField(_("file"), upload_to=_upload_path)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -232,8 +272,8 @@ class RegisterUpload(models.Model):
     created = models.PositiveIntegerField(_("firms created"), default=0)
     updated = models.PositiveIntegerField(_("firms updated"), default=0)
     joined = models.PositiveIntegerField(_("firms added to the cluster"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    imported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -352,3 +352,14 @@ def test_export_writes_names_that_look_like_formulas_as_text(client, world, clus
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     cells = [row[1] for row in sheet.iter_rows(min_row=3) if row[0].value == firm.uscc]
     assert cells[0].value == firm.name and cells[0].data_type == "s"
+
+
+def test_register_admin_labels_are_chinese(client, world, staff_user):
+    client.force_login(staff_user)
+    firm = world["firms"]["alpha"][0]
+    html = client.get(
+        reverse("admin:clusters_firm_change", args=[firm.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    for english in ("Created at", "Updated at", ">Region:"):
+        assert english not in html
+    assert "创建时间" in html
