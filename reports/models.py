@@ -31,21 +31,26 @@ class ReportJob(models.Model):
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     shareable = models.BooleanField(_("shareable variant"), default=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     error = models.TextField(_("error"), blank=True)
-    fingerprint = models.CharField(max_length=64, db_index=True)
-    pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
-    xlsx = models.FileField(upload_to="reports/%Y/%m/", blank=True)
-    timings = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, db_index=True)
+    pdf = models.FileField(_("PDF file"), upload_to="reports/%Y/%m/", blank=True)
+    xlsx = models.FileField(_("XLSX file"), upload_to="reports/%Y/%m/", blank=True)
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     objects = ReportJobQuerySet.as_manager()
 

@@ -217,3 +217,20 @@ def test_reports_page_preselects_an_officials_only_cluster(cluster_official: Any
     (only,) = clusters_visible_to(cluster_official)
     body = login(cluster_official).get(reverse("report-index")).content.decode()
     assert f'<option value="{only.slug}" selected>' in body
+
+
+def test_report_job_admin_labels_are_chinese(
+    scored: Any, staff_user: Any, no_celery: list[int]
+) -> None:
+    client = login(staff_user)
+    client.post(
+        reverse("report-request"),
+        {"kind": "cluster", "cluster": scored.round.cluster.slug, "language": "en"},
+    )
+    job = ReportJob.objects.get()
+    html = client.get(
+        reverse("admin:reports_reportjob_change", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    for english in ("Requested by", "Expires at", "Fingerprint", "Timings"):
+        assert english not in html
+    assert "申请人" in html
