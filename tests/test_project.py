@@ -102,3 +102,18 @@ def test_no_message_means_two_things_across_the_catalogs() -> None:
         assert translation.gettext("Code") != "信用代码"
         assert translation.gettext("Credit code") == "信用代码"
         assert "（" not in translation.gettext("since the previous round")
+
+
+@pytest.mark.parametrize("part", ["core", "clusters", "assessments", "reports"])
+def test_chinese_catalog_is_complete_and_well_formed(part: str) -> None:
+    catalog = ROOT / "locale" / part / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(catalog)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "translated message" in result.stderr
+    assert "untranslated" not in result.stderr, result.stderr
+    assert "fuzzy" not in result.stderr, result.stderr
