@@ -98,8 +98,10 @@ REGION_TREE: list[tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], l
 
 # (region code, kind, lead division, Chinese name, English name): local specialities.
 CLUSTER_SEEDS = [
-    ("320583", "sme_characteristic", "39", "昆山电子信息产业集群", "Kunshan electronics cluster"),
+    # The first cluster is the demo official's; its province (Zhejiang, the demo regional
+    # official's) holds several of the first clusters, so the regional report compares some.
     ("330784", "sme_characteristic", "33", "永康五金产业集群", "Yongkang hardware cluster"),
+    ("320583", "sme_characteristic", "39", "昆山电子信息产业集群", "Kunshan electronics cluster"),
     (
         "350582",
         "sme_characteristic",
