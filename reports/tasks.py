@@ -11,9 +11,9 @@ from reports import services
 from reports.models import ReportJob
 
 
+# Both tasks go to the `reports` queue through CELERY_TASK_ROUTES ("reports.tasks.*").
 @shared_task(
     bind=True,
-    queue="reports",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
@@ -38,7 +38,7 @@ def render_report(self: object, job_id: int) -> str:
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc  # type: ignore[attr-defined]
 
 
-@shared_task(queue="reports")
+@shared_task
 def cleanup_reports() -> dict[str, int]:
     """Remove expired report files and fail jobs that are stuck."""
     return services.reports_cleanup()
