@@ -1,9 +1,11 @@
 """A real Celery worker process on Redis renders a report job end to end.
 
 The worker must see the same database as the code that requests the report, so this test
-runs everything against its own SQLite file (on both CI passes): a subprocess migrates and
-seeds it, another requests the report through the service (which enqueues on commit), and a
-`celery -A gradient worker -Q reports` subprocess renders it. The worker is always stopped.
+runs everything against a database of its own: a SQLite file on the SQLite pass, and a fresh
+PostgreSQL database on the PostgreSQL pass (DATABASE_URL=postgres://...), as in production.
+A subprocess migrates and seeds it, another requests the report through the service (which
+enqueues on commit), and a `celery -A gradient worker -Q reports` subprocess renders it. The
+worker is always stopped, and the PostgreSQL database dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,26 @@ from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
+
+
+_JOB_QUERY = "SELECT status, progress, error, pdf FROM reports_reportjob WHERE id = {}"
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _job_row(database_url: str, job_id: int) -> tuple[str, int, str, str]:
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+            return db.execute(_JOB_QUERY.format("?"), (job_id,)).fetchone()
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(_JOB_QUERY.format("%s"), (job_id,)).fetchone()  # type: ignore[return-value]
 
 
 def _run(env: dict[str, str], *args: str) -> str:
@@ -48,11 +70,21 @@ def test_real_worker_renders_a_report_end_to_end(
         broker_url = redis_url
     else:
         broker_url = "filesystem://"
-    database = tmp_path / "worker.sqlite3"
+    outer_url = os.environ.get("DATABASE_URL", "")
+    on_postgres = outer_url.startswith(("postgres://", "postgresql://"))
+    if on_postgres:
+        # A database of its own beside the outer one, made fresh for this run.
+        base, _, _name = outer_url.rpartition("/")
+        name = f"gradient_worker_{broker}"  # fixed, so a rerun clears a leftover
+        database_url = f"{base}/{name}"
+        _pg_admin(outer_url, f'DROP DATABASE IF EXISTS "{name}"')
+        _pg_admin(outer_url, f'CREATE DATABASE "{name}"')
+    else:
+        database_url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "gradient.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "GRADIENT_VAR_DIR": str(tmp_path / "var"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "CELERY_BROKER_URL": broker_url,
@@ -89,11 +121,7 @@ def test_real_worker_renders_a_report_end_to_end(
         row = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            with sqlite3.connect(database) as db:
-                row = db.execute(
-                    "SELECT status, progress, error, pdf FROM reports_reportjob WHERE id = ?",
-                    (job_id,),
-                ).fetchone()
+            row = _job_row(database_url, job_id)
             seen.add(row[1])
             if row[0] in {"done", "failed"}:
                 break
@@ -115,3 +143,5 @@ def test_real_worker_renders_a_report_end_to_end(
             worker.kill()
             worker.wait(timeout=10)
         log.close()
+        if on_postgres:
+            _pg_admin(outer_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
