@@ -98,7 +98,7 @@ def register_template() -> bytes:
     return buffer.getvalue()
 
 
-def _safe(sheet: object, value: object) -> object:
+def text_cell(sheet: object, value: object) -> object:
     """A text value as a text cell: openpyxl would store "=…" as a formula (formula injection)."""
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(sheet, value=value)
@@ -121,7 +121,7 @@ def register_export(firms: Iterable[Firm]) -> bytes:
         sheet.append(
             [
                 firm.uscc,
-                _safe(sheet, firm.name),
+                text_cell(sheet, firm.name),
                 firm.region.code if firm.region_id and firm.region else None,
                 (firm.industry_code + firm.industry_group[2:]) if firm.industry_division else None,
                 firm.employees,

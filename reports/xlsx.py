@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
+from clusters.exporting import text_cell
 from clusters.models import Firm
 from reports.context import ClusterReport, attainment_values, dimension_codes, firm_values
 
@@ -164,7 +165,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             ws.append(
                 [
                     uscc,
-                    name,
+                    text_cell(ws, name),
                     str(size_labels.get(size, size or "")),
                     total,
                     level_titles.get(level, level),
@@ -185,7 +186,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         )
         for aid, values in attainment_values(round_):
             uscc, name = names.get(aid, ("", ""))
-            ws.append([uscc, name, *[values.get(c) for c in question_codes]])
+            ws.append([uscc, text_cell(ws, name), *[values.get(c) for c in question_codes]])
 
         ws = _sheet(
             wb,
@@ -205,7 +206,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             ws.append(
                 [
                     e.uscc,
-                    e.firm,
+                    text_cell(ws, e.firm),
                     _num(e.total),
                     e.level,
                     e.band_title,

@@ -259,3 +259,16 @@ def test_round_without_submissions_renders_with_dashes(world: Any) -> None:
     assert "Share at basic or above — —" in text
     wb = load_workbook(io.BytesIO(out.xlsx), read_only=True)
     assert len(list(wb["Firms"].iter_rows())) == 1  # the header only
+
+
+def test_xlsx_writes_a_firm_name_starting_with_equals_as_text(scored: Any) -> None:
+    # A name such as "=HYPERLINK(...)" must never become a live formula in the annex.
+    firm = scored.firms[0]
+    firm.name = '=HYPERLINK("http://example.com","x")'
+    firm.save()
+    out = render_cluster(scored.round, language="en")
+    wb = load_workbook(io.BytesIO(out.xlsx))
+    for sheet in ("Firms", "Attainment"):
+        cells = [row[1] for row in wb[sheet].iter_rows(min_row=2) if row[1].value == firm.name]
+        assert len(cells) == 1
+        assert cells[0].data_type == "s"

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from clusters.exporting import text_cell
 from reports.context import dimension_codes, firm_rows
 from reports.management.commands._target import cluster_round
 
@@ -70,7 +71,12 @@ class Command(BaseCommand):
                 ws = wb.create_sheet("results")
                 ws.append(header)
                 for row in rows():
-                    ws.append([float(v) if hasattr(v, "as_tuple") else _cell(v) for v in row])
+                    ws.append(
+                        [
+                            float(v) if hasattr(v, "as_tuple") else text_cell(ws, _cell(v))
+                            for v in row
+                        ]
+                    )
                     count += 1
                 wb.save(target)
         except OSError as exc:
