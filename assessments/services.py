@@ -200,12 +200,24 @@ def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-h
 @transaction.atomic
 def invitation_accept(invitation: Invitation, *, user: Any) -> Assessment:
     """Bind the user to the invited firm and start (or resume) its assessment."""
+    # The token is a bearer credential: once the round has closed it no longer adds people to
+    # the firm (those already members keep their access to their results).
+    is_member = cluster_selectors.user_firms(user).filter(pk=invitation.firm_id).exists()
+    if invitation_expired(invitation) and not is_member:
+        raise PermissionDenied(
+            _("This invitation expired when the round closed. Ask your cluster office for access.")
+        )
     FirmMember.objects.get_or_create(user=user, firm=invitation.firm)
     if invitation.accepted_at is None:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
     return assessment_start_or_resume(invitation.round, invitation.firm, user=user)
+
+
+def invitation_expired(invitation: Invitation) -> bool:
+    """True once the invitation's round has closed: the link then joins nobody to the firm."""
+    return timezone.now() >= invitation.round.closes_at
 
 
 @transaction.atomic

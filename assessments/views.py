@@ -455,9 +455,16 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "assessments/invitation_invalid.html", status=404)
     form = SignupForm()
-    if request.method == "POST":
+    expired = services.invitation_expired(found)
+    if expired and request.method == "POST" and not request.user.is_authenticated:
+        messages.error(request, _("This invitation expired when the round closed."))
+    elif request.method == "POST":
         if request.user.is_authenticated and "accept" in request.POST:
-            assessment = services.invitation_accept(found, user=request.user)
+            try:
+                assessment = services.invitation_accept(found, user=request.user)
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+                return redirect(request.path)
             return redirect("assessments:questionnaire", pk=assessment.pk)
         if not request.user.is_authenticated:
             form = SignupForm(request.POST)
@@ -474,6 +481,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             "invitation": found,
             "form": form,
             "is_open": found.round.is_open_at(timezone.now()),
+            "expired": expired,
             "login_url": reverse("login") + "?next=" + request.path,
         },
     )

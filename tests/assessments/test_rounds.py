@@ -304,3 +304,47 @@ def test_round_list_fits_a_phone(client, cluster_official, invitations, open_rou
     assert row.count("<td") == 2  # after the name cell: dates, counts
     assert open_round.cluster.name in row
     assert f"0 / {len(invitations)}" in row
+
+
+def _close(round_: Round) -> None:
+    round_.opens_at = timezone.now() - dt.timedelta(days=30)
+    round_.closes_at = timezone.now() - dt.timedelta(days=1)
+    round_.save()
+
+
+def test_an_invitation_joins_nobody_after_the_round_closed(open_round, invitations, outsider):
+    invitation = invitations[0]
+    _close(open_round)
+    invitation.round.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        invitation_accept(invitation, user=outsider)
+    assert not FirmMember.objects.filter(user=outsider, firm=invitation.firm).exists()
+
+
+def test_a_member_can_still_follow_the_link_after_the_round_closed(
+    open_round, invitations, outsider
+):
+    invitation = invitations[0]
+    first = invitation_accept(invitation, user=outsider)
+    _close(open_round)
+    invitation.round.refresh_from_db()
+    assert invitation_accept(invitation, user=outsider).pk == first.pk
+
+
+def test_the_expired_link_page_offers_no_sign_up(client, open_round, invitations):
+    _close(open_round)
+    url = reverse("assessments:invitation", args=[invitations[0].token])
+    page = client.get(url).content.decode()
+    assert "本轮评测已结束，该邀请链接已失效" in page
+    assert 'id="signup"' not in page
+    response = client.post(
+        url,
+        {
+            "username": "late-comer",
+            "password1": "a-long-enough-passphrase-42",
+            "password2": "a-long-enough-passphrase-42",
+        },
+        follow=True,
+    )
+    assert not FirmMember.objects.filter(user__username="late-comer").exists()
+    assert "本轮评测已结束" in response.content.decode()
