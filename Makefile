@@ -18,6 +18,7 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	touch $(BIN)/activate
 
 install: $(BIN)/activate
+	@bash scripts/system-deps.sh
 	$(PYTHON) scripts/i18n.py compile
 	$(PYTHON) manage.py collectstatic --noinput -v 0
 
