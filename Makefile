@@ -9,7 +9,7 @@ PYTHON := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gradient
 PORT ?= 8000
 
-.PHONY: install demo run worker test check pytest test-postgres bench messages clean
+.PHONY: install demo run worker test check pytest test-postgres screenshots bench messages clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,10 @@ test: check pytest
 # The database tests again, on PostgreSQL (browser tests ran in the first pass).
 test-postgres: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+# Regenerate the tracked screenshots in docs/screenshots/ from the browser journeys.
+screenshots: install
+	SCREENSHOTS=docs $(BIN)/pytest -m browser -p no:cacheprovider
 
 bench: install
 	$(PYTHON) bench/score.py

@@ -64,6 +64,14 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path: Path) -> Path:
+    """Where the journeys save their screenshots.
+
+    The tracked docs/screenshots/ is written only on an explicit `make screenshots`
+    (SCREENSHOTS=docs); an ordinary test run saves them in its own temporary folder, so
+    `make test` leaves the work tree as it found it.
+    """
+    if os.environ.get("SCREENSHOTS") == "docs":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
