@@ -6,20 +6,23 @@ active language. It never writes: `clusters.services.register_import` re-runs it
 transaction that writes, so a commit sees exactly what it imports.
 
 Safety: formulas are never evaluated. In an XLSX file a formula cell counts only through the
-value Excel saved with it; a formula without a saved value is an error. Files are size- and
-row-limited before parsing goes far.
+value Excel saved with it; a formula without a saved value is an error. Files are size-, row-
+and column-limited while they are parsed, whatever they declare, an XLSX's unpacked size is
+capped before it is inflated, and numbers are bounded by length before they are converted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils import get_column_letter
@@ -30,6 +33,17 @@ from clusters.validators import uscc_message
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+# Hard caps while reading, whatever a file declares: rows counted blank ones included, cells
+# per row, and the unpacked size of an XLSX (all members, from the zip's declared sizes). The
+# unpacked size is capped in proportion to the upload too, so parsing work stays linear in
+# what was sent: a few kilobytes cannot unpack into minutes of parsing.
+MAX_SHEET_ROWS = 60_000
+MAX_COLUMNS = 200
+MAX_UNZIPPED = 64 * 1024 * 1024
+MAX_UNZIP_RATIO = 100
+UNZIP_ALLOWANCE = 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_SHARED_STRINGS = 500_000
 MAX_ERRORS = 1000  # beyond this many problems, the rest are counted, not listed
 MAX_EMPLOYEES = 10_000_000
 MAX_AMOUNT = Decimal("999999999999.99")  # the column holds 14 digits, 2 after the point
@@ -151,8 +165,9 @@ class RegisterFile:
     problems: list[Problem] = field(default_factory=list)
     more_problems: int = 0  # problems beyond MAX_ERRORS, counted only
     ignored_headers: list[str] = field(default_factory=list)
-    existing: dict[str, int] = field(default_factory=dict)  # uscc → firm id
+    existing: dict[str, int] = field(default_factory=dict)  # uscc → id of a firm in scope
     regions: dict[str, int] = field(default_factory=dict)  # region code → region id
+    uscc_column: str = ""  # how messages name the code column, e.g. "统一社会信用代码 (A)"
 
     @property
     def ok(self) -> bool:
@@ -166,12 +181,12 @@ class RegisterFile:
 
     @property
     def new_count(self) -> int:
-        """Rows whose code is not in the register yet."""
+        """Rows whose code is not among the firms the importer sees (maybe nowhere at all)."""
         return sum(1 for r in self.rows if r.uscc not in self.existing)
 
     @property
     def update_count(self) -> int:
-        """Rows that update a firm already in the register."""
+        """Rows that update a firm the importer already sees."""
         return sum(1 for r in self.rows if r.uscc in self.existing)
 
     def add(self, problem: Problem) -> None:
@@ -193,41 +208,277 @@ class FileRejected(Exception):
 # --- Reading cells out of XLSX and CSV --------------------------------------------------------
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (Excel row number, cell values) from the first sheet, never evaluating formulas."""
-    from openpyxl import load_workbook
+# XLSX is read with the standard library's zip reader and a streaming XML parser, not openpyxl:
+# openpyxl trusts the sheet's declared <dimension> and pads every row to it, and builds every
+# blank row, so a file of a few kilobytes could cost minutes. Here the declared dimension is
+# ignored; rows (blank ones included) and columns have hard caps checked while parsing, and the
+# unpacked size is capped from the zip's declared sizes before anything is inflated (the zip
+# reader never returns more than a member declares). XML with a DTD is refused (entity bombs).
 
-    try:
-        values_book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        formula_book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds for broken files; all mean the same here
-        raise FileRejected(
-            _("The file is not a readable XLSX workbook. Save it again from Excel as .xlsx.")
-        ) from None
-    try:
-        if not values_book.worksheets:
-            raise FileRejected(_("The workbook has no worksheet."))
-        values = values_book.worksheets[0].iter_rows(values_only=True)
-        formulas = formula_book.worksheets[0].iter_rows(values_only=True)
+_MAIN_NS = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_REL_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d{0,7})")
+_SHORT_NUMBER = 40  # a numeric cell longer than this stays text, for the checks to refuse
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _too_big(size: float, limit: float) -> FileRejected:
+    return FileRejected(
+        _(
+            "The workbook unpacks to %(size).1f MB, more than a register file of this size can "
+            "hold (at most %(limit).1f MB here). Save it again from Excel as .xlsx, or as CSV."
+        )
+        % {"size": size / 1024 / 1024, "limit": limit / 1024 / 1024}
+    )
+
+
+def _too_many_rows() -> FileRejected:
+    return FileRejected(
+        _(
+            "The sheet has more than %(max)s rows, blank ones included; the limit is %(firms)s "
+            "firms. Delete the empty rows under the firms, or split the file."
+        )
+        % {"max": f"{MAX_SHEET_ROWS:,}", "firms": f"{MAX_ROWS:,}"}
+    )
+
+
+def _too_many_columns(where: str) -> FileRejected:
+    return FileRejected(
+        _(
+            "%(where)s: a register has at most %(max)d columns. Delete the unused columns on "
+            "the right, or save only the register's columns."
+        )
+        % {"where": where, "max": MAX_COLUMNS}
+    )
+
+
+class _Workbook:
+    """The parts of an XLSX package that a register needs: the first worksheet, shared strings."""
+
+    def __init__(self, data: bytes) -> None:
+        import zipfile
+
         try:
-            for number, (cached, raw) in enumerate(zip(values, formulas, strict=False), start=1):
-                cells = list(cached)
-                for i, cell in enumerate(cells):
-                    formula = raw[i] if i < len(raw) else None
-                    if cell is None and formula is not None:
-                        # Only a formula differs between the two readings: one Excel never
-                        # calculated. Its value is unknown, and we do not evaluate formulas.
-                        cells[i] = _Formula(str(getattr(formula, "text", formula)))
-                yield number, cells
-        except FileRejected:
-            raise
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zip.infolist()
         except Exception:
+            raise FileRejected(_not_xlsx()) from None
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise FileRejected(_not_xlsx())
+        unpacked = sum(info.file_size for info in infos)
+        limit = min(MAX_UNZIPPED, MAX_UNZIP_RATIO * len(data) + UNZIP_ALLOWANCE)
+        if unpacked > limit:
+            raise _too_big(unpacked, limit)
+        self.names = {info.filename for info in infos}
+        self.book = self._target("", self._relations("_rels/.rels"), "/officeDocument")
+        if self.book is None:
+            raise FileRejected(_not_xlsx())
+        folder, _slash, base = self.book.rpartition("/")
+        relations = self._relations(
+            f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+        )
+        self.sheet = None
+        for sheet in self._xml(self.book).iter():
+            if _local(sheet.tag) != "sheet":
+                continue
+            rid = next(
+                (sheet.get(f"{{{ns}}}id") for ns in _REL_NS if sheet.get(f"{{{ns}}}id")), None
+            )
+            kind, target = relations.get(rid or "", ("", ""))
+            if kind.endswith("/worksheet"):
+                self.sheet = self._resolve(folder, target)
+                break
+        if self.sheet is None or self.sheet not in self.names:
+            raise FileRejected(_("The workbook has no worksheet."))
+        self.shared_path = self._target(folder, relations, "/sharedStrings")
+
+    def _open(self, name: str) -> Any:
+        if name not in self.names:
+            raise FileRejected(_not_xlsx())
+        return self.zip.open(name)
+
+    def _xml(self, name: str) -> Any:
+        from defusedxml import ElementTree
+
+        with self._open(name) as handle:
+            return ElementTree.parse(handle, forbid_dtd=True).getroot()
+
+    def _relations(self, name: str) -> dict[str, tuple[str, str]]:
+        if name not in self.names:
+            return {}
+        return {
+            rel.get("Id", ""): (rel.get("Type", ""), rel.get("Target", ""))
+            for rel in self._xml(name).iter(_PKG_REL)
+        }
+
+    def _target(self, folder: str, relations: dict[str, tuple[str, str]], kind: str) -> str | None:
+        for rel_kind, target in relations.values():
+            if rel_kind.endswith(kind):
+                return self._resolve(folder, target)
+        return None
+
+    @staticmethod
+    def _resolve(folder: str, target: str) -> str:
+        import posixpath
+
+        if target.startswith("/"):
+            return target.lstrip("/")
+        return posixpath.normpath(posixpath.join(folder, target)) if folder else target
+
+    def _events(self, name: str) -> Iterator[Any]:
+        from defusedxml import ElementTree
+
+        with self._open(name) as handle:
+            for _event, element in ElementTree.iterparse(handle, ("end",), forbid_dtd=True):
+                yield element
+
+    def shared_strings(self) -> list[str]:
+        strings: list[str] = []
+        if self.shared_path is None or self.shared_path not in self.names:
+            return strings
+        for element in self._events(self.shared_path):
+            if _local(element.tag) == "si":
+                if len(strings) >= MAX_SHARED_STRINGS:
+                    raise FileRejected(_not_xlsx())
+                strings.append(_rich_text(element))
+                element.clear()
+        return strings
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        strings = self.shared_strings()
+        cells: dict[int, Any] = {}
+        number = count = in_row = 0
+        column = -1
+        for element in self._events(self.sheet or ""):
+            tag = _local(element.tag)
+            if tag == "c":
+                column = _column_of(element.get("r"), column)
+                in_row += 1
+                if column >= MAX_COLUMNS or in_row > MAX_COLUMNS:
+                    raise _too_many_columns(
+                        _("Row %(row)d has a cell in column %(column)s")
+                        % {"row": number + 1, "column": get_column_letter(min(column, 16383) + 1)}
+                    )
+                cells[column] = _cell_value(element, strings)
+                element.clear()
+            elif tag == "row":
+                count += 1
+                if count > MAX_SHEET_ROWS:
+                    raise _too_many_rows()
+                declared = element.get("r")
+                number = int(declared) if declared and declared.isdigit() else number + 1
+                row = [None] * (max(cells) + 1 if cells else 0)
+                for index, value in cells.items():
+                    row[index] = value
+                element.clear()
+                cells, column, in_row = {}, -1, 0
+                yield number, row
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _not_xlsx() -> str:
+    return _("The file is not a readable XLSX workbook. Save it again from Excel as .xlsx.")
+
+
+def _column_of(ref: str | None, previous: int) -> int:
+    """The 0-based column of a cell reference such as "C12" (the next column when absent)."""
+    if not ref:
+        return previous + 1
+    match = _CELL_REF.match(ref)
+    if match is None:
+        raise FileRejected(_not_xlsx())
+    index = 0
+    for letter in match.group(1):
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _rich_text(element: Any) -> str:
+    """The text of a shared or inline string: its <t>, or its runs' <t>, never phonetic hints."""
+    parts: list[str] = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return "".join(parts)
+
+
+def _number(text: str) -> Any:
+    """A numeric cell's saved text as int or float, as openpyxl gives it; long ones stay text."""
+    text = text.strip()
+    if len(text) > _SHORT_NUMBER:
+        return text
+    try:
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    except ValueError:
+        return text
+
+
+def _cell_value(element: Any, strings: list[str]) -> Any:
+    """A cell's value: what Excel saved. A formula without a saved value becomes _Formula."""
+    kind = element.get("t", "n")
+    saved = formula = inline = None
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "v":
+            saved = child.text or ""
+        elif tag == "f":
+            formula = child.text or ""
+        elif tag == "is":
+            inline = _rich_text(child)
+    if kind == "inlineStr":
+        return inline
+    if not saved:  # no <v>, or an empty one (openpyxl writes <v></v> under a formula)
+        if formula is not None:
+            # A formula Excel never calculated: its value is unknown, and we never evaluate.
+            return _Formula("=" + formula if formula else "=…")
+        return None
+    if kind == "s":
+        try:
+            return strings[int(saved)]
+        except (ValueError, IndexError):
             raise FileRejected(
                 _("The XLSX workbook is damaged and could not be read to the end.")
             ) from None
+    if kind == "b":
+        return saved.strip() == "1"
+    if kind in ("str", "e", "d"):
+        return saved
+    return _number(saved)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """Yield (Excel row number, cell values) from the first sheet, never evaluating formulas."""
+    try:
+        book = _Workbook(data)
+    except FileRejected:
+        raise
+    except Exception:  # broken zip, XML, a DTD: all mean the same here
+        raise FileRejected(_not_xlsx()) from None
+    try:
+        yield from book.rows()
+    except FileRejected:
+        raise
+    except Exception:
+        raise FileRejected(
+            _("The XLSX workbook is damaged and could not be read to the end.")
+        ) from None
     finally:
-        values_book.close()
-        formula_book.close()
+        book.close()
 
 
 @dataclass(frozen=True)
@@ -237,23 +488,63 @@ class _Formula:
     text: str
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
+def _garbled_line(text: str) -> int:
+    """The first line whose non-ASCII text does not read as Chinese; 0 when all do.
+
+    GB18030 decodes almost any bytes, so a Big5, Shift-JIS or Windows-1252 file comes through
+    as nonsense rather than an error: private-use characters, kana, Greek or Cyrillic letters,
+    and rare ideographs outside GB2312. Firm names are nearly all GB2312 hanzi and punctuation.
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        usual = unusual = 0
+        for char in line:
+            if char < "\x80":
+                continue
+            if "\ue000" <= char <= "\uf8ff":
+                return number
             try:
-                return data.decode("gb18030")
-            except UnicodeDecodeError:
-                pass
-    raise FileRejected(
-        _("The CSV file's text encoding was not recognised: save it as UTF-8 or GB18030 CSV.")
+                lead = char.encode("gb2312")[0]
+            except UnicodeEncodeError:
+                unusual += 1
+                continue
+            if lead >= 0xB0 or lead in (0xA1, 0xA2, 0xA3):
+                usual += 1
+            else:
+                unusual += 1  # kana, Greek, Cyrillic, pinyin, box drawing
+        if unusual and unusual * 3 >= usual:
+            return number
+    return 0
+
+
+def _decode(data: bytes) -> str:
+    expected = _(
+        "Save it as UTF-8 CSV (in Excel: “CSV UTF-8”) or as GB18030/GBK CSV; other "
+        "encodings such as Big5, Shift-JIS or Windows-1252 are not read."
     )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRejected(
+            _("The CSV file is neither UTF-8 nor GB18030 text. %(expected)s")
+            % {"expected": expected}
+        ) from None
+    line = _garbled_line(text)
+    if line:
+        sample = text.splitlines()[line - 1][:40]
+        raise FileRejected(
+            _(
+                "The CSV file is neither UTF-8 nor GB18030 text: read as GB18030, line "
+                "%(line)d comes out garbled (“%(sample)s”). %(expected)s"
+            )
+            % {"line": line, "sample": sample, "expected": expected}
+        )
+    return text
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -266,7 +557,14 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):
-            yield number, list(cells)
+            if number > MAX_SHEET_ROWS:
+                raise _too_many_rows()
+            if len(cells) > MAX_COLUMNS:
+                raise _too_many_columns(
+                    _("Row %(row)d has %(count)s cells")
+                    % {"row": number, "count": f"{len(cells):,}"}
+                )
+            yield number, cells
     except csv.Error as exc:
         raise FileRejected(_("The CSV file is malformed: %(reason)s") % {"reason": exc}) from None
 
@@ -302,28 +600,38 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+# Numbers are checked by length and form before any conversion: int() and Decimal arithmetic on
+# a cell of a million digits take seconds to minutes.
+_INTEGER = re.compile(r"[+-]?\d{1,18}(\.0{1,6})?")
+_AMOUNT = re.compile(r"[+-]?(\d{1,20}(\.\d{0,10})?|\.\d{1,10})([eE][+-]?\d{1,3})?")
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
-        return value
+        return value  # from an XLSX number cell, at most _SHORT_NUMBER digits
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError
         return int(value)
     text = _text(value).replace(",", "").replace("，", "")
-    if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+    if len(text) > 26 or not _INTEGER.fullmatch(text):
         raise ValueError
-    return int(Decimal(text))
+    return int(text.partition(".")[0])
 
 
 def _amount(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError
         number = Decimal(str(value))
     else:
         text = _text(value).replace(",", "").replace("，", "")
+        if len(text) > 36 or not _AMOUNT.fullmatch(text):
+            raise ValueError
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -511,11 +819,19 @@ def _is_second_header(cells: list[Any], positions: dict[str, int]) -> bool:
     return not isinstance(cell, _Formula) and _HEADER_LOOKUP.get(_header_key(_text(cell))) == "uscc"
 
 
-def read_register(data: bytes, filename: str) -> RegisterFile:
-    """Read and check a register file; the result lists every problem, or the checked rows."""
+def read_register(
+    data: bytes, filename: str, *, visible: QuerySet[Firm] | None = None
+) -> RegisterFile:
+    """Read and check a register file; the result lists every problem, or the checked rows.
+
+    `visible` is the firms the importer may see and change (`selectors.firms_visible_to`):
+    only their codes count as "already there". A code of any other firm counts as new, exactly
+    like a code no firm has, so that reading never tells whether a code exists out of scope.
+    None means every firm (the command line's operator).
+    """
     result = RegisterFile()
     try:
-        _read_into(result, data, filename)
+        _read_into(result, data, filename, visible)
     except FileRejected as rejected:
         result.rows = []
         result.problems = [Problem(rejected.message)]
@@ -523,7 +839,9 @@ def read_register(data: bytes, filename: str) -> RegisterFile:
     return result
 
 
-def _read_into(result: RegisterFile, data: bytes, filename: str) -> None:
+def _read_into(
+    result: RegisterFile, data: bytes, filename: str, visible: QuerySet[Firm] | None
+) -> None:
     if len(data) > MAX_BYTES:
         raise FileRejected(
             _("The file is %(size).1f MB; the limit is 10 MB. Split it into smaller files.")
@@ -555,6 +873,7 @@ def _read_into(result: RegisterFile, data: bytes, filename: str) -> None:
     result.regions = dict(Region.objects.filter(code__isnull=False).values_list("code", "id"))
 
     checker = _RowChecker(result, positions, labels)
+    result.uscc_column = checker.column("uscc")
     seen: dict[str, int] = {}
     data_rows = 0
     first = True
@@ -576,7 +895,8 @@ def _read_into(result: RegisterFile, data: bytes, filename: str) -> None:
             result.rows.append(row)
     if data_rows == 0:
         raise FileRejected(_("The file has a header row but no firms under it."))
+    known = Firm.objects.all() if visible is None else visible
     codes = [r.uscc for r in result.rows]
     for start in range(0, len(codes), 900):
         chunk = codes[start : start + 900]
-        result.existing.update(Firm.objects.filter(uscc__in=chunk).values_list("uscc", "id"))
+        result.existing.update(known.filter(uscc__in=chunk).values_list("uscc", "id"))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clusters import importing, sizes
+from clusters import importing, selectors, sizes
 from clusters.models import Cluster, ClusterMembership, Firm, Region, RegisterUpload
 
 
@@ -101,6 +103,34 @@ def membership_add(
 
 
 # --- Register import --------------------------------------------------------------------------
+#
+# Scope: an import changes only firms the acting user already sees (`selectors.firms_visible_to`).
+# A row whose code belongs to a firm outside that scope is refused at commit, and with it the
+# whole file (all or nothing); the firm is never renamed, re-figured or added to the cluster.
+# Reading and the preview count such a code as new, like a code no firm has, so the preview
+# does not tell whether a code exists elsewhere. The command line acts as OPERATOR: full rights.
+
+log = logging.getLogger("clusters.import")
+
+
+class _Operator:
+    """The acting user of the command line: whoever runs manage.py may change every firm."""
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR: Final = _Operator()
+
+
+def _visible_firms(user: Any) -> QuerySet[Firm] | None:
+    """The firms `user` may change by importing; None for OPERATOR (all of them).
+
+    No user (None) or an anonymous one sees no firm: every known code would be refused.
+    """
+    if user is OPERATOR:
+        return None
+    return selectors.firms_visible_to(user)
 
 
 @dataclass
@@ -187,16 +217,20 @@ def _write_updates(firms: list[Firm], field_names: list[str]) -> None:
 
 
 def register_import(
-    *, cluster: Cluster, data: bytes, filename: str, dry_run: bool = False
+    *, cluster: Cluster, data: bytes, filename: str, user: Any, dry_run: bool = False
 ) -> ImportOutcome:
     """Import a register file into a cluster, all or nothing; raise ImportRejected on problems.
+
+    `user` is who acts: the import may change only the firms they see, and refuses a row whose
+    code belongs to any other firm. Pass OPERATOR for the command line's full rights; there is
+    no default, so that no caller gets them by leaving the argument out.
 
     The file is read and checked again inside the transaction that writes, so what is written
     is exactly what was checked, against the register as it is at that moment.
     """
     try:
         with transaction.atomic():
-            outcome = _register_import(cluster=cluster, data=data, filename=filename)
+            outcome = _register_import(cluster=cluster, data=data, filename=filename, user=user)
             if dry_run:
                 transaction.set_rollback(True)
             return outcome
@@ -211,8 +245,20 @@ def register_import(
         ) from None
 
 
-def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportOutcome:
-    checked = importing.read_register(data, filename)
+def _out_of_scope(row: importing.FirmRow, column: str) -> importing.Problem:
+    return importing.Problem(
+        _(
+            "this code cannot be imported into this cluster from your account; nothing in the "
+            "file was imported. Remove the row, or ask the administrator to add this firm to "
+            "the cluster."
+        ),
+        row=row.row,
+        column=column,
+    )
+
+
+def _register_import(*, cluster: Cluster, data: bytes, filename: str, user: Any) -> ImportOutcome:
+    checked = importing.read_register(data, filename, visible=_visible_firms(user))
     if not checked.ok:
         raise ImportRejected(checked.problems, checked.more_problems)
     now = timezone.now()
@@ -224,6 +270,21 @@ def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportO
             uscc__in=[r.uscc for r in checked.rows[start : start + 900]]
         )
     }
+    outside = [r for r in checked.rows if r.uscc in existing and r.uscc not in checked.existing]
+    if outside:
+        # Firms the user does not see: refuse, and change nothing (see the note above).
+        log.warning(
+            "register import into %s by user %s refused: %d row(s) hold codes of firms "
+            "outside the user's scope (rows %s)",
+            cluster.slug,
+            getattr(user, "pk", None),
+            len(outside),
+            ", ".join(str(r.row) for r in outside[:20]),
+        )
+        problems = [_out_of_scope(r, checked.uscc_column) for r in outside]
+        raise ImportRejected(
+            problems[: importing.MAX_ERRORS], len(problems[importing.MAX_ERRORS :])
+        )
     new_firms: list[Firm] = []
     changed: list[Firm] = []
     seen_existing: list[Firm] = []
@@ -263,8 +324,11 @@ def _register_import(*, cluster: Cluster, data: bytes, filename: str) -> ImportO
 def register_upload_create(
     *, cluster: Cluster, user: Any, data: bytes, filename: str
 ) -> tuple[RegisterUpload, importing.RegisterFile]:
-    """Store an uploaded register file for preview and return it with its checked contents."""
-    checked = importing.read_register(data, filename)
+    """Store an uploaded register file for preview and return it with its checked contents.
+
+    The preview counts as "already there" only the firms `user` sees (see register_import).
+    """
+    checked = importing.read_register(data, filename, visible=_visible_firms(user))
     upload = RegisterUpload(
         cluster=cluster,
         uploaded_by=user,
@@ -279,8 +343,8 @@ def register_upload_create(
     return upload, checked
 
 
-def register_upload_commit(upload: RegisterUpload) -> ImportOutcome:
-    """Import a previewed upload, all or nothing; raise ImportRejected if it no longer passes."""
+def register_upload_commit(upload: RegisterUpload, *, user: Any) -> ImportOutcome:
+    """Import a previewed upload as `user`, all or nothing; raise ImportRejected if it fails."""
     if upload.status != RegisterUpload.Status.PREVIEWED or not upload.file:
         raise ImportRejected([importing.Problem(_("This upload was already imported."))])
     with upload.file.open("rb") as handle:
@@ -289,7 +353,9 @@ def register_upload_commit(upload: RegisterUpload) -> ImportOutcome:
         locked = RegisterUpload.objects.select_for_update().get(pk=upload.pk)
         if locked.status != RegisterUpload.Status.PREVIEWED:
             raise ImportRejected([importing.Problem(_("This upload was already imported."))])
-        outcome = register_import(cluster=upload.cluster, data=data, filename=upload.file.name)
+        outcome = register_import(
+            cluster=upload.cluster, data=data, filename=upload.file.name, user=user
+        )
         locked.status = RegisterUpload.Status.IMPORTED
         locked.created, locked.updated, locked.joined = (
             outcome.created,

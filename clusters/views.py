@@ -117,7 +117,7 @@ def cluster_import_commit(request: HttpRequest, slug: str, upload_id: int) -> Ht
         RegisterUpload, pk=upload_id, cluster=cluster, uploaded_by=request.user
     )
     try:
-        outcome = register_upload_commit(upload)
+        outcome = register_upload_commit(upload, user=request.user)
     except ImportRejected as rejected:
         return render(
             request,

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from clusters import importing
 from clusters.models import ClusterMembership, Firm
-from clusters.services import ImportRejected, register_import
+from clusters.services import OPERATOR, ImportRejected, register_import
 from tests.factories import FirmFactory, MembershipFactory, make_uscc
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def _rejected(world, data: bytes, filename: str = "firms.csv") -> list[str]:
     before = _snapshot()
     with translation.override("en"):
         with pytest.raises(ImportRejected) as err:
-            register_import(cluster=world["alpha"], data=data, filename=filename)
+            register_import(cluster=world["alpha"], user=OPERATOR, data=data, filename=filename)
         messages = [str(p) for p in err.value.problems]
     assert _snapshot() == before
     return messages
@@ -82,7 +82,9 @@ def _rejected(world, data: bytes, filename: str = "firms.csv") -> list[str]:
 
 def test_good_csv_creates_firms_with_size_classes_and_memberships(world):
     data = _csv([_row(1), _row(2, employees=1000, revenue_10k_cny=40000), _row(3, employees=5)])
-    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
+    outcome = register_import(
+        cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.csv"
+    )
     assert (outcome.created, outcome.updated, outcome.joined) == (3, 0, 3)
     firms = {f.uscc: f for f in Firm.objects.filter(uscc__in=[_row(i)[0] for i in (1, 2, 3)])}
     assert firms[_row(1)[0]].size_class == "small"
@@ -98,25 +100,30 @@ def test_good_csv_creates_firms_with_size_classes_and_memberships(world):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_encodings_excel_writes_are_read(world, encoding):
     data = _csv([_row(1)], encoding=encoding)
-    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
+    outcome = register_import(
+        cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.csv"
+    )
     assert outcome.created == 1
     assert Firm.objects.get(uscc=_row(1)[0]).name == "测试精密机械有限公司1"
 
 
 def test_xlsx_with_both_header_rows_and_english_only_headers(world):
     outcome = register_import(
-        cluster=world["alpha"], data=_xlsx([_row(1), _row(2)]), filename="firms.xlsx"
+        cluster=world["alpha"], data=_xlsx([_row(1), _row(2)]), filename="firms.xlsx", user=OPERATOR
     )
     assert outcome.created == 2
     outcome = register_import(
-        cluster=world["beta"], data=_xlsx([_row(3)], headers=(HEAD_EN,)), filename="f.xlsx"
+        cluster=world["beta"],
+        data=_xlsx([_row(3)], headers=(HEAD_EN,)),
+        filename="f.xlsx",
+        user=OPERATOR,
     )
     assert outcome.created == 1
 
 
 def test_xlsx_numbers_stored_as_floats_and_lower_case_codes_are_normalised(world):
     data = _xlsx([_row(1, uscc=_row(1)[0].lower(), region_code=320583.0, employees=120.0)])
-    register_import(cluster=world["alpha"], data=data, filename="firms.xlsx")
+    register_import(cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.xlsx")
     firm = Firm.objects.get(uscc=_row(1)[0])
     assert firm.region == world["county_a"] and firm.employees == 120
 
@@ -126,7 +133,9 @@ def test_existing_code_updates_the_firm_and_joins_the_cluster(world):
     data = _csv(
         [_row(1, uscc=firm.uscc, name="新名称有限公司", employees=None, revenue_10k_cny=50)]
     )
-    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
+    outcome = register_import(
+        cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.csv"
+    )
     assert (outcome.created, outcome.updated, outcome.joined) == (0, 1, 1)
     firm.refresh_from_db()
     assert firm.name == "新名称有限公司"
@@ -135,14 +144,18 @@ def test_existing_code_updates_the_firm_and_joins_the_cluster(world):
     assert firm.size_class == "micro"  # recomputed from the new revenue
     assert set(firm.clusters.values_list("slug", flat=True)) == {"gamma", "alpha"}
     # Importing again changes nothing more: the firm is already a member.
-    again = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
+    again = register_import(cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.csv")
     assert (again.created, again.updated, again.joined) == (0, 1, 0)
 
 
 def test_dry_run_writes_nothing(world):
     before = _snapshot()
     outcome = register_import(
-        cluster=world["alpha"], data=_csv([_row(1)]), filename="firms.csv", dry_run=True
+        cluster=world["alpha"],
+        data=_csv([_row(1)]),
+        filename="firms.csv",
+        user=OPERATOR,
+        dry_run=True,
     )
     assert outcome.created == 1
     assert _snapshot() == before
@@ -300,7 +313,7 @@ def _with_cached_value(data: bytes, cell: str, value: str) -> bytes:
 
 def test_formula_with_a_saved_value_uses_that_value_and_is_not_evaluated(world):
     data = _with_cached_value(_xlsx([_row(1, employees="=100+20")]), "E3", "77")
-    register_import(cluster=world["alpha"], data=data, filename="firms.xlsx")
+    register_import(cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.xlsx")
     assert Firm.objects.get(uscc=_row(1)[0]).employees == 77  # the saved value, not 120
 
 
@@ -416,7 +429,9 @@ def test_membership_factory_still_works_alongside_imports(world):
     firm = FirmFactory()
     MembershipFactory(cluster=world["alpha"], firm=firm)
     data = _csv([_row(1, uscc=firm.uscc)])
-    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.csv")
+    outcome = register_import(
+        cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.csv"
+    )
     assert (outcome.created, outcome.updated, outcome.joined) == (0, 1, 0)
 
 
@@ -452,7 +467,9 @@ def test_command_refuses_a_file_over_10_mb_before_reading_it(world, tmp_path, ca
 
 def test_tab_separated_text_is_read(world):
     data = ("uscc\tname\temployees\n" + f"{_row(1)[0]}\t制表符公司\t30\n").encode()
-    outcome = register_import(cluster=world["alpha"], data=data, filename="firms.txt")
+    outcome = register_import(
+        cluster=world["alpha"], user=OPERATOR, data=data, filename="firms.txt"
+    )
     assert outcome.created == 1
     assert Firm.objects.get(uscc=_row(1)[0]).employees == 30
 

@@ -1,6 +1,8 @@
 """`manage.py import_firms CLUSTER_SLUG FILE [--dry-run]`: load a firm register into a cluster.
 
 Exits 0 and prints counts, or exits 2 and prints one line per problem. Never a traceback.
+Runs as the operator (`services.OPERATOR`): whoever can run manage.py may change every firm,
+so, unlike an official's import, a code of a firm in any cluster updates that firm.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from clusters import importing
 from clusters.models import Cluster
-from clusters.services import ImportRejected, register_import
+from clusters.services import OPERATOR, ImportRejected, register_import
 
 
 class Command(BaseCommand):
@@ -65,7 +67,11 @@ class Command(BaseCommand):
             )
         try:
             outcome = register_import(
-                cluster=cluster, data=data, filename=path.name, dry_run=options["dry_run"]
+                cluster=cluster,
+                data=data,
+                filename=path.name,
+                user=OPERATOR,  # the command line has full rights over the register
+                dry_run=options["dry_run"],
             )
         except ImportRejected as rejected:
             lines = [str(p) for p in rejected.problems]
