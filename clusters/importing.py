@@ -17,7 +17,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -820,14 +820,15 @@ def _is_second_header(cells: list[Any], positions: dict[str, int]) -> bool:
 
 
 def read_register(
-    data: bytes, filename: str, *, visible: QuerySet[Firm] | None = None
+    data: bytes, filename: str, *, visible: Sequence[QuerySet[Firm]] | None = None
 ) -> RegisterFile:
     """Read and check a register file; the result lists every problem, or the checked rows.
 
-    `visible` is the firms the importer may see and change (`selectors.firms_visible_to`):
-    only their codes count as "already there". A code of any other firm counts as new, exactly
-    like a code no firm has, so that reading never tells whether a code exists out of scope.
-    None means every firm (the command line's operator).
+    `visible` is the firms the importer may see and change, as querysets from the selectors
+    whose union is that scope (the cheapest first: the target cluster's firms, then
+    `firms_visible_to`). Only their codes count as "already there". A code of any other firm
+    counts as new, exactly like a code no firm has, so that reading never tells whether a code
+    exists out of scope. None means every firm (the command line's operator).
     """
     result = RegisterFile()
     try:
@@ -840,7 +841,7 @@ def read_register(
 
 
 def _read_into(
-    result: RegisterFile, data: bytes, filename: str, visible: QuerySet[Firm] | None
+    result: RegisterFile, data: bytes, filename: str, visible: Sequence[QuerySet[Firm]] | None
 ) -> None:
     if len(data) > MAX_BYTES:
         raise FileRejected(
@@ -895,8 +896,24 @@ def _read_into(
             result.rows.append(row)
     if data_rows == 0:
         raise FileRejected(_("The file has a header row but no firms under it."))
-    known = Firm.objects.all() if visible is None else visible
     codes = [r.uscc for r in result.rows]
+    found: dict[str, int] = {}
     for start in range(0, len(codes), 900):
         chunk = codes[start : start + 900]
-        result.existing.update(known.filter(uscc__in=chunk).values_list("uscc", "id"))
+        found.update(Firm.objects.filter(uscc__in=chunk).values_list("uscc", "id"))
+    result.existing = found if visible is None else _in_scope(found, visible)
+
+
+def _in_scope(found: dict[str, int], visible: Sequence[QuerySet[Firm]]) -> dict[str, int]:
+    """The part of `found` (code → firm id) that lies in the union of the `visible` querysets."""
+    remaining = set(found.values())
+    kept: set[int] = set()
+    for queryset in visible:
+        if not remaining:
+            break
+        ids = sorted(remaining)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            kept.update(queryset.filter(pk__in=chunk).values_list("pk", flat=True))
+        remaining -= kept
+    return {code: pk for code, pk in found.items() if pk in kept}

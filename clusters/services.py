@@ -123,14 +123,15 @@ class _Operator:
 OPERATOR: Final = _Operator()
 
 
-def _visible_firms(user: Any) -> QuerySet[Firm] | None:
-    """The firms `user` may change by importing; None for OPERATOR (all of them).
+def _visible_firms(user: Any, cluster: Cluster) -> list[QuerySet[Firm]] | None:
+    """The firms `user` may change by importing, as a union; None for OPERATOR (all of them).
 
+    The cluster's own firms come first: a re-import mostly holds them, and that query is cheap.
     No user (None) or an anonymous one sees no firm: every known code would be refused.
     """
     if user is OPERATOR:
         return None
-    return selectors.firms_visible_to(user)
+    return [selectors.cluster_firms(user, cluster), selectors.firms_visible_to(user)]
 
 
 @dataclass
@@ -258,7 +259,7 @@ def _out_of_scope(row: importing.FirmRow, column: str) -> importing.Problem:
 
 
 def _register_import(*, cluster: Cluster, data: bytes, filename: str, user: Any) -> ImportOutcome:
-    checked = importing.read_register(data, filename, visible=_visible_firms(user))
+    checked = importing.read_register(data, filename, visible=_visible_firms(user, cluster))
     if not checked.ok:
         raise ImportRejected(checked.problems, checked.more_problems)
     now = timezone.now()
@@ -328,7 +329,7 @@ def register_upload_create(
 
     The preview counts as "already there" only the firms `user` sees (see register_import).
     """
-    checked = importing.read_register(data, filename, visible=_visible_firms(user))
+    checked = importing.read_register(data, filename, visible=_visible_firms(user, cluster))
     upload = RegisterUpload(
         cluster=cluster,
         uploaded_by=user,
