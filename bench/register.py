@@ -4,7 +4,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gradient_bench .venv/bin/python bench/register.py
 
 Runs against a throw-away test database (Django's test database creation), so it never touches
-real data. Prints the median of --repeat runs for each step.
+real data. Prints the median of --repeat runs for each step. Files are read, checked and
+imported as an official of the cluster, as the web preview and commit do (the import changes
+only firms in that official's scope). `--firms 0` skips the seeding step.
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from clusters import importing
+    from django.contrib.auth import get_user_model
+
+    from clusters import importing, selectors
     from clusters.demo import seed_register
-    from clusters.models import Cluster, ClusterMembership, Firm
+    from clusters.models import Cluster, ClusterMembership, Firm, OfficialScope
     from clusters.services import region_create, register_import
 
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -93,6 +97,8 @@ def main() -> None:
         city = region_create(code="320500", name_zh="苏州市", level="city", parent=province)
         county = region_create(code="320583", name_zh="昆山市", level="county", parent=city)
         cluster = Cluster.objects.create(slug="bench", name_zh="基准集群", region=county)
+        official = get_user_model().objects.create_user("bench-official", password=None)
+        OfficialScope.objects.create(user=official, cluster=cluster)
         results: dict[str, list[float]] = {}
         for run in range(args.repeat):
             for kind, build in (("xlsx", _xlsx), ("csv", _csv)):
@@ -109,16 +115,25 @@ def main() -> None:
                     if write:
                         seconds = _timed(
                             lambda d=payload, k=kind: register_import(
-                                cluster=cluster, data=d, filename=f"f.{k}"
+                                cluster=cluster, data=d, filename=f"f.{k}", user=official
                             )
                         )
                     else:
                         seconds = _timed(
-                            lambda d=payload, k=kind: importing.read_register(d, f"f.{k}")
+                            lambda d=payload, k=kind: importing.read_register(
+                                d,
+                                f"f.{k}",
+                                visible=[
+                                    selectors.cluster_firms(official, cluster),
+                                    selectors.firms_visible_to(official),
+                                ],
+                            )
                         )
                     results.setdefault(name, []).append(seconds)
         for name, times in results.items():
             print(f"{name}: median {statistics.median(times):.2f} s over {len(times)} runs")
+        if not args.firms:
+            return
 
         ClusterMembership.objects.all().delete()
         Firm.objects.all().delete()
