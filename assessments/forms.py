@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import FrameworkVersion, localized
+from assessments.services import MAX_NUMBER_DIGITS
 
 
 class AnswerParseError(Exception):
@@ -24,23 +26,54 @@ class AnswerParseError(Exception):
         self.message = message
 
 
-def _number(raw: str) -> int | float:
-    """A number typed on a phone: full-width digits, a comma decimal separator, spaces."""
+# A number as a person types it: digits, at most one decimal separator, an optional sign.
+# Bounded before any conversion: int(Decimal("1e1000000")) alone costs a minute of CPU.
+# MAX_NUMBER_DIGITS (15): every decimal of up to 15 significant digits survives as a float.
+_MAX_NUMBER_INPUT = 64  # characters as posted, spaces included
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _too_long(number: int | None) -> AnswerParseError:
+    if number is None:
+        message = _("Enter a number of at most %(digits)s digits, without an exponent.")
+        return AnswerParseError(message % {"digits": MAX_NUMBER_DIGITS})
+    return AnswerParseError(
+        _(
+            "Question %(number)s takes a number of at most %(digits)s digits, written out "
+            "without an exponent, such as 25 or 12.5."
+        )
+        % {"number": number, "digits": MAX_NUMBER_DIGITS}
+    )
+
+
+def _number(raw: str, number: int | None = None) -> int | float:
+    """A number typed on a phone: full-width digits, a comma decimal separator, spaces.
+
+    `number` is the question's number on the page, which the length message names.
+    """
+    if len(raw) > _MAX_NUMBER_INPUT:
+        raise _too_long(number)
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     text = text.replace("，", ".").replace(",", ".").replace("。", ".")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise AnswerParseError(_("Enter a number, such as 25 or 12.5.")) from None
-    if not value.is_finite():
+    if not _NUMBER.fullmatch(text):
+        if re.fullmatch(r"[+-]?[0-9.]+[eE][+-]?[0-9]+", text):
+            raise _too_long(number)  # an exponent: say how to write the number instead
         raise AnswerParseError(_("Enter a number, such as 25 or 12.5."))
+    whole, _point, fraction = text.lstrip("+-").partition(".")
+    significant = (whole + fraction.rstrip("0")).lstrip("0")
+    if len(whole.lstrip("0")) > MAX_NUMBER_DIGITS or len(significant) > MAX_NUMBER_DIGITS:
+        raise _too_long(number)
+    value = Decimal(text)  # a short plain decimal now: cheap, and never an exception
     if value == value.to_integral_value():
         return int(value)
     return float(text)
 
 
-def parse_answer(question: Any, data: QueryDict) -> Any:
-    """The answer value posted for a question (None when cleared); raises AnswerParseError."""
+def parse_answer(question: Any, data: QueryDict, number: int | None = None) -> Any:
+    """The answer value posted for a question (None when cleared); raises AnswerParseError.
+
+    `number` is the question's number on the page, for messages that name the question.
+    """
     kind = question.type
     if kind == "multi":
         chosen = [c for c in data.getlist("value") if c]
@@ -63,9 +96,11 @@ def parse_answer(question: Any, data: QueryDict) -> Any:
             return raw == "true"
         raise AnswerParseError(_("Choose yes or no."))
     if kind == "number":
-        return _number(raw)
+        return _number(raw, number)
     if kind == "level":
         try:
+            if len(raw) > _MAX_NUMBER_INPUT:
+                raise ValueError(raw)
             return int(raw)
         except ValueError:
             raise AnswerParseError(_("Choose one of the levels.")) from None

@@ -157,7 +157,13 @@ def _describe(value: object) -> str:
 
 
 def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    """A number for a problem message: written out, or with an exponent when it is huge.
+
+    Writing out 1e300 takes 301 characters, and normalize() overflows on 1e1000000.
+    """
+    if -30 <= value.adjusted() <= 30:
+        return format(value.normalize(), "f")
+    return format(value, ".6g")
 
 
 def _to_decimal(value: object) -> Decimal | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ from clusters import selectors as cluster_selectors
 from clusters.models import Cluster, Firm, FirmMember
 
 _SIX_PLACES = Decimal("0.000001")
+# Number answers: at most this many digits before the decimal point (the questionnaire's page
+# also caps significant digits); the engine itself bounds only by the question's min and max.
+MAX_NUMBER_DIGITS = 15
+_NUMBER_LIMIT = 10**MAX_NUMBER_DIGITS
 _FOUR_PLACES = Decimal("0.0001")
 
 
@@ -324,6 +329,12 @@ def answer_save(
         raise AnswerInvalid(code, _("There is no question %(code)s.") % {"code": code}) from None
     if isinstance(value, list) and question.type == "multi" and not value:
         value = None
+    if value is not None and question.type == "number" and _too_large(value):
+        raise AnswerInvalid(
+            code,
+            _("Enter a number with at most %(digits)s digits before the decimal point.")
+            % {"digits": MAX_NUMBER_DIGITS},
+        )
     if value is not None:
         problem = scoring.check_answer(framework, code, value)
         if problem:
@@ -351,6 +362,15 @@ def answer_save(
         outcome = AnswerSaveResult("saved", code, value, answer.revision)
     outcome.applicable = scoring.applicable(framework, assessment_answers(assessment))
     return outcome
+
+
+def _too_large(value: Any) -> bool:
+    """A finite number too large for a number answer (the engine refuses the others)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) >= _NUMBER_LIMIT
 
 
 def _answer_problem_message(framework: Framework, question: Any, value: Any, problem: str) -> str:

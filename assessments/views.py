@@ -314,7 +314,7 @@ def answer(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         fw, question, number_of[code], stored_before.get(code), code in applicable_before
     )
     try:
-        value = parse_answer(question, request.POST)
+        value = parse_answer(question, request.POST, number_of[code])
     except AnswerParseError as exc:
         current.status, current.message = "invalid", exc.message
         return respond(current, applicable_before, stored_before)

@@ -254,6 +254,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bodies are capped in size and nesting (gradient/parsers.py): anything else is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "gradient.parsers.BoundedJSONParser",
+        "gradient.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

@@ -10,6 +10,10 @@ from django.core.management.base import CommandParser
 from assessments.framework import FrameworkError, load_framework_file, read_text_file
 from assessments.management.commands._plain import PlainCommand, Problems
 from assessments.scoring import AnswerError, score
+from gradient.parsers import JSONTooComplex, loads_bounded
+
+# Answers nest three levels deep; extra top-level keys may hold a little more.
+ANSWERS_MAX_DEPTH = 100
 
 
 def read_answers(path: str) -> dict:
@@ -19,13 +23,18 @@ def read_answers(path: str) -> dict:
     except FrameworkError as exc:  # the same read problems as for a framework file
         raise Problems(exc.problems) from None
     try:
-        data = json.loads(content)
+        # Bounded like the API's bodies: nesting depth and number length are checked first.
+        data = loads_bounded(content, max_depth=ANSWERS_MAX_DEPTH, strict=False)
+    except JSONTooComplex as exc:
+        raise Problems([f"{path}: invalid JSON ({exc})"]) from None
     except json.JSONDecodeError as exc:
         raise Problems(
             [f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})"]
         ) from None
     except RecursionError:
         raise Problems([f"{path}: invalid JSON (nested too deeply)"]) from None
+    except ValueError as exc:  # a safety net: json.loads has other ValueErrors
+        raise Problems([f"{path}: invalid JSON ({exc})"]) from None
     if not isinstance(data, dict):
         raise Problems([f'{path}: must be a JSON object such as {{"answers": {{...}}}}'])
     if "answers" not in data:
