@@ -26,6 +26,7 @@ from assessments.results import result_context
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Cluster
+from clusters.spreadsheets import guard_cell
 
 # --- The questionnaire's view model ----------------------------------------------------------
 
@@ -623,11 +624,10 @@ def round_invitations_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
                 str(labels[status]) if status else _("Not started"),
             ]
         )
-    # Text that looks like a formula (a firm name starting with "=") stays text.
-    for row in sheet.iter_rows(min_row=2):
+    # Text that looks like a formula (a firm name "=HYPERLINK(…)", "+1", "@…") stays text.
+    for row in sheet.iter_rows():
         for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+            guard_cell(cell)
     for column, width in zip("ABCDE", (36, 22, 28, 70, 14), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

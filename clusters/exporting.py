@@ -18,6 +18,9 @@ from openpyxl.styles import Font, PatternFill
 from clusters import industries
 from clusters.importing import COLUMNS, MAX_ROWS
 from clusters.models import Firm
+from clusters.spreadsheets import guard_cell, text_cell
+
+__all__ = ["register_export", "register_template", "text_cell"]
 
 _BOLD = Font(bold=True)
 _FILL = PatternFill("solid", fgColor="DDE6F4")
@@ -26,7 +29,7 @@ _FILL = PatternFill("solid", fgColor="DDE6F4")
 def _header_cells(sheet: object, values: Iterable[str], *, fill: bool) -> list[WriteOnlyCell]:
     cells = []
     for value in values:
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = guard_cell(WriteOnlyCell(sheet, value=value))
         cell.font = _BOLD
         if fill:
             cell.fill = _FILL
@@ -64,10 +67,13 @@ def register_template() -> bytes:
     for column in COLUMNS:
         notes.append(
             [
-                column.header_zh,
-                column.key,
-                _("yes") if column.required else _("no"),
-                str(column.label),
+                text_cell(notes, v)
+                for v in (
+                    column.header_zh,
+                    column.key,
+                    _("yes") if column.required else _("no"),
+                    str(column.label),
+                )
             ]
         )
     notes.append([])
@@ -92,19 +98,10 @@ def register_template() -> bytes:
         ),
         _("Example: 91350100M000100Y43 | 示例精密机械有限公司 | 320583 | C34 | 120 | 8000"),
     ):
-        notes.append([line])
+        notes.append([text_cell(notes, line)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def text_cell(sheet: object, value: object) -> object:
-    """A text value as a text cell: openpyxl would store "=…" as a formula (formula injection)."""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def register_export(firms: Iterable[Firm]) -> bytes:
@@ -118,19 +115,18 @@ def register_export(firms: Iterable[Firm]) -> bytes:
     sizes = dict(Firm.SizeClass.choices)
     for firm in firms:
         name = industries.MANUFACTURING_DIVISIONS.get(firm.industry_division, ("", ""))[0]
-        sheet.append(
-            [
-                firm.uscc,
-                text_cell(sheet, firm.name),
-                firm.region.code if firm.region_id and firm.region else None,
-                (firm.industry_code + firm.industry_group[2:]) if firm.industry_division else None,
-                firm.employees,
-                firm.revenue_10k_cny,
-                firm.total_assets_10k_cny,
-                str(sizes.get(firm.size_class, "")),
-                name if firm.industry_section == "C" else "",
-            ]
-        )
+        row = [
+            firm.uscc,
+            firm.name,
+            firm.region.code if firm.region_id and firm.region else None,
+            (firm.industry_code + firm.industry_group[2:]) if firm.industry_division else None,
+            firm.employees,
+            firm.revenue_10k_cny,
+            firm.total_assets_10k_cny,
+            str(sizes.get(firm.size_class, "")),
+            name if firm.industry_section == "C" else "",
+        ]
+        sheet.append([text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

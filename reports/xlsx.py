@@ -16,8 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
-from clusters.exporting import text_cell
 from clusters.models import Firm
+from clusters.spreadsheets import guard_cell, text_cell
 from reports.context import ClusterReport, attainment_values, dimension_codes, firm_values
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -33,12 +33,17 @@ def _num(value: Any) -> Any:
 def _header(ws: Any, titles: list[str]) -> list[WriteOnlyCell]:
     cells = []
     for title in titles:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = guard_cell(WriteOnlyCell(ws, value=title))
         cell.font = _HEAD_FONT
         cell.fill = _HEAD_FILL
         cell.alignment = Alignment(vertical="top", wrap_text=True)
         cells.append(cell)
     return cells
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    """One row, every text in it written as text (a question text "=…" is no formula)."""
+    ws.append([text_cell(ws, value) for value in values])
 
 
 def _widths(ws: Any, widths: list[int]) -> None:
@@ -78,11 +83,11 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         (_("Homogeneity"), report.homogeneity.value),
         (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
     ):
-        ws.append([label, _num(value)])
+        _append(ws, [label, _num(value)])
     ws.append([])
     ws.append(_header(ws, [_("Level"), _("Firms"), _("Share (%)")]))
     for lv in report.levels:
-        ws.append([lv.title, lv.count, lv.share])
+        _append(ws, [lv.title, lv.count, lv.share])
     ws.append([])
     ws.append(
         _header(
@@ -102,7 +107,8 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         )
     )
     for d in report.dimensions:
-        ws.append(
+        _append(
+            ws,
             [
                 d.title,
                 d.cluster.mean,
@@ -114,7 +120,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 d.benchmark.median,
                 d.benchmark.q3,
                 d.benchmark.n,
-            ]
+            ],
         )
 
     ws = _sheet(
@@ -132,7 +138,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         ],
     )
     for q in report.questions:
-        ws.append([q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
+        _append(ws, [q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
 
     if not report.shareable:
         codes = dimension_codes(round_.framework_version)
@@ -162,10 +168,11 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         for aid, uscc, name, size, total, level, basic, advanced, submitted in rows:
             names[aid] = (uscc, name)
             dims = scores.get(aid, {})
-            ws.append(
+            _append(
+                ws,
                 [
                     uscc,
-                    text_cell(ws, name),
+                    name,
                     str(size_labels.get(size, size or "")),
                     total,
                     level_titles.get(level, level),
@@ -173,7 +180,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                     yes if advanced else no,
                     *[dims.get(c) for c in codes],
                     timezone.localtime(submitted).strftime("%Y-%m-%d %H:%M") if submitted else "",
-                ]
+                ],
             )
         del rows, scores
 
@@ -186,7 +193,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         )
         for aid, values in attainment_values(round_):
             uscc, name = names.get(aid, ("", ""))
-            ws.append([uscc, text_cell(ws, name), *[values.get(c) for c in question_codes]])
+            _append(ws, [uscc, name, *[values.get(c) for c in question_codes]])
 
         ws = _sheet(
             wb,
@@ -203,16 +210,17 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             ],
         )
         for e in report.support:
-            ws.append(
+            _append(
+                ws,
                 [
                     e.uscc,
-                    text_cell(ws, e.firm),
+                    e.firm,
                     _num(e.total),
                     e.level,
                     e.band_title,
                     e.target_level,
                     "；".join(e.lacks) if report.language.startswith("zh") else "; ".join(e.lacks),
-                ]
+                ],
             )
 
     buffer = io.BytesIO()

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from clusters.exporting import text_cell
+from clusters.spreadsheets import csv_text, text_cell
 from reports.context import dimension_codes, firm_rows
 from reports.management.commands._target import cluster_round
 
@@ -62,7 +62,8 @@ class Command(BaseCommand):
                     writer = csv.writer(fh)
                     writer.writerow(header)
                     for row in rows():
-                        writer.writerow([_cell(v) for v in row])
+                        # Text beginning "=", "+", "-", "@"… gets a leading "'" (CSV injection).
+                        writer.writerow([csv_text(_cell(v)) for v in row])
                         count += 1
             else:
                 from openpyxl import Workbook
