@@ -329,16 +329,16 @@ def answer_save(
         raise AnswerInvalid(code, _("There is no question %(code)s.") % {"code": code}) from None
     if isinstance(value, list) and question.type == "multi" and not value:
         value = None
-    if value is not None and question.type == "number" and _too_large(value):
-        raise AnswerInvalid(
-            code,
-            _("Enter a number with at most %(digits)s digits before the decimal point.")
-            % {"digits": MAX_NUMBER_DIGITS},
-        )
     if value is not None:
         problem = scoring.check_answer(framework, code, value)
         if problem:
             raise AnswerInvalid(code, _answer_problem_message(framework, question, value, problem))
+        if question.type == "number" and _too_large(value):  # a question without min or max
+            raise AnswerInvalid(
+                code,
+                _("Enter a number with at most %(digits)s digits before the decimal point.")
+                % {"digits": MAX_NUMBER_DIGITS},
+            )
     answer = Answer.objects.filter(assessment=assessment, question_code=code).first()
     stored_revision = answer.revision if answer else 0
     stored_value = answer.value if answer else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
@@ -41,35 +42,29 @@ MAX_BODY_BYTES = 1024 * 1024  # answers to the largest framework take a few kilo
 MAX_DEPTH = 32  # the API's bodies nest three levels deep
 MAX_NUMBER_CHARS = 400  # any finite double written out in full is shorter
 
-# A JSON string (escapes included) or a bracket: the depth scan skips over strings whole.
-# Possessive, and an unterminated string runs to the end: the scan stays linear on any text.
-_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)|[\[\]{}]', re.DOTALL)
+# A JSON string, escapes included. Possessive, and an unterminated string runs to the end, so
+# that removing strings stays linear on any text.
+_STRINGS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class JSONTooComplex(ValueError):
     """JSON nested too deeply ("depth") or with a number literal too long ("number")."""
 
-    def __init__(self, kind: str, limit: int, position: int | None = None) -> None:
-        self.kind, self.limit, self.position = kind, limit, position
+    def __init__(self, kind: str, limit: int) -> None:
+        self.kind, self.limit = kind, limit
         if kind == "depth":
-            message = f"nested more than {limit} levels deep, at character {position}"
+            message = f"nested more than {limit} levels deep"
         else:
             message = f"a number longer than {limit} characters"
         super().__init__(message)
 
 
-def _too_deep_at(text: str, limit: int) -> int | None:
-    """None when brackets outside strings never nest deeper than `limit`, else where they do."""
-    depth = 0
-    for match in _TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > limit:
-                return match.start()
-        elif token in "]}":
-            depth -= 1
-    return None
+def _depth(text: str) -> int:
+    """How deep brackets outside strings nest (exact for valid JSON), at C speed."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _bounded(convert: Any) -> Any:
@@ -95,9 +90,8 @@ def loads_bounded(text: str, *, max_depth: int = MAX_DEPTH, strict: bool = True)
     JSONTooComplex names what is too big; json.JSONDecodeError keeps its line and column.
     `strict` refuses NaN and Infinity, as DRF does by default.
     """
-    where = _too_deep_at(text, max_depth)
-    if where is not None:
-        raise JSONTooComplex("depth", max_depth, where)
+    if _depth(text) > max_depth:
+        raise JSONTooComplex("depth", max_depth)
     return json.loads(
         text,
         parse_int=_parse_int,

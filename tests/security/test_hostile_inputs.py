@@ -75,6 +75,62 @@ def test_a_huge_number_through_the_api_is_refused_quickly(
     assert not Answer.objects.filter(assessment=draft).exists()
 
 
+@pytest.fixture
+def unbounded_draft(firm_user, world, invitations, tmp_path):
+    """A draft on a copy of the demo framework whose B1 has neither min nor max."""
+    from assessments.framework import load_framework_file
+    from assessments.models import Assessment
+    from assessments.versions import framework_version_load
+    from tests.assessments.questionnaire_fixtures import DEMO_FILE, make_round
+
+    data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+    question = data["dimensions"][0]["questions"][0]
+    del question["min"], question["max"]
+    data["version"] = "unbounded"
+    path = tmp_path / "unbounded.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    version, _status = framework_version_load(load_framework_file(path), publish=True)
+    round_ = make_round(world["alpha"], version, name="unbounded")
+    return Assessment.objects.create(
+        round=round_, firm=world["firms"]["alpha"][0], framework_version=version
+    )
+
+
+@pytest.mark.parametrize(
+    ("literal", "saved"),
+    [("1e15", False), ("1e300", False), (str(10**200), False), ("999999999999999", True)],
+    ids=["1e15", "1e300", "201-digits", "15-digits"],
+)
+def test_an_unbounded_number_question_still_bounds_the_api(
+    client, firm_user, unbounded_draft, cpu_bound, literal, saved
+):
+    client.force_login(firm_user)
+    url = reverse("assessments:api-assessment-answer", args=[unbounded_draft.pk, "B1"])
+    body = f'{{"value": {literal}, "base_revision": 0}}'
+    with cpu_bound(1.0):
+        response = client.put(url, body, content_type="application/json", **EN)
+    stored = Answer.objects.filter(assessment=unbounded_draft, question_code="B1")
+    if saved:
+        assert response.status_code == 200 and stored.get().value == int(literal)
+    else:
+        assert response.status_code == 400
+        assert response.json()["problems"] == [
+            "answers.B1: Enter a number with at most 15 digits before the decimal point."
+        ]
+        assert not stored.exists()
+
+
+def test_an_unbounded_number_question_on_the_page(client, firm_user, unbounded_draft, cpu_bound):
+    client.force_login(firm_user)
+    url = reverse("assessments:answer", args=[unbounded_draft.pk, "B1"])
+    with cpu_bound(1.0):
+        response = client.post(url, {"value": "1" * 16, "base_revision": "0"}, **HTMX, **EN)
+    assert "Question 1 takes a number of at most 15 digits" in response.content.decode()
+    response = client.post(url, {"value": "123456789012345", "base_revision": "0"}, **HTMX)
+    assert "st-saved" in response.content.decode()
+    assert Answer.objects.get(assessment=unbounded_draft).value == 123456789012345
+
+
 @pytest.mark.parametrize(
     ("literal", "expected"),
     [
@@ -157,6 +213,24 @@ def test_every_api_endpoint_answers_400_for_an_unparsable_body(
         assert response.status_code == 400, (url, response.status_code)
         assert word.lower() in _message(response).lower(), (url, _message(response))
     assert not Answer.objects.filter(assessment=draft).exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"answers": {"B2": [' + b"[]," * 340_000 + b"[]]}}",
+        b'{"answers": {"B3": "' + b'\\"[{' * 250_000 + b'"}}',
+    ],
+    ids=["350k-lists", "escaped-quotes"],
+)
+def test_the_largest_body_under_the_cap_is_cheap(client, firm_user, demo_version, cpu_bound, body):
+    # Just under 1 MB, every byte a bracket or an escape: the depth scan stays linear.
+    client.force_login(firm_user)
+    url = reverse("assessments:api-framework-score", args=["questionnaire-demo", "1"])
+    with cpu_bound(1.0):
+        response = client.post(url, body, content_type="application/json", **EN)
+    assert response.status_code == 400
+    assert response.json()["problems"][0].startswith("answers.B")
 
 
 def test_forms_still_reach_the_api(client, cluster_official, world) -> None:
