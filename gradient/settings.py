@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "axes",
     "clusters",
     "assessments",
@@ -87,11 +89,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "gradient.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it reads request.user once the view has run (DRF sets it there).
+    "gradient.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -108,6 +114,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `csp_nonce_styles`: the nonce for the <style> of server-drawn SVG charts.
+            "builtins": ["gradient.csp"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -137,6 +145,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+else:
+    # A database host that drops packets fails a request (and /healthz) in seconds, not after
+    # the operating system's TCP timeout. `?connect_timeout=N` in DATABASE_URL overrides it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -154,12 +166,44 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Number of reverse proxies in front of the app that each append the address they saw to
+# X-Forwarded-For. 0: the client is REMOTE_ADDR and the header is never believed. Every
+# throttle (log-in lock-out, password reset) uses gradient.authentication.client_ip.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Two log-in limits within the cool-off: failures for one username from one address, and
+# failures for any username from one address (password spraying). Either locks; the address
+# limit locks every username from that address. A successful log-in clears only its own
+# username + address count, so a sprayer cannot reset the address count with its own account.
 AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = _env_int("AXES_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
 AXES_COOLOFF_TIME = _env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "gradient.authentication.AddressLimitAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "gradient.authentication.client_ip"
+AXES_LOCKOUT_CALLABLE = "gradient.authentication.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Password-reset requests per hour, from one address and for one e-mail address (counted
+# whether or not an account has it). Counted in the cache (django-ratelimit).
+PASSWORD_RESET_LIMIT_PER_ADDRESS = _env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 10, minimum=1)
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = _env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3, minimum=1)
+
+# --- Cache ------------------------------------------------------------------------------------
+# The throttles count here. Local memory (the default) is per process: with several web
+# processes set CACHE_URL to Redis (redis://host:6379/1), shared by all of them.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// or rediss:// URL, got {CACHE_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -249,9 +293,11 @@ PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "")
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Basic first: its challenge makes a failed log-in 401 with WWW-Authenticate (DRF asks the
+    # first class), and a locked-out client gets 429 with Retry-After instead of 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "gradient.authentication.LockoutAwareBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Bodies are capped in size and nesting (gradient/parsers.py): anything else is a 400.
@@ -283,11 +329,35 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Both on by default (check --deploy warns otherwise); turn off for a host whose
+    # subdomains are not all on HTTPS, or that must stay off browsers' preload lists.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Only the app's own scripts and styles. The inline SVG charts' <style> carries the request's
+# nonce (gradient.csp); /api/docs/ alone also loads Swagger UI from its CDN (gradient.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features the app never uses, refused for it and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 LOGGING = {
     "version": 1,

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django_ratelimit.core import get_usage
+from kombu import Connection
+
+from gradient.authentication import client_ip
+
+log = logging.getLogger(__name__)
+
+# How long /healthz waits for the broker before calling it down (seconds).
+BROKER_CHECK_TIMEOUT = 2
 
 
 @login_required
@@ -15,11 +29,47 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        log.exception("healthz: the database is unreachable")
+        return False
+    return True
+
+
+def _broker_ok() -> bool:
+    """Connect to the Celery broker once, giving up after BROKER_CHECK_TIMEOUT seconds."""
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    # Redis: bound the connect and each reply; other transports ignore these.
+    options.update(socket_connect_timeout=BROKER_CHECK_TIMEOUT, socket_timeout=BROKER_CHECK_TIMEOUT)
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=BROKER_CHECK_TIMEOUT,
+            transport_options=options,
+        ) as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_CHECK_TIMEOUT)
+    except Exception:
+        log.exception("healthz: the broker is unreachable")
+        return False
+    return True
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    """A liveness probe that also touches the database."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Readiness probe: 200 when the database and the broker answer, else 503 naming the
+    failing parts. Never a traceback: failures are logged, the body only names the part."""
+    checks = {
+        "database": "ok" if _database_ok() else "unreachable",
+        "broker": "ok" if _broker_ok() else "unreachable",
+    }
+    failing = [part for part, state in checks.items() if state != "ok"]
+    if failing:
+        return JsonResponse(
+            {"status": "unavailable", "failing": failing, "checks": checks}, status=503
+        )
+    return JsonResponse({"status": "ok", "checks": checks})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -42,3 +92,40 @@ class LogoutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return redirect("login")
         return render(request, "registration/logout_confirm.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited per hour from one address and for one e-mail address.
+
+    Both limits count every request whose form is valid, whether or not an account uses the
+    address, and the page over the limit is the same either way: it reveals nothing about
+    which addresses have accounts. Counts live in the cache (django-ratelimit).
+    """
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        limits = [
+            ("password-reset-address", client_ip(self.request), "PASSWORD_RESET_LIMIT_PER_ADDRESS"),
+            ("password-reset-account", email, "PASSWORD_RESET_LIMIT_PER_ACCOUNT"),
+        ]
+        wait = 0
+        for group, value, setting in limits:
+            usage = get_usage(
+                self.request,
+                group=group,
+                key=lambda _group, _request, value=value: value,
+                rate=f"{getattr(settings, setting)}/h",
+                increment=True,
+            )
+            if usage and usage["should_limit"]:
+                wait = max(wait, int(usage["time_left"]))
+        if wait:
+            response = render(
+                self.request,
+                "registration/password_reset_throttled.html",
+                {"minutes": max(1, math.ceil(wait / 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().form_valid(form)

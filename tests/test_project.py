@@ -72,7 +72,7 @@ def test_deploy_check_passes_with_production_settings() -> None:
 def test_health_check_answers(client: object) -> None:
     response = client.get("/healthz")  # type: ignore[attr-defined]
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
 
 
 @pytest.mark.django_db
