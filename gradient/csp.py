@@ -36,8 +36,10 @@ def _as_presentation_attributes(match: re.Match[str]) -> str:
 @register.filter(name="csp_nonce_styles")
 def nonce_styles(svg: str, request: HttpRequest | None) -> SafeString:
     """The SVG with the request's nonce on its <style> and no style attributes."""
+    # str(): django-csp's lazy nonce is falsy until read, and reading it puts it in the header.
     nonce = getattr(request, "csp_nonce", None) if request is not None else None
+    nonce = str(nonce) if nonce is not None else ""
     out = _STYLE_ATTR.sub(_as_presentation_attributes, str(svg))
     if nonce:
-        out = _STYLE_TAG.sub(f'<style nonce="{escape(str(nonce))}"', out)
+        out = _STYLE_TAG.sub(f'<style nonce="{escape(nonce)}"', out)
     return mark_safe(out)  # noqa: S308 - the input is SVG the server drew (charts.py)

@@ -401,3 +401,17 @@ def test_healthz_answers_200_with_json_when_all_is_well(tmp_path):
     status, _, _, body = _healthz(tmp_path)
     assert status == 200
     assert body == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT must be a whole number"),
+        ({"AXES_ADDRESS_FAILURE_LIMIT": "0"}, "AXES_ADDRESS_FAILURE_LIMIT must be at least 1"),
+        ({"CACHE_URL": "memcached://x"}, "CACHE_URL must be a redis://"),
+    ],
+)
+def test_bad_new_settings_fail_at_start_with_their_name(env: dict[str, str], message: str):
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    result = _python(SHOW_HSTS, {**base, **env})
+    assert result.returncode != 0 and message in result.stderr
