@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gradient
 PORT ?= 8000
+# pytest-xdist processes; JOBS=0 runs the suite in one process.
+JOBS ?= auto
 
 .PHONY: install demo run worker test check pytest test-postgres screenshots bench messages clean
 
@@ -47,13 +49,13 @@ check: install
 	$(PYTHON) manage.py check
 
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS) --dist loadfile
 
 test: check pytest
 
 # The database tests again, on PostgreSQL (browser tests ran in the first pass).
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(JOBS) --dist loadfile -m "not browser"
 
 # Regenerate the tracked screenshots in docs/screenshots/ from the browser journeys.
 screenshots: install
