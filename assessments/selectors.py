@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,11 +20,15 @@ PEER_MINIMUM = 5
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
     """Assessments the user may open: drafts and results of their own firms, and the submitted
-    results of firms an official oversees."""
+    results of the rounds of clusters an official oversees (staff: every submitted result).
+
+    An official's sight follows the round, not the firm: a firm that belongs to the official's
+    cluster and to another one shows them only its results from their own clusters' rounds.
+    """
     own = cluster_selectors.user_firms(user).values("pk")
-    scoped = cluster_selectors.firms_visible_to(user).values("pk")
-    return Assessment.objects.filter(firm__in=own) | Assessment.objects.filter(
-        firm__in=scoped, status=Assessment.Status.SUBMITTED
+    overseen = cluster_selectors.clusters_visible_to(user).values("pk")
+    return Assessment.objects.filter(
+        Q(firm__in=own) | Q(status=Assessment.Status.SUBMITTED, round__cluster__in=overseen)
     )
 
 
@@ -176,11 +180,13 @@ def peer_benchmark(user: Any, assessment: Assessment) -> PeerBenchmark:
 
 
 def previous_assessment(user: Any, assessment: Assessment) -> Assessment | None:
-    """The firm's latest submitted assessment of an earlier round on the same framework."""
+    """The firm's latest submitted assessment of an earlier round on the same framework, among
+    those the user may see (an official is not shown a result from another cluster's round)."""
     assessment_for_user(user, assessment.pk)
     return (
-        Assessment.objects.submitted()
+        assessments_visible_to(user)
         .filter(
+            status=Assessment.Status.SUBMITTED,
             firm_id=assessment.firm_id,
             framework_version__framework_id=assessment.framework_version.framework_id,
             round__opens_at__lt=assessment.round.opens_at,

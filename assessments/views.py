@@ -532,7 +532,9 @@ def round_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The round is open. Now invite the firms."))
             return redirect("assessments:round", pk=created.pk)
-    return render(request, "assessments/round_form.html", {"form": form})
+    # A refused form answers 400, whether its cluster is unknown or outside the user's scope.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "assessments/round_form.html", {"form": form}, status=status)
 
 
 def _cluster_field(clusters: Any) -> Any:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -12,8 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.models import Round
-from clusters.models import Cluster, Region
 from reports import selectors, services
 from reports.models import ReportJob
 
@@ -66,20 +63,26 @@ class ReportJobSerializer(serializers.ModelSerializer):
 
 
 class ReportRequestApi(APIView):
-    """Request a cluster or regional report; 202 with the job (reused, cached or queued)."""
+    """Request a cluster or regional report; 202 with the job (reused, cached or queued).
+
+    A cluster, round or region outside the caller's scope is answered exactly like one that
+    does not exist: 404 with the same message.
+    """
 
     @extend_schema(request=ReportRequestSerializer, responses={202: ReportJobSerializer})
     def post(self, request: Request) -> Response:
         data_in = ReportRequestSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        cluster = region = round_ = None
-        if data.get("cluster"):
-            cluster = get_object_or_404(Cluster, slug=data["cluster"])
-        if data.get("round"):
-            round_ = get_object_or_404(Round, pk=data["round"])
-        if data.get("region"):
-            region = get_object_or_404(Region, pk=data["region"])
+        try:
+            cluster, round_, region = selectors.report_targets(
+                request.user,
+                cluster_slug=data.get("cluster") or None,
+                round_id=data.get("round"),
+                region_id=data.get("region"),
+            )
+        except selectors.TargetNotFound as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
         try:
             job, how = services.report_request(
                 request.user,
@@ -92,8 +95,8 @@ class ReportRequestApi(APIView):
             )
         except ValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except selectors.TargetNotFound as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
         body = ReportJobSerializer(job, context={"request": request}).data
         return Response({**body, "served": how}, status=status.HTTP_202_ACCEPTED)
 

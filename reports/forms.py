@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Round
 from clusters.models import Cluster, Region
 from reports.models import ReportJob
+from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
 
 
 class _RoundChoice(forms.ModelChoiceField):
@@ -19,7 +20,12 @@ class _RoundChoice(forms.ModelChoiceField):
 
 
 class ReportRequestForm(forms.Form):
-    """Parse a report request; scoping is checked again by the service."""
+    """Parse a report request; scoping is checked again by the service.
+
+    The cluster, round and region fields offer only what the user oversees (nothing unless
+    the view passes the user's clusters and regions). Anything else, whether it exists or not,
+    gets the same "No such …" error as the API's 404.
+    """
 
     kind = forms.ChoiceField(
         label=_("Report"),
@@ -33,15 +39,20 @@ class ReportRequestForm(forms.Form):
         queryset=Cluster.objects.none(),
         required=False,
         to_field_name="slug",
+        error_messages={"invalid_choice": NO_SUCH_CLUSTER},
     )
     round = _RoundChoice(
         label=_("Round"),
-        queryset=Round.objects.all(),
+        queryset=Round.objects.none(),
         required=False,
         empty_label=_("Latest round"),
+        error_messages={"invalid_choice": NO_SUCH_ROUND},
     )
     region = forms.ModelChoiceField(
-        label=_("Region"), queryset=Region.objects.none(), required=False
+        label=_("Region"),
+        queryset=Region.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": NO_SUCH_REGION},
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     shareable = forms.BooleanField(

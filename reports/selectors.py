@@ -5,10 +5,55 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from clusters.models import Cluster
-from clusters.selectors import can_view_cluster, regions_visible_to
+from assessments.models import Round
+from assessments.selectors import rounds_visible_to
+from clusters.models import Cluster, Region
+from clusters.selectors import can_view_cluster, clusters_visible_to, regions_visible_to
 from reports.models import ReportJob
+
+# What a report request is told about a target it may not see: exactly what it is told about
+# one that does not exist (no existence oracle). The request form uses the same words.
+NO_SUCH_CLUSTER = _("No such cluster.")
+NO_SUCH_ROUND = _("No such round.")
+NO_SUCH_REGION = _("No such region.")
+
+
+class TargetNotFound(Exception):
+    """A cluster, round or region that does not exist or lies outside the user's scope."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def report_targets(
+    user: Any,
+    *,
+    cluster_slug: str | None = None,
+    round_id: int | None = None,
+    region_id: int | None = None,
+) -> tuple[Cluster | None, Round | None, Region | None]:
+    """The named targets of a report request, each looked up inside the user's scope.
+
+    Raises TargetNotFound for the first one (cluster, then round, then region) that does not
+    exist or that the user may not see; the two cases are indistinguishable.
+    """
+    cluster = round_ = region = None
+    if cluster_slug:
+        cluster = clusters_visible_to(user).filter(slug=cluster_slug).first()
+        if cluster is None:
+            raise TargetNotFound(NO_SUCH_CLUSTER)
+    if round_id is not None:
+        round_ = rounds_visible_to(user).filter(pk=round_id).first()
+        if round_ is None:
+            raise TargetNotFound(NO_SUCH_ROUND)
+    if region_id is not None:
+        region = regions_visible_to(user).filter(pk=region_id).first()
+        if region is None:
+            raise TargetNotFound(NO_SUCH_REGION)
+    return cluster, round_, region
 
 
 def can_view_job(user: Any, job: ReportJob) -> bool:

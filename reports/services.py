@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Count, Max
@@ -23,9 +23,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from assessments.models import Assessment, Invitation, Round
+from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
 from reports.models import ReportJob
+from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
+from reports.selectors import TargetNotFound as ReportTargetNotFound
 
 log = logging.getLogger(__name__)
 
@@ -154,17 +157,20 @@ def report_request(
     region: Region | None = None,
 ) -> tuple[ReportJob, str]:
     """Reuse, serve from cache or enqueue a report; returns the job and "reused", "cached" or
-    "queued". Raises PermissionDenied outside the user's scope, ValidationError on bad input."""
+    "queued". Raises ReportTargetNotFound for a cluster, round or region outside the user's
+    scope (worded as for one that does not exist), ValidationError on bad input."""
     _check_language(language)
     if kind == ReportJob.Kind.CLUSTER:
         if cluster is None:
             raise ValidationError(_("Choose a cluster."))
         if not can_view_cluster(user, cluster):
-            raise PermissionDenied(_("You may not request reports for this cluster."))
+            raise ReportTargetNotFound(NO_SUCH_CLUSTER)
         if round_ is None:
             round_ = Round.objects.filter(cluster=cluster).order_by("-opens_at", "-id").first()
         if round_ is None:
             raise ValidationError(_("This cluster has no assessment round yet."))
+        if not rounds_visible_to(user).filter(pk=round_.pk).exists():
+            raise ReportTargetNotFound(NO_SUCH_ROUND)
         if round_.cluster_id != cluster.pk:
             raise ValidationError(_("That round belongs to another cluster."))
         params: dict[str, Any] = {"cluster_id": cluster.pk, "round_id": round_.pk}
@@ -172,7 +178,7 @@ def report_request(
         if region is None:
             raise ValidationError(_("Choose a region."))
         if not regions_visible_to(user).filter(pk=region.pk).exists():
-            raise PermissionDenied(_("You may not request reports for this region."))
+            raise ReportTargetNotFound(NO_SUCH_REGION)
         params = {"region_id": region.pk}
     else:
         raise ValidationError(_("Unknown report kind “%(kind)s”.") % {"kind": kind})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -69,9 +69,12 @@ def report_request(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _index(request, form, status=400)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-        return _index(request, form, status=403)
+    except selectors.TargetNotFound as exc:
+        # The form offers only targets in the user's scope; should the service still refuse
+        # one, the answer is the same "no such …" as for a target that does not exist.
+        field = "region" if data["kind"] == ReportJob.Kind.REGION else "cluster"
+        form.add_error(field, exc.message)
+        return _index(request, form, status=400)
     return redirect("report-job", job_id=job.pk)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -98,15 +98,16 @@ def test_finished_job_is_served_from_cache_until_inputs_change(
 def test_request_outside_scope_or_with_bad_input_is_refused(
     scored: Any, outsider: Any, cluster_official: Any, world: Any, enqueued: list[int]
 ) -> None:
-    with pytest.raises(PermissionDenied):
+    # Outside the scope is answered as not found (no hint that the cluster exists).
+    with pytest.raises(services.ReportTargetNotFound):
         request(outsider, scored)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(services.ReportTargetNotFound):
         services.report_request(
             cluster_official, kind="cluster", language="en", cluster=world["gamma"]
         )
     with pytest.raises(ValidationError):
         request(cluster_official, scored, language="fr")
-    with pytest.raises(ValidationError):
+    with pytest.raises(services.ReportTargetNotFound):  # a round of a cluster out of scope
         request(cluster_official, scored, round_=_other_round(world, scored))
     assert ReportJob.objects.count() == 0
 

@@ -1,0 +1,1210 @@
+"""Who may reach what: every role × every page and API endpoint, with other people's ids.
+
+Issue 8. The cast lives in two provinces:
+
+- province P holds city PC, which holds cluster X; province Q holds cluster Y;
+- firm F (firm_user's) belongs to X **and** Y: a draft in X's open round, a result in X's past
+  round and a result in Y's round; firm G (other_firm_user's) belongs to X; firm H to Y only;
+- cluster_official oversees X, other_official Y; regional_official oversees P (so X),
+  outside_regional_official Q (so Y); staff see everything; anonymous is not logged in.
+
+For every named route of the project (the resolver is walked, so a new route without an entry
+here fails `test_every_named_route_is_in_the_matrix`), each entry says which roles may reach the
+target. Every other role must get exactly the answer that a target which does not exist gets
+(same status, same body once CSRF tokens and the request's own path are masked), never a 2xx or
+a 3xx, and the register, rounds, assessments, answers, invitations, uploads and report jobs
+must be unchanged afterwards. Anonymous visitors are sent to log in (pages) or refused (API),
+whether the target exists or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from assessments.models import Answer, Assessment, Invitation, Round
+from clusters.models import Cluster, ClusterMembership, Firm, FirmMember, RegisterUpload
+from reports.models import ReportJob
+from tests.factories import (
+    ClusterFactory,
+    FirmFactory,
+    FirmMemberFactory,
+    MembershipFactory,
+    OfficialScopeFactory,
+    RegionFactory,
+    UserFactory,
+)
+from tests.reports.builders import answers_for, framework_version, make_round, submit_many
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anonymous",
+    "firm_user",
+    "other_firm_user",
+    "cluster_official",
+    "other_official",
+    "regional_official",
+    "outside_regional_official",
+    "staff",
+)
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+OFFICIALS_X = frozenset({"cluster_official", "regional_official", "staff"})
+OFFICIALS_Y = frozenset({"other_official", "outside_regional_official", "staff"})
+OFFICIALS = OFFICIALS_X | OFFICIALS_Y
+NOBODY: frozenset[str] = frozenset()
+MISSING = 999_999  # an id that no row has
+CSV = "统一社会信用代码,企业名称,从业人员,营业收入(万元)\n{code},{name},12,34\n"
+
+
+# --- The cast -------------------------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    users: dict[str, Any]
+    x: Cluster
+    y: Cluster
+    province_p: Any
+    province_q: Any
+    f: Firm
+    g: Firm
+    h: Firm
+    rx_open: Round
+    rx_past: Round
+    ry: Round
+    draft_f: Assessment
+    result_fx: Assessment
+    result_gx: Assessment
+    result_fy: Assessment
+    result_hy: Assessment
+    invitation_f: Invitation
+    expired_invitation_g: Invitation
+    job_x: ReportJob
+    job_y: ReportJob
+    job_p: ReportJob
+    upload_x: RegisterUpload
+    upload_y: RegisterUpload
+    question: str
+    dimension: str
+    version_pk: int
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """The cast's seven accounts are hashed with a cheap hasher (they log in by force_login)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def anonymous() -> None:
+    return None
+
+
+@pytest.fixture
+def place(db: None) -> dict[str, Any]:
+    """Regions, clusters and firms; F belongs to both X and Y."""
+    p = RegionFactory(code="440000", name_zh="广东省", name_en="Guangdong", level="province")
+    pc = RegionFactory(code="440300", name_zh="深圳市", name_en="Shenzhen", level="city", parent=p)
+    q = RegionFactory(code="450000", name_zh="广西", name_en="Guangxi", level="province")
+    x = ClusterFactory(slug="xanadu", name_zh="集群Xanadu", name_en="集群Xanadu", region=pc)
+    y = ClusterFactory(slug="yonder", name_zh="集群Yonder", name_en="集群Yonder", region=q)
+    f = FirmFactory(name="企业Fennel")
+    g = FirmFactory(name="企业Gorse")
+    h = FirmFactory(name="企业Hazel")
+    for cluster, firm in ((x, f), (y, f), (x, g), (y, h)):
+        MembershipFactory(cluster=cluster, firm=firm)
+    return {"p": p, "q": q, "x": x, "y": y, "f": f, "g": g, "h": h}
+
+
+@pytest.fixture
+def firm_user(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="firm_user")
+    FirmMemberFactory(user=user, firm=place["f"])
+    return user
+
+
+@pytest.fixture
+def other_firm_user(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="other_firm_user")
+    FirmMemberFactory(user=user, firm=place["g"])
+    return user
+
+
+@pytest.fixture
+def cluster_official(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="cluster_official")
+    OfficialScopeFactory(user=user, cluster=place["x"])
+    return user
+
+
+@pytest.fixture
+def other_official(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="other_official")
+    OfficialScopeFactory(user=user, cluster=place["y"])
+    return user
+
+
+@pytest.fixture
+def regional_official(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="regional_official")
+    OfficialScopeFactory(user=user, region=place["p"])
+    return user
+
+
+@pytest.fixture
+def outside_regional_official(place: dict[str, Any]) -> Any:
+    user = UserFactory(username="outside_regional_official")
+    OfficialScopeFactory(user=user, region=place["q"])
+    return user
+
+
+@pytest.fixture
+def staff(db: None) -> Any:
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+def _done_job(kind: str, params: dict[str, Any], user: Any) -> ReportJob:
+    now = timezone.now()
+    job = ReportJob.objects.create(
+        kind=kind,
+        params=params,
+        language="en",
+        requested_by=user,
+        fingerprint=f"{kind}-{sorted(params.items())}",
+        status=ReportJob.Status.DONE,
+        progress=100,
+        finished_at=now,
+        expires_at=now + dt.timedelta(days=1),
+    )
+    job.pdf.save(f"job-{job.pk}.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
+    job.xlsx.save(f"job-{job.pk}.xlsx", ContentFile(b"PK test"), save=False)
+    job.save(update_fields=["pdf", "xlsx"])
+    return job
+
+
+def _upload(cluster: Cluster, user: Any, code: str) -> RegisterUpload:
+    from clusters.services import register_upload_create
+
+    data = CSV.format(code=code, name="新公司").encode()
+    upload, _checked = register_upload_create(
+        cluster=cluster, user=user, data=data, filename="firms.csv"
+    )
+    return upload
+
+
+@pytest.fixture
+def cast(
+    place: dict[str, Any],
+    anonymous: None,
+    firm_user: Any,
+    other_firm_user: Any,
+    cluster_official: Any,
+    other_official: Any,
+    regional_official: Any,
+    outside_regional_official: Any,
+    staff: Any,
+) -> Cast:
+    import random
+
+    from tests.factories import make_uscc
+
+    rng = random.Random(8)
+    version, fw = framework_version()
+    x, y, f, g, h = place["x"], place["y"], place["f"], place["g"], place["h"]
+    now = timezone.now()
+    rx_past = make_round(x, version, name="轮次Marlow", opens=now - dt.timedelta(days=400))
+    ry = make_round(y, version, name="轮次Nimbus", opens=now - dt.timedelta(days=300))
+    rx_open = make_round(x, version, name="轮次Lumen", opens=now - dt.timedelta(days=1))
+    (result_fx, _), (result_gx, _) = submit_many(
+        rx_past, fw, [f, g], [answers_for(fw, 0.6, rng), answers_for(fw, 0.4, rng)]
+    )
+    (result_fy, _), (result_hy, _) = submit_many(
+        ry, fw, [f, h], [answers_for(fw, 0.8, rng), answers_for(fw, 0.3, rng)]
+    )
+    invitation_f = Invitation.objects.create(round=rx_open, firm=f, token="token-f-open-xxxxxx")
+    Invitation.objects.create(round=rx_open, firm=g, token="token-g-open-xxxxxx")
+    expired_g = Invitation.objects.get(round=rx_past, firm=g)
+    draft_f = Assessment.objects.create(
+        round=rx_open, firm=f, framework_version=rx_open.framework_version
+    )
+    question = fw.questions[0].code
+    Answer.objects.create(assessment=draft_f, question_code=question, value=None, revision=1)
+    job_x = _done_job("cluster", {"cluster_id": x.pk, "round_id": rx_past.pk}, cluster_official)
+    job_y = _done_job("cluster", {"cluster_id": y.pk, "round_id": ry.pk}, other_official)
+    job_p = _done_job("region", {"region_id": place["p"].pk}, regional_official)
+    upload_x = _upload(x, cluster_official, make_uscc(700_001))
+    upload_y = _upload(y, other_official, make_uscc(700_002))
+    users = {
+        "anonymous": None,
+        "firm_user": firm_user,
+        "other_firm_user": other_firm_user,
+        "cluster_official": cluster_official,
+        "other_official": other_official,
+        "regional_official": regional_official,
+        "outside_regional_official": outside_regional_official,
+        "staff": staff,
+    }
+    return Cast(
+        users=users,
+        x=x,
+        y=y,
+        province_p=place["p"],
+        province_q=place["q"],
+        f=f,
+        g=g,
+        h=h,
+        rx_open=rx_open,
+        rx_past=rx_past,
+        ry=ry,
+        draft_f=draft_f,
+        result_fx=result_fx,
+        result_gx=result_gx,
+        result_fy=result_fy,
+        result_hy=result_hy,
+        invitation_f=invitation_f,
+        expired_invitation_g=expired_g,
+        job_x=job_x,
+        job_y=job_y,
+        job_p=job_p,
+        upload_x=upload_x,
+        upload_y=upload_y,
+        question=question,
+        dimension=fw.dimensions[0].code,
+        version_pk=version.pk,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_pdf_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The firm's PDF is rendered by WeasyPrint; the matrix needs only who gets it."""
+    import reports.firm
+
+    monkeypatch.setattr(reports.firm, "render_pdf", lambda *a, **k: b"%PDF-1.4 stub")
+
+
+@pytest.fixture(autouse=True)
+def _no_enqueue(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports import services
+
+    monkeypatch.setattr(services, "_enqueue", lambda job_id: None)
+
+
+# --- Requests and answers -------------------------------------------------------------------
+
+
+def client_for(user: Any) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row of what a write could touch."""
+    models = (
+        Firm,
+        ClusterMembership,
+        FirmMember,
+        Round,
+        Invitation,
+        Assessment,
+        Answer,
+        RegisterUpload,
+        ReportJob,
+    )
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9]{64}")
+
+
+@dataclass(frozen=True)
+class Answered:
+    status: int
+    body: str
+    location: str
+
+    @property
+    def to_login(self) -> bool:
+        return self.status == 302 and self.location.startswith(reverse("login"))
+
+
+def send(client: Client, method: str, url: str, data: Any, as_json: bool) -> Answered:
+    if as_json:
+        response = getattr(client, method)(url, json.dumps(data), content_type="application/json")
+    elif method == "put":
+        response = client.put(url, data, content_type="application/x-www-form-urlencoded")
+    else:
+        response = getattr(client, method)(url, data or {})
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content).decode("utf-8", "replace")
+    else:
+        body = response.content.decode("utf-8", "replace")
+    path = url.split("?")[0]
+    for form in (path, html.escape(path), json.dumps(path)[1:-1]):
+        body = body.replace(form, "<PATH>")
+    body = _TOKEN.sub("<TOKEN>", body)
+    return Answered(response.status_code, body, response.get("Location", ""))
+
+
+# --- The matrix -----------------------------------------------------------------------------
+
+Kw = Callable[[Cast], dict[str, Any]]
+Body = Callable[[Cast], Any]
+
+
+def _none(c: Cast) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A target named in a request body: who may see it, and an id of none."""
+
+    get: Callable[[Cast], Any]
+    seen_by: frozenset[str]
+    unknown: Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One request against one target.
+
+    `allowed`: the roles that may reach the target. `unknown_kwargs` / `unknown_data` build the
+    same request for a target that does not exist (the not-found twin); for routes without a
+    target (`kind="own"` / `"public"`) there is no twin and only the general rules apply.
+    """
+
+    label: str
+    route: str
+    method: str = "get"
+    kwargs: Kw = _none
+    unknown_kwargs: Kw | None = None
+    data: dict[str, Any] | None = None  # field: constant, callable(cast) or Ref
+    allowed: frozenset[str] | None = None  # None: those who see every Ref of `data`
+    as_json: bool = False
+    kind: str = "scoped"  # scoped: has a twin; own: the user's own lists; public: anyone
+    login_required: bool = True
+    forbidden: Callable[[Cast, str], list[str]] | None = None  # text that must not show
+    unchanged: frozenset[str] = NOBODY  # public entries: roles for whom nothing may change
+
+    def may(self, role: str) -> bool:
+        if self.allowed is not None:
+            return role in self.allowed
+        refs = [v for v in (self.data or {}).values() if isinstance(v, Ref)]
+        return all(role in ref.seen_by for ref in refs)
+
+    def url(self, cast: Cast, unknown: bool = False) -> str:
+        maker = self.unknown_kwargs if unknown and self.unknown_kwargs else self.kwargs
+        return reverse(self.route, kwargs=maker(cast))
+
+    def body(self, cast: Cast, twin_for: str | None = None) -> Any:
+        """The request's body; for a twin, each target the role may not see (every target,
+        for a role that sees them all) is replaced by one that does not exist."""
+        if self.data is None:
+            return None
+        refs = [v for v in self.data.values() if isinstance(v, Ref)]
+        blind_to_all = twin_for is not None and all(twin_for in r.seen_by for r in refs)
+        out: dict[str, Any] = {}
+        for name, value in self.data.items():
+            if isinstance(value, Ref):
+                hidden = twin_for is not None and (blind_to_all or twin_for not in value.seen_by)
+                out[name] = value.unknown if hidden else value.get(cast)
+            elif callable(value):
+                out[name] = value(cast)
+            else:
+                out[name] = value
+        return out
+
+    @property
+    def has_twin(self) -> bool:
+        refs = [v for v in (self.data or {}).values() if isinstance(v, Ref)]
+        return self.unknown_kwargs is not None or bool(refs)
+
+
+def _pk(attr: str) -> Kw:
+    return lambda c: {"pk": getattr(c, attr).pk}
+
+
+def _job(attr: str) -> Kw:
+    return lambda c: {"job_id": getattr(c, attr).pk}
+
+
+def _slug(attr: str) -> Kw:
+    return lambda c: {"slug": getattr(c, attr).slug}
+
+
+MISSING_PK: Kw = lambda c: {"pk": MISSING}  # noqa: E731
+MISSING_JOB: Kw = lambda c: {"job_id": MISSING}  # noqa: E731
+MISSING_SLUG: Kw = lambda c: {"slug": "no-such-cluster"}  # noqa: E731
+
+RESULT_FX = frozenset({"firm_user"}) | OFFICIALS_X
+RESULT_FY = frozenset({"firm_user"}) | OFFICIALS_Y
+
+
+def _csv_file(c: Cast) -> SimpleUploadedFile:
+    data = CSV.format(code="91110000MA0000000X", name="某公司").encode()
+    return SimpleUploadedFile("firms.csv", data, content_type="text/csv")
+
+
+def _opens(c: Cast) -> str:
+    return timezone.localtime().strftime("%Y-%m-%d %H:%M")
+
+
+def _closes(c: Cast) -> str:
+    return (timezone.localtime() + dt.timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+
+
+CLUSTER_X_SLUG = Ref(lambda c: c.x.slug, OFFICIALS_X, "no-such-cluster")
+CLUSTER_Y_SLUG = Ref(lambda c: c.y.slug, OFFICIALS_Y, "no-such-cluster")
+CLUSTER_Y_PK = Ref(lambda c: c.y.pk, OFFICIALS_Y, MISSING)
+ROUND_Y = Ref(lambda c: c.ry.pk, OFFICIALS_Y, MISSING)
+REGION_Q = Ref(
+    lambda c: c.province_q.pk, frozenset({"outside_regional_official", "staff"}), MISSING
+)
+
+
+def _forbidden_text(c: Cast, role: str) -> list[str]:
+    """Names of clusters, firms and rounds outside the role's sight."""
+    clusters = {"xanadu": c.x.name_zh, "yonder": c.y.name_zh}
+    seen_clusters = {
+        "firm_user": {"xanadu", "yonder"},  # F belongs to both
+        "other_firm_user": {"xanadu"},
+        "cluster_official": {"xanadu"},
+        "regional_official": {"xanadu"},
+        "other_official": {"yonder"},
+        "outside_regional_official": {"yonder"},
+        "staff": {"xanadu", "yonder"},
+        "anonymous": set(),
+    }[role]
+    firms = {"f": c.f.name, "g": c.g.name, "h": c.h.name}
+    seen_firms = {
+        "firm_user": {"f"},
+        "other_firm_user": {"g"},
+        "cluster_official": {"f", "g"},
+        "regional_official": {"f", "g"},
+        "other_official": {"f", "h"},
+        "outside_regional_official": {"f", "h"},
+        "staff": {"f", "g", "h"},
+        "anonymous": set(),
+    }[role]
+    rounds = {"open": c.rx_open.name, "past": c.rx_past.name, "y": c.ry.name}
+    seen_rounds = {
+        "firm_user": {"open", "past", "y"},
+        "other_firm_user": {"open", "past"},
+        "cluster_official": {"open", "past"},
+        "regional_official": {"open", "past"},
+        "other_official": {"y"},
+        "outside_regional_official": {"y"},
+        "staff": {"open", "past", "y"},
+        "anonymous": set(),
+    }[role]
+    return (
+        [name for key, name in clusters.items() if key not in seen_clusters]
+        + [name for key, name in firms.items() if key not in seen_firms]
+        + [name for key, name in rounds.items() if key not in seen_rounds]
+    )
+
+
+ANSWER_PUT = {"value": None, "base_revision": 1}
+
+
+MATRIX: list[Entry] = [
+    # --- gradient/urls.py
+    Entry("home", "home", kind="own", forbidden=_forbidden_text),
+    Entry("health check", "healthz", kind="public"),
+    Entry("set language", "set_language", "post", data={"language": "en"}, kind="public"),
+    Entry("log-in page", "login", kind="public"),
+    Entry("log-out page", "logout", kind="public"),
+    Entry("log out", "logout", "post", kind="public"),
+    Entry("password change", "password_change", kind="own"),
+    Entry("password change done", "password_change_done", kind="own"),
+    Entry("password reset", "password_reset", kind="public"),
+    Entry("password reset done", "password_reset_done", kind="public"),
+    Entry(
+        "password reset link, bad token",
+        "password_reset_confirm",
+        kwargs=lambda c: {"uidb64": "MQ", "token": "bad-token"},
+        kind="public",
+    ),
+    Entry("password reset complete", "password_reset_complete", kind="public"),
+    Entry("API schema", "api-schema", kind="public"),
+    Entry("API docs", "api-docs", kind="public"),
+    # --- clusters/urls.py
+    Entry("my clusters", "clusters:list", kind="own", forbidden=_forbidden_text),
+    Entry("register template", "clusters:template", kind="own"),
+    Entry(
+        "cluster X",
+        "clusters:detail",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "cluster Y",
+        "clusters:detail",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "import page of X",
+        "clusters:import",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "import into X",
+        "clusters:import",
+        "post",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        data={"file": _csv_file},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "import into Y",
+        "clusters:import",
+        "post",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        data={"file": _csv_file},
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "commit X's upload",
+        "clusters:import_commit",
+        "post",
+        kwargs=lambda c: {"slug": c.x.slug, "upload_id": c.upload_x.pk},
+        unknown_kwargs=lambda c: {"slug": c.x.slug, "upload_id": MISSING},
+        allowed=frozenset({"cluster_official"}),  # only the one who uploaded it
+    ),
+    Entry(
+        "commit Y's upload under X's slug",
+        "clusters:import_commit",
+        "post",
+        kwargs=lambda c: {"slug": c.x.slug, "upload_id": c.upload_y.pk},
+        unknown_kwargs=lambda c: {"slug": c.x.slug, "upload_id": MISSING},
+        allowed=NOBODY,
+    ),
+    Entry(
+        "commit Y's upload",
+        "clusters:import_commit",
+        "post",
+        kwargs=lambda c: {"slug": c.y.slug, "upload_id": c.upload_y.pk},
+        unknown_kwargs=lambda c: {"slug": "no-such-cluster", "upload_id": MISSING},
+        allowed=frozenset({"other_official"}),
+    ),
+    Entry(
+        "export X",
+        "clusters:export",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry("API: clusters", "clusters:api-cluster-list", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "API: firms of X",
+        "clusters:api-cluster-firms",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "API: firms of Y",
+        "clusters:api-cluster-firms",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_Y,
+    ),
+    # --- assessments/urls.py
+    Entry("API: frameworks", "assessments:api-framework-list", kind="own"),
+    Entry(
+        "API: framework",
+        "assessments:api-framework-detail",
+        kwargs=lambda c: {"slug": "report-test", "version": "1"},
+        kind="own",
+    ),
+    Entry(
+        "API: score",
+        "assessments:api-framework-score",
+        "post",
+        kwargs=lambda c: {"slug": "report-test", "version": "1"},
+        data={"answers": {}},
+        as_json=True,
+        kind="own",
+    ),
+    Entry("rounds", "assessments:round_list", kind="own", forbidden=_forbidden_text),
+    Entry("new round page", "assessments:round_create", kind="own"),
+    Entry(
+        "open a round for Y",
+        "assessments:round_create",
+        "post",
+        data={
+            "cluster": CLUSTER_Y_PK,
+            "framework_version": lambda c: c.version_pk,
+            "name": "新轮次",
+            "opens_at": _opens,
+            "closes_at": _closes,
+        },
+    ),
+    Entry(
+        "round of X",
+        "assessments:round",
+        kwargs=_pk("rx_open"),
+        unknown_kwargs=MISSING_PK,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "round of Y",
+        "assessments:round",
+        kwargs=_pk("ry"),
+        unknown_kwargs=MISSING_PK,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "invite into X's round",
+        "assessments:round",
+        "post",
+        kwargs=_pk("rx_open"),
+        unknown_kwargs=MISSING_PK,
+        data={"firm": lambda c: [c.g.pk], "email": "g@example.com"},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "invitation list of X's round",
+        "assessments:round_invitations_xlsx",
+        kwargs=_pk("rx_open"),
+        unknown_kwargs=MISSING_PK,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "start F's questionnaire",
+        "assessments:round_start",
+        "post",
+        kwargs=lambda c: {"round_pk": c.rx_open.pk, "firm_pk": c.f.pk},
+        unknown_kwargs=lambda c: {"round_pk": MISSING, "firm_pk": MISSING},
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "start G's questionnaire in Y's round",
+        "assessments:round_start",
+        "post",
+        kwargs=lambda c: {"round_pk": c.ry.pk, "firm_pk": c.g.pk},
+        unknown_kwargs=lambda c: {"round_pk": MISSING, "firm_pk": MISSING},
+        allowed=NOBODY,
+    ),
+    # The invitation token is a bearer credential (whoever holds it may join the firm while
+    # the round is open): a guessed token answers like any unknown one.
+    Entry(
+        "invitation (valid token)",
+        "assessments:invitation",
+        kwargs=lambda c: {"token": c.invitation_f.token},
+        kind="public",
+        unchanged=EVERYONE,
+    ),
+    Entry(
+        "invitation (guessed token)",
+        "assessments:invitation",
+        kwargs=lambda c: {"token": c.invitation_f.token[:-1] + "y"},
+        unknown_kwargs=lambda c: {"token": "no-such-token"},
+        allowed=NOBODY,
+        login_required=False,
+    ),
+    Entry(
+        "accept an expired invitation of G",
+        "assessments:invitation",
+        "post",
+        kwargs=lambda c: {"token": c.expired_invitation_g.token},
+        data={"accept": "1"},
+        kind="public",
+        unchanged=EVERYONE - {"other_firm_user"},  # G's own user may resume
+    ),
+    Entry(
+        "F's draft",
+        "assessments:questionnaire",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "F's draft, one part",
+        "assessments:questionnaire_dimension",
+        kwargs=lambda c: {"pk": c.draft_f.pk, "dimension": c.dimension},
+        unknown_kwargs=lambda c: {"pk": MISSING, "dimension": c.dimension},
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "answer in F's draft",
+        "assessments:answer",
+        "post",
+        kwargs=lambda c: {"pk": c.draft_f.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data={"value": "", "base_revision": "1"},
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "review F's draft",
+        "assessments:review",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "submit F's draft",
+        "assessments:review",
+        "post",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        data={"confirm": "yes"},
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "result page of F's draft",
+        "assessments:result",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "F's result in X",
+        "assessments:result",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FX,
+    ),
+    Entry(
+        "F's result in Y",
+        "assessments:result",
+        kwargs=_pk("result_fy"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FY,
+    ),
+    Entry("API: assessments", "assessments:api-assessment-list", kind="own"),
+    Entry(
+        "API: F's draft",
+        "assessments:api-assessment-detail",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "API: F's result in X",
+        "assessments:api-assessment-detail",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FX,
+    ),
+    Entry(
+        "API: F's result in Y",
+        "assessments:api-assessment-detail",
+        kwargs=_pk("result_fy"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FY,
+    ),
+    Entry(
+        "API: answer in F's draft",
+        "assessments:api-assessment-answer",
+        "put",
+        kwargs=lambda c: {"pk": c.draft_f.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data=ANSWER_PUT,
+        as_json=True,
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry(
+        "API: answer in F's result",
+        "assessments:api-assessment-answer",
+        "put",
+        kwargs=lambda c: {"pk": c.result_fx.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data=ANSWER_PUT,
+        as_json=True,
+        allowed=frozenset({"firm_user"}),  # 409: the result is locked
+    ),
+    # --- reports/urls.py
+    Entry("reports", "report-index", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "request a report of Y",
+        "report-request",
+        "post",
+        data={"kind": "cluster", "cluster": CLUSTER_Y_SLUG, "language": "en"},
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "request a report of X with Y's round",
+        "report-request",
+        "post",
+        data={"kind": "cluster", "cluster": CLUSTER_X_SLUG, "round": ROUND_Y, "language": "en"},
+        allowed=frozenset({"staff"}),  # the only one who sees both: told they do not match
+    ),
+    Entry(
+        "request a report of region Q",
+        "report-request",
+        "post",
+        data={"kind": "region", "region": REGION_Q, "language": "en"},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
+        "report job of X",
+        "report-job",
+        kwargs=_job("job_x"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "report job of Y",
+        "report-job",
+        kwargs=_job("job_y"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "report job of region P",
+        "report-job",
+        kwargs=_job("job_p"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "progress of X's job",
+        "report-progress",
+        kwargs=_job("job_x"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "download X's report",
+        "report-download",
+        kwargs=lambda c: {"job_id": c.job_x.pk, "fmt": "pdf"},
+        unknown_kwargs=lambda c: {"job_id": MISSING, "fmt": "pdf"},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "download Y's annex",
+        "report-download",
+        kwargs=lambda c: {"job_id": c.job_y.pk, "fmt": "xlsx"},
+        unknown_kwargs=lambda c: {"job_id": MISSING, "fmt": "xlsx"},
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "download region P's report",
+        "report-download",
+        kwargs=lambda c: {"job_id": c.job_p.pk, "fmt": "pdf"},
+        unknown_kwargs=lambda c: {"job_id": MISSING, "fmt": "pdf"},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "PDF of F's result in X",
+        "report-firm-result",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FX,
+    ),
+    Entry(
+        "PDF of F's result in Y",
+        "report-firm-result",
+        kwargs=_pk("result_fy"),
+        unknown_kwargs=MISSING_PK,
+        allowed=RESULT_FY,
+    ),
+    Entry(
+        "PDF of F's draft",
+        "report-firm-result",
+        kwargs=_pk("draft_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=NOBODY,
+    ),
+    Entry(
+        "API: request a report of Y",
+        "api-report-request",
+        "post",
+        data={"kind": "cluster", "cluster": CLUSTER_Y_SLUG, "language": "en"},
+        as_json=True,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "API: request a report of X with Y's round",
+        "api-report-request",
+        "post",
+        data={"kind": "cluster", "cluster": CLUSTER_X_SLUG, "round": ROUND_Y, "language": "en"},
+        as_json=True,
+        allowed=frozenset({"staff"}),
+    ),
+    Entry(
+        "API: request a report of Y with Y's round",
+        "api-report-request",
+        "post",
+        data={"kind": "cluster", "cluster": CLUSTER_Y_SLUG, "round": ROUND_Y, "language": "en"},
+        as_json=True,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "API: request a report of region Q",
+        "api-report-request",
+        "post",
+        data={"kind": "region", "region": REGION_Q, "language": "en"},
+        as_json=True,
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
+        "API: report job of X",
+        "api-report-job",
+        kwargs=_job("job_x"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "API: report job of region P",
+        "api-report-job",
+        kwargs=_job("job_p"),
+        unknown_kwargs=MISSING_JOB,
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+]
+
+
+def _check(entry: Entry, cast: Cast, role: str) -> list[str]:
+    """What is wrong with this role's answer to this entry (nothing: an empty list)."""
+    user = cast.users[role]
+    problems: list[str] = []
+    before = snapshot()
+    got = send(client_for(user), entry.method, entry.url(cast), entry.body(cast), entry.as_json)
+    changed = snapshot() != before
+    if got.status >= 500:
+        return [f"{got.status} server error"]
+    if entry.kind == "public":
+        if role in entry.unchanged and changed:
+            problems.append("data changed")
+        return problems
+
+    def twin() -> Answered:
+        return send(
+            client_for(user),
+            entry.method,
+            entry.url(cast, unknown=True),
+            entry.body(cast, twin_for=role),
+            entry.as_json,
+        )
+
+    if role == "anonymous" and entry.login_required:
+        if not (got.to_login or got.status in (401, 403)):
+            problems.append(f"anonymous got {got.status} {got.location}, not a log-in demand")
+        if changed:
+            problems.append("anonymous changed data")
+        if entry.has_twin and twin().status != got.status:
+            problems.append("anonymous: the answer differs when the target is unknown")
+        return problems
+    if entry.kind == "own":
+        texts = entry.forbidden(cast, role) if entry.forbidden else []
+        shown = [t for t in texts if t in got.body]
+        if shown:
+            problems.append(f"shows {shown} outside the scope")
+        return problems
+    other = twin()
+    if entry.may(role):
+        if (got.status, got.body) == (other.status, other.body):
+            problems.append(f"in scope, but answered like an unknown target ({got.status})")
+        return problems
+    if 200 <= got.status < 400:
+        problems.append(f"out of scope, answered {got.status} {got.location}")
+    if (got.status, got.body) != (other.status, other.body):
+        problems.append(
+            f"out of scope answered {got.status} {got.body[:300]!r}; "
+            f"unknown answered {other.status} {other.body[:300]!r}"
+        )
+    if changed:
+        problems.append("out of scope, and data changed")
+    return problems
+
+
+@pytest.mark.parametrize("entry", MATRIX, ids=[e.label for e in MATRIX])
+def test_matrix(entry: Entry, cast: Cast) -> None:
+    """Every role against one entry; each role's attempt is rolled back before the next."""
+    failures = {}
+    for role in ROLES:
+        with transaction.atomic():
+            problems = _check(entry, cast, role)
+            transaction.set_rollback(True)
+        if problems:
+            failures[role] = problems
+    assert not failures, f"{entry.label} ({entry.method.upper()} {entry.route}): {failures}"
+
+
+# --- Coverage: every named route has an entry -----------------------------------------------
+
+# Django's admin is covered by `test_admin_is_for_staff_only` below.
+ADMIN = "admin"
+
+
+def _named_routes(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    resolver = resolver or get_resolver()
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            space = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= _named_routes(pattern, space)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(prefix + pattern.name)
+    return names
+
+
+def test_every_named_route_is_in_the_matrix() -> None:
+    covered = {entry.route for entry in MATRIX}
+    missing = {
+        name for name in _named_routes() if name not in covered and not name.startswith(f"{ADMIN}:")
+    }
+    assert not missing, f"routes without a permission-matrix entry: {sorted(missing)}"
+    methods = {(e.route, e.method) for e in MATRIX}
+    writes = {
+        "clusters:import",
+        "clusters:import_commit",
+        "assessments:round_create",
+        "assessments:round",
+        "assessments:round_start",
+        "assessments:invitation",
+        "assessments:answer",
+        "assessments:review",
+        "assessments:api-assessment-answer",
+        "assessments:api-framework-score",
+        "report-request",
+        "api-report-request",
+        "logout",
+        "set_language",
+    }
+    assert all(any(r == route and m != "get" for r, m in methods) for route in writes)
+
+
+def test_admin_is_for_staff_only(cast: Cast) -> None:
+    """Every admin page of every registered model: only staff get in."""
+    urls = [reverse("admin:index")]
+    for model, _model_admin in admin.site._registry.items():
+        meta = model._meta
+        urls.append(reverse("admin:app_list", kwargs={"app_label": meta.app_label}))
+        base = f"admin:{meta.app_label}_{meta.model_name}"
+        urls += [reverse(f"{base}_changelist"), reverse(f"{base}_add")]
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            for suffix in ("change", "delete", "history"):
+                urls.append(reverse(f"{base}_{suffix}", args=[first.pk]))
+    login = reverse("admin:login")
+    for role in ROLES:
+        client = client_for(cast.users[role])
+        for url in urls:
+            response = client.get(url)
+            if role == "staff":
+                assert response.status_code < 500, (role, url, response.status_code)
+            else:
+                assert response.status_code == 302, (role, url, response.status_code)
+                assert response["Location"].startswith(login), (role, url)
+
+
+# --- The specific findings of issue 8 -------------------------------------------------------
+
+
+def test_official_of_x_does_not_see_fs_result_from_ys_round(cast: Cast) -> None:
+    """F belongs to X and Y; its result in Y's round is not X's official's business."""
+    client = client_for(cast.users["cluster_official"])
+    api = client.get(reverse("assessments:api-assessment-detail", args=[cast.result_fy.pk]))
+    assert api.status_code == 404
+    page = client.get(reverse("assessments:result", args=[cast.result_fy.pk]))
+    assert page.status_code == 404
+    pdf = client.get(reverse("report-firm-result", args=[cast.result_fy.pk]))
+    assert pdf.status_code == 404
+    listed = client.get(reverse("assessments:api-assessment-list")).json()["results"]
+    assert {row["id"] for row in listed} == {cast.result_fx.pk, cast.result_gx.pk}
+    # Its own round's result of the same firm stays open to it.
+    ok = client.get(reverse("assessments:api-assessment-detail", args=[cast.result_fx.pk]))
+    assert ok.status_code == 200
+
+
+def test_result_page_of_x_does_not_compare_with_ys_round(cast: Cast) -> None:
+    """The earlier result shown next to F's result is one the viewer may see: for X's
+    official F's result in X's past round, never the later one in Y's round."""
+    import random
+
+    from assessments import selectors
+    from assessments.versions import framework_for
+
+    version = cast.rx_past.framework_version
+    fw = framework_for(version)
+    later = make_round(cast.x, version, name="轮次Later", opens=timezone.now())
+    [(result, _)] = submit_many(later, fw, [cast.f], [answers_for(fw, 0.5, random.Random(3))])
+    official = cast.users["cluster_official"]
+    assert selectors.previous_assessment(official, result).pk == cast.result_fx.pk
+    assert selectors.previous_assessment(cast.users["firm_user"], result).pk == cast.result_fy.pk
+    page = client_for(official).get(reverse("assessments:result", args=[result.pk]))
+    assert page.status_code == 200 and cast.ry.name not in page.content.decode()
+
+
+def test_assessment_lists_per_role(cast: Cast) -> None:
+    """What /api/assessments/ lists for each role."""
+    expected = {
+        "firm_user": {cast.draft_f, cast.result_fx, cast.result_fy},
+        "other_firm_user": {cast.result_gx},
+        "cluster_official": {cast.result_fx, cast.result_gx},
+        "regional_official": {cast.result_fx, cast.result_gx},
+        "other_official": {cast.result_fy, cast.result_hy},
+        "outside_regional_official": {cast.result_fy, cast.result_hy},
+        "staff": {cast.result_fx, cast.result_gx, cast.result_fy, cast.result_hy},
+    }
+    for role, rows in expected.items():
+        listed = client_for(cast.users[role]).get(reverse("assessments:api-assessment-list"))
+        assert {r["id"] for r in listed.json()["results"]} == {a.pk for a in rows}, role
+
+
+@pytest.mark.parametrize("api", [True, False], ids=["api", "page"])
+def test_report_request_outside_scope_answers_like_unknown(cast: Cast, api: bool) -> None:
+    """A cluster, round or region outside the scope is answered exactly as an unknown one."""
+    client = client_for(cast.users["cluster_official"])
+    route = "api-report-request" if api else "report-request"
+    cases = [
+        ({"kind": "cluster", "cluster": cast.y.slug}, {"kind": "cluster", "cluster": "nope"}),
+        (
+            {"kind": "cluster", "cluster": cast.x.slug, "round": cast.ry.pk},
+            {"kind": "cluster", "cluster": cast.x.slug, "round": MISSING},
+        ),
+        ({"kind": "region", "region": cast.province_q.pk}, {"kind": "region", "region": MISSING}),
+    ]
+    for outside, unknown in cases:
+        answers = [
+            send(client, "post", reverse(route), {"language": "en", **body}, api)
+            for body in (outside, unknown)
+        ]
+        assert answers[0].status == answers[1].status, (outside, answers)
+        assert answers[0].body == answers[1].body, (outside, answers)
+        assert answers[0].status in ((404,) if api else (400,)), answers[0]
+    assert not ReportJob.objects.exclude(pk__in=[cast.job_x.pk, cast.job_y.pk, cast.job_p.pk])
+
+
+def test_report_service_refuses_out_of_scope_as_not_found(cast: Cast) -> None:
+    """The service itself (which the CLI-free callers share) says "no such …", never "denied"."""
+    from reports import services
+
+    official = cast.users["cluster_official"]
+    with pytest.raises(services.ReportTargetNotFound):
+        services.report_request(official, kind="cluster", language="en", cluster=cast.y)
+    with pytest.raises(services.ReportTargetNotFound):
+        services.report_request(
+            official, kind="cluster", language="en", cluster=cast.x, round_=cast.ry
+        )
+    with pytest.raises(services.ReportTargetNotFound):
+        services.report_request(official, kind="region", language="en", region=cast.province_p)
