@@ -84,8 +84,9 @@ def register_template() -> bytes:
         ),
         _("The columns may come in any order; columns with other headers are ignored."),
         _(
-            "A code already in the register updates that firm and adds it to the cluster; a "
-            "blank cell keeps the value the register already has."
+            "A code of a firm you already oversee updates that firm and adds it to the "
+            "cluster; a blank cell keeps the value the register already has. A code of a "
+            "firm outside your clusters is refused: ask the administrator to add that firm."
         ),
         _(
             "The whole file is checked first, and nothing is imported while any row has a "
