@@ -70,6 +70,11 @@ class SubmissionIncomplete(Exception):
         self.problems = list(problems)
 
 
+# An assessment's saved answers as {question code: (value, revision)}; a cleared answer keeps
+# its row (and revision) with the value None.
+StoredAnswers = dict[str, tuple[Any, int]]
+
+
 @dataclass
 class AnswerSaveResult:
     """What happened to one answer save: saved, unchanged, or a conflict with another tab."""
@@ -80,7 +85,12 @@ class AnswerSaveResult:
     revision: int
     # On a conflict: what the other tab stored, and its revision.
     other_value: Any = None
+    # The questions that apply after the save, and before it.
     applicable: frozenset[str] = field(default_factory=frozenset)
+    applicable_before: frozenset[str] = field(default_factory=frozenset)
+    # Every answer of the assessment as stored once the save is done (read under the row
+    # lock), so that the caller can redraw the page without reading them again.
+    answers: StoredAnswers = field(default_factory=dict)
 
     @property
     def conflict(self) -> bool:
@@ -256,6 +266,21 @@ def assessment_answers(assessment: Assessment) -> dict[str, Any]:
     }
 
 
+def assessment_stored_answers(assessment: Assessment) -> StoredAnswers:
+    """Every saved answer of an assessment as {code: (value, revision)}, cleared ones included."""
+    return {
+        code: (value, revision)
+        for code, value, revision in assessment.answers.values_list(
+            "question_code", "value", "revision"
+        )
+    }
+
+
+def answers_given(stored: StoredAnswers) -> dict[str, Any]:
+    """The answered questions of stored answers as {code: value} (cleared ones left out)."""
+    return {code: value for code, (value, _revision) in stored.items() if value is not None}
+
+
 def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
     if assessment.is_submitted:
         raise AssessmentLocked(_("This questionnaire has been submitted and can no longer change."))
@@ -280,7 +305,7 @@ def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
     """
     locked = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("round")
+        .select_related("round", "framework_version")
         .get(pk=assessment.pk)
     )
     _check_open(locked, now)
@@ -339,7 +364,11 @@ def answer_save(
                 _("Enter a number with at most %(digits)s digits before the decimal point.")
                 % {"digits": MAX_NUMBER_DIGITS},
             )
-    answer = Answer.objects.filter(assessment=assessment, question_code=code).first()
+    # One read of every answer: the one to save, and the rest for applicability.
+    rows = {a.question_code: a for a in Answer.objects.filter(assessment=assessment)}
+    stored: StoredAnswers = {c: (a.value, a.revision) for c, a in rows.items()}
+    applicable_before = scoring.applicable(framework, answers_given(stored))
+    answer = rows.get(code)
     stored_revision = answer.revision if answer else 0
     stored_value = answer.value if answer else None
     if _same(stored_value, value):
@@ -359,8 +388,15 @@ def answer_save(
             answer.updated_by = user
             answer.save(update_fields=["value", "revision", "updated_by", "updated_at"])
         Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+        stored[code] = (value, answer.revision)
         outcome = AnswerSaveResult("saved", code, value, answer.revision)
-    outcome.applicable = scoring.applicable(framework, assessment_answers(assessment))
+    outcome.answers = stored
+    outcome.applicable_before = applicable_before
+    outcome.applicable = (
+        scoring.applicable(framework, answers_given(stored))
+        if outcome.status == "saved"
+        else applicable_before
+    )
     return outcome
 
 

@@ -134,3 +134,20 @@ def test_unknown_option_is_refused_with_a_plain_message(draft, firm_user):
     with translation.override("zh-hans"), pytest.raises(AnswerInvalid) as caught:
         answer_save(draft, "B2", ["cloud"], base_revision=0, user=firm_user)
     assert caught.value.message == "该回答不在可选范围内。"
+
+
+def test_a_save_returns_every_stored_answer_and_what_applied_before(draft, firm_user):
+    answer_save(draft, "B1", 35, base_revision=0, user=firm_user)
+    answer_save(draft, "O6", "更好的排产", base_revision=0, user=firm_user)
+    answer_save(draft, "O6", None, base_revision=1, user=firm_user)  # a cleared answer
+    outcome = answer_save(draft, "O2", True, base_revision=0, user=firm_user)
+    assert outcome.answers == {"B1": (35, 1), "O6": (None, 2), "O2": (True, 1)}
+    assert "O3" not in outcome.applicable_before and "O3" in outcome.applicable
+
+
+def test_a_conflict_returns_the_answers_as_they_stand(draft, firm_user):
+    answer_save(draft, "B3", "full", base_revision=0, user=firm_user)
+    outcome = answer_save(draft, "B3", "office", base_revision=0, user=firm_user)
+    assert outcome.status == "conflict"
+    assert outcome.answers == {"B3": ("full", 1)}
+    assert outcome.applicable == outcome.applicable_before

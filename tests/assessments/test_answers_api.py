@@ -72,3 +72,19 @@ def test_officials_see_submitted_results_without_answers(
     assert detail["level"] == "L3" and detail["result"]["total"] == 90
     assert detail["answers"] == {}
     assert _put(client, draft, "B1", {"value": 1, "base_revision": 1}).status_code == 404
+
+
+# As the page's autosave (tests/assessments/test_questionnaire_pages.py): one read of the
+# answers, in the save service (13 queries before the service returned what it stored).
+API_SAVE_MAX_QUERIES = 11
+
+
+def test_put_reads_the_answers_once(client, firm_user, draft, django_assert_max_num_queries):
+    answer_all(draft, {"B1": 20, "B3": "office"}, firm_user)
+    client.force_login(firm_user)
+    client.get(reverse("assessments:api-assessment-list"))
+    with django_assert_max_num_queries(API_SAVE_MAX_QUERIES) as captured:
+        response = _put(client, draft, "B3", {"value": "full", "base_revision": 1})
+    assert response.status_code == 200 and response.json()["revision"] == 2
+    answer_reads = [q for q in captured if 'FROM "assessments_answer"' in q["sql"]]
+    assert len(answer_reads) == 1

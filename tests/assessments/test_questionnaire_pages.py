@@ -245,3 +245,33 @@ def test_officials_home_links_to_their_rounds(client, cluster_official):
     client.force_login(cluster_official)
     html = client.get(reverse("home")).content.decode()
     assert reverse("assessments:round_list") in html
+
+
+# The answers are read once per autosave: by the save service, under the assessment's row lock
+# (before it returned what it stored, the view read them again before and after: 15 queries).
+# The 11: session, user, the official scope, the assessment, can_answer; savepoint, the locked
+# assessment with its framework version, the answers, the answer's write, the assessment's
+# updated_at, release.
+AUTOSAVE_MAX_QUERIES = 11
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [("B4", "true"), ("B1", "35"), ("O2", "true"), ("B2", ["none"])],
+    ids=["new", "changed", "show-if", "multi"],
+)
+def test_htmx_autosave_reads_the_answers_once(
+    client, firm_user, draft, django_assert_max_num_queries, code, value
+):
+    answer_all(draft, {"B1": 20, "B2": ["policy"], "B3": "office"}, firm_user)
+    stored = Answer.objects.filter(assessment=draft, question_code=code).first()
+    base = str(stored.revision if stored else 0)
+    client.force_login(firm_user)
+    client.get(reverse("assessments:questionnaire", args=[draft.pk]))
+    with django_assert_max_num_queries(AUTOSAVE_MAX_QUERIES) as captured:
+        response = client.post(
+            _answer_url(draft, code), {"value": value, "base_revision": base}, **HTMX
+        )
+    assert response.status_code == 200 and "st-saved" in response.content.decode()
+    answer_reads = [q for q in captured if 'FROM "assessments_answer"' in q["sql"]]
+    assert len(answer_reads) == 1
