@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import selectors, services
+from assessments.exporting import invitations_export
 from assessments.forms import AnswerParseError, RoundForm, SignupForm, parse_answer
 from assessments.framework import text
 from assessments.models import Assessment, Invitation
@@ -33,7 +33,6 @@ from assessments.results import result_context
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Cluster
-from clusters.spreadsheets import guard_cell
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -347,36 +346,9 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def round_invitations_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The round's invitation links as an XLSX list, for distribution offline."""
-    from openpyxl import Workbook
-
     found = selectors.round_for_official(request.user, pk)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Invitations")[:31]
-    sheet.append([_("Firm"), _("Unified social credit code"), _("E-mail"), _("Link"), _("Status")])
-    statuses = dict(Assessment.objects.filter(round=found).values_list("firm_id", "status"))
-    labels = dict(Assessment.Status.choices)
-    for inv in found.invitations.select_related("firm").order_by("firm__name"):
-        status = statuses.get(inv.firm_id)
-        sheet.append(
-            [
-                inv.firm.name,
-                inv.firm.uscc,
-                inv.email,
-                services.invitation_url(inv),
-                str(labels[status]) if status else _("Not started"),
-            ]
-        )
-    # Text that looks like a formula (a firm name "=HYPERLINK(…)", "+1", "@…") stays text.
-    for row in sheet.iter_rows():
-        for cell in row:
-            guard_cell(cell)
-    for column, width in zip("ABCDE", (36, 22, 28, 70, 14), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
     response = HttpResponse(
-        buffer.getvalue(),
+        invitations_export(found),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="round-{found.pk}-invitations.xlsx"'

@@ -348,3 +348,27 @@ def test_the_expired_link_page_offers_no_sign_up(client, open_round, invitations
     )
     assert not FirmMember.objects.filter(user__username="late-comer").exists()
     assert "本轮评测已结束" in response.content.decode()
+
+
+def test_invitation_list_names_each_firms_status_in_order(cluster_official, open_round, world):
+    from django.utils import translation
+
+    from assessments.exporting import invitations_export
+
+    invitations_create(open_round, user=cluster_official)
+    started = world["firms"]["alpha"][0]
+    Assessment.objects.create(
+        round=open_round, firm=started, framework_version=open_round.framework_version
+    )
+    with translation.override("en"):
+        data = invitations_export(open_round)
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet.title == "Invitations"
+    assert rows[0] == ("Firm", "Unified social credit code", "E-mail", "Link", "Status")
+    names = sorted(f.name for f in world["firms"]["alpha"])
+    assert [row[0] for row in rows[1:]] == names
+    status = {row[0]: row[4] for row in rows[1:]}
+    assert status[started.name] == "Draft"
+    assert sorted(set(status.values())) == ["Draft", "Not started"]
+    assert sheet.column_dimensions["D"].width == 70
