@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assessments.framework import Question
 from assessments.models import FrameworkVersion, localized
 from assessments.services import MAX_NUMBER_DIGITS
 
@@ -69,7 +70,7 @@ def _number(raw: str, number: int | None = None) -> int | float:
     return float(text)
 
 
-def parse_answer(question: Any, data: QueryDict, number: int | None = None) -> Any:
+def parse_answer(question: Question, data: QueryDict, number: int | None = None) -> Any:
     """The answer value posted for a question (None when cleared); raises AnswerParseError.
 
     `number` is the question's number on the page, for messages that name the question.

@@ -7,6 +7,7 @@ Reads answers as the services store them ({code: (value, revision)}) and never w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -96,7 +97,7 @@ class Progress:
         return round(100 * self.answered / self.applicable) if self.applicable else 100
 
 
-def _plain(number: Any) -> str:
+def _plain(number: Decimal | int | float | None) -> str:
     if number is None:
         return ""
     return number_text(number)

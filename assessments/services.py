@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from assessments import scoring
-from assessments.framework import Framework, text
+from assessments.framework import Framework, Question, text
 from assessments.models import (
     Answer,
     Assessment,
@@ -35,6 +35,9 @@ from assessments.models import (
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Cluster, Firm, FirmMember
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _SIX_PLACES = Decimal("0.000001")
 # Number answers: at most this many digits before the decimal point (the questionnaire's page
@@ -103,7 +106,7 @@ class AnswerSaveResult:
 @transaction.atomic
 def round_open(
     *,
-    user: Any,
+    user: User,
     cluster: Cluster,
     framework_version: FrameworkVersion,
     name: str,
@@ -145,7 +148,7 @@ def invitation_token() -> str:
 def invitations_create(
     round: Round,
     *,
-    user: Any,
+    user: User,
     firms: Iterable[Firm] | None = None,
     emails: Mapping[int, str] | None = None,
 ) -> list[Invitation]:
@@ -213,7 +216,7 @@ def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-h
 
 
 @transaction.atomic
-def invitation_accept(invitation: Invitation, *, user: Any) -> Assessment:
+def invitation_accept(invitation: Invitation, *, user: User) -> Assessment:
     """Bind the user to the invited firm and start (or resume) its assessment."""
     # The token is a bearer credential: once the round has closed it no longer adds people to
     # the firm (those already members keep their access to their results).
@@ -236,7 +239,7 @@ def invitation_expired(invitation: Invitation) -> bool:
 
 
 @transaction.atomic
-def assessment_start_or_resume(round: Round, firm: Firm, *, user: Any) -> Assessment:
+def assessment_start_or_resume(round: Round, firm: Firm, *, user: User) -> Assessment:
     """The firm's assessment in the round, created as a draft when it does not exist yet."""
     if not cluster_selectors.user_firms(user).filter(pk=firm.pk).exists():
         raise PermissionDenied(_("You do not answer for this firm."))
@@ -337,7 +340,7 @@ def answer_save(
     value: Any,
     *,
     base_revision: int,
-    user: Any,
+    user: User,
     now: datetime.datetime | None = None,
 ) -> AnswerSaveResult:
     """Save one answer unless another tab changed it since `base_revision`; returns the outcome.
@@ -409,7 +412,9 @@ def _too_large(value: Any) -> bool:
     return abs(value) >= _NUMBER_LIMIT
 
 
-def _answer_problem_message(framework: Framework, question: Any, value: Any, problem: str) -> str:
+def _answer_problem_message(
+    framework: Framework, question: Question, value: Any, problem: str
+) -> str:
     """The engine's problem, retold in the user's language where the type is known."""
     kind = question.type
     if kind == "number":
@@ -455,7 +460,7 @@ def number_text(number: Decimal | int | float) -> str:
 
 @transaction.atomic
 def assessment_submit(
-    assessment: Assessment, *, user: Any, now: datetime.datetime | None = None
+    assessment: Assessment, *, user: User, now: datetime.datetime | None = None
 ) -> Assessment:
     """Score the draft and store its result snapshot; returns the submitted assessment.
 
@@ -489,7 +494,7 @@ def _dec(value: Any, places: Decimal) -> Decimal | None:
     return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def _result_fields(framework: Framework, result: Any) -> dict[str, Any]:
+def _result_fields(framework: Framework, result: scoring.Result) -> dict[str, Any]:
     return {
         "result": result.snapshot(),
         "total": _dec(result.total, Decimal("0.01")),
@@ -501,7 +506,7 @@ def _result_fields(framework: Framework, result: Any) -> dict[str, Any]:
 
 
 def _result_rows(
-    assessment: Assessment, framework: Framework, result: Any
+    assessment: Assessment, framework: Framework, result: scoring.Result
 ) -> tuple[list[DimensionScore], list[QuestionAttainment]]:
     dimensions = [
         DimensionScore(
@@ -529,7 +534,9 @@ def _result_rows(
 
 
 @transaction.atomic
-def assessment_store_result(assessment: Assessment, framework: Framework, result: Any) -> None:
+def assessment_store_result(
+    assessment: Assessment, framework: Framework, result: scoring.Result
+) -> None:
     """Store a scorer Result on the assessment with its dimension and attainment rows.
 
     Replaces any rows stored before, so re-scoring gives the same shape as a first scoring.
@@ -544,7 +551,7 @@ def assessment_store_result(assessment: Assessment, framework: Framework, result
     QuestionAttainment.objects.bulk_create(attainments)
 
 
-def result_fields_set(assessment: Assessment, framework: Framework, result: Any) -> None:
+def result_fields_set(assessment: Assessment, framework: Framework, result: scoring.Result) -> None:
     """Put a result's stored fields on an unsaved (or to be saved) assessment, without rows."""
     for name, value in _result_fields(framework, result).items():
         setattr(assessment, name, value)
@@ -552,7 +559,7 @@ def result_fields_set(assessment: Assessment, framework: Framework, result: Any)
 
 @transaction.atomic
 def results_bulk_store(
-    items: Sequence[tuple[Assessment, Framework, Any]], *, fields_saved: bool = False
+    items: Sequence[tuple[Assessment, Framework, scoring.Result]], *, fields_saved: bool = False
 ) -> None:
     """Store many results at once (seeding); the assessments must be saved, without rows yet.
 
