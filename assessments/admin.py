@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assessments import wording
 from assessments.framework import Framework as ParsedFramework
 from assessments.framework import FrameworkError, Question, text
 from assessments.models import (
@@ -29,62 +30,19 @@ from assessments.models import (
     Invitation,
     Round,
     active_language,
-    localized,
 )
 from assessments.services import invitation_token
 from assessments.versions import framework_for, framework_version_publish
 
 
-def _number(value: Decimal | int | float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+def _number(value: Decimal | None) -> str:
+    """A value from the file exactly as it is written there (no rounding)."""
+    return wording.number(value, None)
 
 
 def describe_condition(condition: dict, fw: ParsedFramework, language: str) -> str:
-    """A condition (show_if or a level gate) in words, for people reading the admin."""
-    if "question" in condition:
-        code = condition["question"]
-        if "in" in condition:
-            values = ", ".join(
-                (_("yes") if v else _("no")) if isinstance(v, bool) else str(v)
-                for v in condition["in"]
-            )
-            return _("answer to %(q)s is one of: %(values)s") % {"q": code, "values": values}
-        parts = []
-        if "min" in condition:
-            parts.append(_("at least %(x)s") % {"x": condition["min"]})
-        if "max" in condition:
-            parts.append(_("at most %(x)s") % {"x": condition["max"]})
-        return _("answer to %(q)s is %(range)s") % {"q": code, "range": _(" and ").join(parts)}
-    if "all" in condition:
-        inner = "; ".join(describe_condition(c, fw, language) for c in condition["all"])
-        return _("all of: (%(items)s)") % {"items": inner}
-    if "any" in condition:
-        inner = "; ".join(describe_condition(c, fw, language) for c in condition["any"])
-        return _("any of: (%(items)s)") % {"items": inner}
-    if "score" in condition:
-        return _("total score ≥ %(x)s") % {"x": condition["score"]}
-    if "dimension" in condition:
-        try:
-            name = text(fw.dimension(condition["dimension"]).title, language)
-        except KeyError:
-            name = condition["dimension"]
-        return _("score of %(d)s ≥ %(x)s") % {"d": name, "x": condition["min"]}
-    if "count" in condition:
-        spec = condition["count"]
-        if "tag" in spec:
-            which = _("questions tagged “%(tag)s”") % {"tag": spec["tag"]}
-        else:
-            which = _("questions of dimension %(d)s") % {"d": spec["dimension"]}
-        return _("at least %(n)s %(which)s with attainment ≥ %(x)s") % {
-            "n": spec["at_least"],
-            "which": which,
-            "x": spec["min_attainment"],
-        }
-    return str(condition)
+    """A condition (show_if or a level gate) in the admin's notation: codes and ≥."""
+    return wording.describe_condition(condition, fw, language, notation=wording.SYMBOLS)
 
 
 def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, Any]:
@@ -167,7 +125,7 @@ class FrameworkAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("title"))
     def display_title(self, obj: Framework) -> str:
         """The title in the current language."""
-        return localized(obj.title)
+        return text(obj.title, active_language())
 
     @admin.display(description=gettext_lazy("versions"), ordering="_versions")
     def version_count(self, obj: Framework) -> int:
@@ -208,7 +166,7 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("title"))
     def display_title(self, obj: FrameworkVersion) -> str:
         """The title in the current language."""
-        return localized(obj.title)
+        return text(obj.title, active_language())
 
     @admin.display(description=gettext_lazy("content hash"))
     def short_hash(self, obj: FrameworkVersion) -> str:

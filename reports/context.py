@@ -22,6 +22,8 @@ from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments import wording
+from assessments.framework import Framework, Question, text
 from assessments.models import (
     Assessment,
     DimensionScore,
@@ -29,8 +31,8 @@ from assessments.models import (
     Invitation,
     QuestionAttainment,
     Round,
-    localized,
 )
+from assessments.versions import framework_for
 from clusters.models import Cluster, Firm, Region
 
 # Cells drawn from fewer firms than this are suppressed in the shareable variant.
@@ -297,118 +299,28 @@ def _submitted_in(round_ids: Iterable[int]) -> QuerySet[Assessment]:
     return Assessment.objects.submitted().filter(round_id__in=list(round_ids))
 
 
-def _definition(version: FrameworkVersion) -> dict[str, Any]:
-    return version.definition or {}
-
-
-def _level_titles(definition: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
-    titles = [
-        (lv["code"], localized(lv.get("title", lv["code"]), language))
-        for lv in definition.get("levels", [])
-    ]
+def _level_titles(fw: Framework, language: str) -> list[tuple[str, str]]:
+    """(code, title) of every level, lowest first, after "" for below the first level."""
+    titles = [(lv.code, text(lv.title, language)) for lv in fw.levels]
     return [("", _("Below the first level"))] + titles
 
 
-def _dimension_titles(definition: Mapping[str, Any], language: str) -> dict[str, str]:
-    return {
-        d["code"]: localized(d.get("title", d["code"]), language)
-        for d in definition.get("dimensions", [])
-    }
+def _source(fw: Framework, version: FrameworkVersion, language: str) -> str:
+    """The published standard the framework follows, as reports cite it."""
+    return text(fw.source, language) if fw.source else version.source or ""
 
 
-def _questions(definition: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(d, q) for d in definition.get("dimensions", []) for q in d.get("questions", [])]
-
-
-def _meet_threshold(question: Mapping[str, Any]) -> Decimal | None:
+def _meet_threshold(question: Question) -> Decimal | None:
     """The attainment from which a firm meets a question; None for text questions."""
-    if question.get("type") == "text":
+    if question.type == "text":
         return None
-    if question.get("type") == "level":
-        values = sorted(Decimal(str(lv["value"])) for lv in question.get("levels", []))
+    if question.type == "level":
+        values = sorted(Decimal(c.value) for c in question.levels)
         if not values:
             return None
         middle = (values[0] + values[-1]) / 2
         return next(v for v in values if v >= middle)
     return MEET_SHARE
-
-
-# --- Conditions in words --------------------------------------------------------------------
-
-
-def _num(value: Any) -> str:
-    if value is None:
-        return "—"
-    d = Decimal(str(value))
-    return f"{d.normalize():f}" if d == d.to_integral() else f"{d.quantize(Decimal('0.01'))}"
-
-
-def describe_condition(
-    condition: Mapping[str, Any],
-    definition: Mapping[str, Any],
-    language: str,
-    actual: Any = None,
-    *,
-    with_actual: bool = False,
-) -> str:
-    """A gate condition of the framework in plain words, optionally with the firm's value."""
-    dims = _dimension_titles(definition, language)
-    questions = {q["code"]: q for _d, q in _questions(definition)}
-    now = (
-        (lambda text: text + _(" (now %(actual)s)") % {"actual": _num(actual)})
-        if (with_actual and actual is not None)
-        else (lambda text: text)
-    )
-    if "score" in condition:
-        return now(_("total score at least %(x)s") % {"x": _num(condition["score"])})
-    if "dimension" in condition:
-        title = dims.get(condition["dimension"], condition["dimension"])
-        return now(
-            _("“%(dimension)s” score at least %(x)s")
-            % {"dimension": title, "x": _num(condition.get("min"))}
-        )
-    if "count" in condition:
-        c = condition["count"]
-        if "tag" in c:
-            # the MIIT tags have names; other tags are quoted as they are
-            what = {"scene": _("scenes"), "constrained": _("constrained scenes")}.get(
-                c["tag"]
-            ) or _("questions tagged “%(tag)s”") % {"tag": c["tag"]}
-        else:
-            what = _("questions of “%(dimension)s”") % {
-                "dimension": dims.get(c.get("dimension", ""), c.get("dimension", ""))
-            }
-        return now(
-            _("at least %(n)s %(what)s with attainment %(x)s or more")
-            % {"n": c.get("at_least"), "what": what, "x": _num(c.get("min_attainment"))}
-        )
-    if "question" in condition:
-        code = condition["question"]
-        q = questions.get(code, {})
-        label = f"{code} {localized(q.get('text', ''), language)}".strip()
-        if "in" in condition:
-            options = {o["code"]: localized(o["text"], language) for o in q.get("options", [])}
-            values = [
-                options.get(v, _("yes") if v is True else _("no") if v is False else str(v))
-                for v in condition["in"]
-            ]
-            return _("“%(question)s”: %(values)s") % {
-                "question": label,
-                "values": " / ".join(values),
-            }
-        parts = []
-        if "min" in condition:
-            parts.append(_("at least %(x)s") % {"x": _num(condition["min"])})
-        if "max" in condition:
-            parts.append(_("at most %(x)s") % {"x": _num(condition["max"])})
-        return now(_("“%(question)s”: %(range)s") % {"question": label, "range": ", ".join(parts)})
-    if "all" in condition:
-        inner = [describe_condition(c, definition, language) for c in condition["all"]]
-        return _("all of: %(list)s") % {"list": "; ".join(inner)}
-    if "any" in condition:
-        inner = [describe_condition(c, definition, language) for c in condition["any"]]
-        return _("any of: %(list)s") % {"list": "; ".join(inner)}
-    return str(condition)
 
 
 # --- Quantiles, portable --------------------------------------------------------------------
@@ -461,9 +373,11 @@ def _spreads(scores: QuerySet[DimensionScore]) -> dict[str, Spread]:
 
 
 def _homogeneity_by_group(
-    scores: QuerySet[DimensionScore], group: str, weighted: set[str]
+    scores: QuerySet[DimensionScore], group: str, fw: Framework
 ) -> dict[Any, float]:
-    """1 − mean over dimensions of (standard deviation / 50), per group, from SQL moments."""
+    """1 − mean over the weighted dimensions of (standard deviation / 50), per group, from SQL
+    moments."""
+    weighted = [d.code for d in fw.dimensions if d.weight > 0]
     rows = (
         scores.filter(score__isnull=False, dimension_code__in=weighted)
         .annotate(s=Cast("score", FloatField()))
@@ -577,19 +491,19 @@ def _levels(
 
 
 def _question_stats(
-    attainments: QuerySet[QuestionAttainment], definition: Mapping[str, Any]
+    attainments: QuerySet[QuestionAttainment], fw: Framework
 ) -> dict[str, tuple[int, int]]:
     """(firms answering, firms meeting) per question, in one conditional GROUP BY."""
     # Scored questions store their points and are met from half of them; level questions
     # (points NULL) are grouped by threshold so the filter stays a few terms long.
     by_threshold: dict[Decimal, list[str]] = defaultdict(list)
     scored = False
-    for _d, q in _questions(definition):
+    for q in fw.questions:
         threshold = _meet_threshold(q)
         if threshold is None:
             continue
-        if q.get("type") == "level":
-            by_threshold[threshold].append(q["code"])
+        if q.type == "level":
+            by_threshold[threshold].append(q.code)
         else:
             scored = True
     meets = Q(attainment__lt=0, attainment__gt=0)  # nothing, unless a term below applies
@@ -605,14 +519,10 @@ def _question_stats(
     }
 
 
-def _support(
-    subs: QuerySet[Assessment], definition: Mapping[str, Any], language: str
-) -> list[SupportEntry]:
+def _support(subs: QuerySet[Assessment], fw: Framework, language: str) -> list[SupportEntry]:
     """Firms one level below a band's level, close on its score gate or missing ≤ 2 gates."""
-    levels = definition.get("levels", [])
-    codes = [lv["code"] for lv in levels]
-    bands = definition.get("bands", {})
-    level_titles = dict(_level_titles(definition, language))
+    codes = [lv.code for lv in fw.levels]
+    level_titles = dict(_level_titles(fw, language))
     entries: list[SupportEntry] = []
     said: dict[str, str] = {}
 
@@ -620,19 +530,17 @@ def _support(
         # Many firms lack the same few things: word each (condition, value) once.
         key = json.dumps([condition, actual], sort_keys=True, default=str)
         if key not in said:
-            said[key] = describe_condition(
-                condition, definition, language, actual, with_actual=True
+            said[key] = wording.describe_condition(
+                condition, fw, language, actual, with_actual=True
             )
         return said[key]
 
     for band, band_title in (("basic", _("basic")), ("advanced", _("advanced"))):
-        target = bands.get(band)
+        target = fw.bands.basic if band == "basic" else fw.bands.advanced
         if target not in codes:
             continue
         rank = codes.index(target)
-        gate = next(
-            (Decimal(str(c["score"])) for c in levels[rank].get("when", []) if "score" in c), None
-        )
+        gate = next((Decimal(str(c["score"])) for c in fw.levels[rank].when if "score" in c), None)
         candidates = subs.filter(level_rank=rank - 1)
         if band == "advanced":
             candidates = candidates.filter(basic=True)
@@ -670,46 +578,42 @@ def _support(
 
 
 def methodology(version: FrameworkVersion, language: str) -> Methodology:
-    """The methodology appendix, generated from the framework version's definition."""
-    definition = _definition(version)
-    bands = definition.get("bands", {})
-    codes = [lv["code"] for lv in definition.get("levels", [])]
-    level_titles = dict(_level_titles(definition, language))
+    """The methodology appendix, generated from the framework version."""
+    fw = framework_for(version)
+    level_titles = dict(_level_titles(fw, language))
 
     def band_of(code: str) -> str:
-        rank = codes.index(code)
-        if bands.get("advanced") in codes and rank >= codes.index(bands["advanced"]):
+        rank = fw.level_rank(code)
+        if rank >= fw.level_rank(fw.bands.advanced):
             return _("advanced")
-        if bands.get("basic") in codes and rank >= codes.index(bands["basic"]):
+        if rank >= fw.level_rank(fw.bands.basic):
             return _("basic")
         return ""
 
     return Methodology(
-        framework=localized(definition.get("title", version.framework.slug), language),
+        framework=text(fw.title, language),
         version=version.version,
-        source=localized(definition.get("source", version.source or ""), language),
+        source=_source(fw, version, language),
         dimensions=tuple(
             MethodDimension(
-                code=d["code"],
-                title=localized(d.get("title", d["code"]), language),
-                weight=Decimal(str(d.get("weight", 0))),
-                questions=len(d.get("questions", [])),
+                code=d.code,
+                title=text(d.title, language),
+                weight=d.weight,
+                questions=len(d.questions),
             )
-            for d in definition.get("dimensions", [])
+            for d in fw.dimensions
         ),
         levels=tuple(
             MethodLevel(
-                code=lv["code"],
-                title=localized(lv.get("title", lv["code"]), language),
-                conditions=tuple(
-                    describe_condition(c, definition, language) for c in lv.get("when") or []
-                ),
-                band=band_of(lv["code"]),
+                code=lv.code,
+                title=text(lv.title, language),
+                conditions=tuple(wording.describe_condition(c, fw, language) for c in lv.when),
+                band=band_of(lv.code),
             )
-            for lv in definition.get("levels", [])
+            for lv in fw.levels
         ),
-        basic_level=level_titles.get(bands.get("basic", ""), ""),
-        advanced_level=level_titles.get(bands.get("advanced", ""), ""),
+        basic_level=level_titles.get(fw.bands.basic, ""),
+        advanced_level=level_titles.get(fw.bands.advanced, ""),
     )
 
 
@@ -736,14 +640,11 @@ def benchmark(version: FrameworkVersion) -> dict[str, Any]:
     snapshot = BenchmarkSnapshot.objects.filter(framework_version=version).first()
     if snapshot is not None and snapshot.key == key:
         return snapshot.data
-    definition = _definition(version)
+    fw = framework_for(version)
     subs = Assessment.objects.submitted().filter(framework_version=version)
     scores = DimensionScore.objects.filter(
         assessment__status=Assessment.Status.SUBMITTED, assessment__framework_version=version
     )
-    weighted = {
-        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
-    }
     data = {
         "spreads": {
             code: [sp.n, sp.mean, sp.q1, sp.median, sp.q3] for code, sp in _spreads(scores).items()
@@ -751,12 +652,11 @@ def benchmark(version: FrameworkVersion) -> dict[str, Any]:
         "questions": {
             code: list(v)
             for code, v in _question_stats(
-                QuestionAttainment.objects.filter(assessment__in=subs), definition
+                QuestionAttainment.objects.filter(assessment__in=subs), fw
             ).items()
         },
         "homogeneity": {
-            str(k): v
-            for k, v in _homogeneity_by_group(scores, "assessment__round_id", weighted).items()
+            str(k): v for k, v in _homogeneity_by_group(scores, "assessment__round_id", fw).items()
         },
     }
     BenchmarkSnapshot.objects.update_or_create(
@@ -768,12 +668,12 @@ def benchmark(version: FrameworkVersion) -> dict[str, Any]:
 def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> ClusterReport:
     """Aggregate one round of a cluster into the report's data (call under the job's language)."""
     version = round_.framework_version
-    definition = _definition(version)
+    fw = framework_for(version)
     cluster = round_.cluster
     subs = _submitted_in([round_.pk])
     headline = _headline(round_, shareable)
     n = headline.assessed
-    level_titles = _level_titles(definition, language)
+    level_titles = _level_titles(fw, language)
     levels, by_size = _levels(subs, level_titles, shareable, n)
 
     scores = DimensionScore.objects.filter(assessment__in=subs)
@@ -782,35 +682,35 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
     bench_spreads = {code: Spread(*values) for code, values in bench_data["spreads"].items()}
     empty = Spread(0, None, None, None, None)
     dimensions = []
-    for d in definition.get("dimensions", []):
-        spread = cluster_spreads.get(d["code"], empty)
+    for d in fw.dimensions:
+        spread = cluster_spreads.get(d.code, empty)
         if shareable and spread.n < MIN_CELL:
             spread = Spread(spread.n, None, None, None, None)
         dimensions.append(
             DimensionStat(
-                code=d["code"],
-                title=localized(d.get("title", d["code"]), language),
-                weight=Decimal(str(d.get("weight", 0))),
+                code=d.code,
+                title=text(d.title, language),
+                weight=d.weight,
                 cluster=spread,
-                benchmark=bench_spreads.get(d["code"], empty),
+                benchmark=bench_spreads.get(d.code, empty),
             )
         )
 
-    local = _question_stats(QuestionAttainment.objects.filter(assessment__in=subs), definition)
+    local = _question_stats(QuestionAttainment.objects.filter(assessment__in=subs), fw)
     bench = {code: tuple(v) for code, v in bench_data["questions"].items()}
-    dim_titles = _dimension_titles(definition, language)
+    dim_titles = {d.code: d.title for d in dimensions}
     questions = []
-    for d, q in _questions(definition):
+    for q in fw.questions:
         if _meet_threshold(q) is None:
             continue
-        qn, met = local.get(q["code"], (0, 0))
-        bn, bmet = bench.get(q["code"], (0, 0))
+        qn, met = local.get(q.code, (0, 0))
+        bn, bmet = bench.get(q.code, (0, 0))
         questions.append(
             QuestionStat(
-                code=q["code"],
-                dimension=d["code"],
-                dimension_title=dim_titles[d["code"]],
-                text=localized(q.get("text", ""), language),
+                code=q.code,
+                dimension=q.dimension,
+                dimension_title=dim_titles[q.dimension],
+                text=text(q.text, language),
                 n=qn,
                 met=_keep(met, min(met, qn), shareable),
                 share=_keep(_pct(met, qn), min(met, qn), shareable),
@@ -824,10 +724,7 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         )[:WEAKEST_COUNT]
     )
 
-    weighted = {
-        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
-    }
-    mine = _homogeneity_by_group(scores, "assessment__round_id", weighted).get(round_.pk)
+    mine = _homogeneity_by_group(scores, "assessment__round_id", fw).get(round_.pk)
     groups = {int(k): v for k, v in bench_data["homogeneity"].items()}
     values = sorted(groups.values(), reverse=True)
     homogeneity = Homogeneity(
@@ -839,10 +736,10 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         rank=(values.index(mine) + 1) if mine is not None and mine in values else None,
     )
 
-    support = [] if shareable else _support(subs, definition, language)
+    support = [] if shareable else _support(subs, fw, language)
     if shareable:
         counts = {"basic": 0, "advanced": 0}
-        for entry in _support(subs, definition, language):
+        for entry in _support(subs, fw, language):
             counts[entry.band] += 1
         support_basic = _keep(counts["basic"], counts["basic"], True)
         support_advanced = _keep(counts["advanced"], counts["advanced"], True)
@@ -856,9 +753,9 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         region=_region_name(cluster.region, language),
         round=round_.name,
         round_id=round_.pk,
-        framework=localized(definition.get("title", version.framework.slug), language),
+        framework=text(fw.title, language),
         framework_version=version.version,
-        source=localized(definition.get("source", version.source or ""), language),
+        source=_source(fw, version, language),
         generated_at=timezone.localtime(),
         language=language,
         shareable=shareable,
@@ -940,12 +837,9 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
     groups = []
     for version_id, members in sorted(by_version.items(), key=lambda kv: -len(kv[1])):
         version = versions[version_id]
-        definition = _definition(version)
-        dims = [
-            (d["code"], localized(d.get("title", d["code"]), language))
-            for d in definition.get("dimensions", [])
-        ]
-        lvls = _level_titles(definition, language)
+        fw = framework_for(version)
+        dims = [(d.code, text(d.title, language)) for d in fw.dimensions]
+        lvls = _level_titles(fw, language)
         rows = []
         for cluster in sorted(members, key=lambda c: (c.region.path, c.slug)):
             r = latest[cluster.pk]
@@ -980,7 +874,7 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             )
         groups.append(
             RegionGroup(
-                framework=localized(definition.get("title", ""), language),
+                framework=text(fw.title, language),
                 framework_version=version.version,
                 dimensions=tuple(dims),
                 levels=tuple(lvls),
@@ -1004,7 +898,7 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
 
 def dimension_codes(version: FrameworkVersion) -> list[str]:
     """The framework version's dimension codes, in file order."""
-    return [d["code"] for d in _definition(version).get("dimensions", [])]
+    return [d.code for d in framework_for(version).dimensions]
 
 
 def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterable[FirmRow]:
