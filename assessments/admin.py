@@ -35,13 +35,13 @@ from assessments.services import invitation_token
 from assessments.versions import framework_for, framework_version_publish
 
 
-def _number(value: Decimal | None) -> str:
-    """A value from the file exactly as it is written there (no rounding)."""
+def _exact(value: Decimal | None) -> str:
+    """A value from the file exactly as it is written there (no rounding), "—" for none."""
     return wording.number(value, None)
 
 
-def describe_condition(condition: dict, fw: ParsedFramework, language: str) -> str:
-    """A condition (show_if or a level gate) in the admin's notation: codes and ≥."""
+def _condition(condition: dict, fw: ParsedFramework, language: str) -> str:
+    """A condition in the admin's notation (codes and ≥), for checking against the file."""
     return wording.describe_condition(condition, fw, language, notation=wording.SYMBOLS)
 
 
@@ -50,19 +50,19 @@ def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, 
     if q.type in ("single", "multi"):
         for o in q.options:
             extra = _(" (exclusive)") if o.exclusive else ""
-            details.append(f"{o.code}: {text(o.text, language)} — {_number(o.points)}{extra}")
+            details.append(f"{o.code}: {text(o.text, language)} — {_exact(o.points)}{extra}")
     elif q.type == "number":
         lower: Decimal | None = None
         for band in q.bands:
             if band.upto is None:
-                span = _("above %(x)s") % {"x": _number(lower)} if lower is not None else _("any")
+                span = _("above %(x)s") % {"x": _exact(lower)} if lower is not None else _("any")
             else:
-                span = _("up to %(x)s") % {"x": _number(band.upto)}
-            details.append(f"{span} → {_number(band.points)}")
+                span = _("up to %(x)s") % {"x": _exact(band.upto)}
+            details.append(f"{span} → {_exact(band.points)}")
             lower = band.upto
         if q.min is not None or q.max is not None:
             details.append(
-                _("allowed range: %(lo)s to %(hi)s") % {"lo": _number(q.min), "hi": _number(q.max)}
+                _("allowed range: %(lo)s to %(hi)s") % {"lo": _exact(q.min), "hi": _exact(q.max)}
             )
         if q.integer:
             details.append(_("whole numbers only"))
@@ -74,10 +74,10 @@ def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, 
         "code": q.code,
         "type": q.type,
         "text": text(q.text, language),
-        "points": _number(q.points) if q.points is not None else "",
+        "points": _exact(q.points) if q.points is not None else "",
         "required": q.required,
         "tags": ", ".join(q.tags),
-        "show_if": describe_condition(q.show_if, fw, language) if q.show_if else "",
+        "show_if": _condition(q.show_if, fw, language) if q.show_if else "",
         "details": details,
         "unit": q.unit or "",
     }
@@ -96,7 +96,7 @@ def framework_summary(fw: ParsedFramework, language: str) -> dict[str, Any]:
                 "code": level.code,
                 "title": text(level.title, language),
                 "description": text(level.description, language) if level.description else "",
-                "gates": [describe_condition(c, fw, language) for c in level.when],
+                "gates": [_condition(c, fw, language) for c in level.when],
             }
             for level in fw.levels
         ],
@@ -104,7 +104,7 @@ def framework_summary(fw: ParsedFramework, language: str) -> dict[str, Any]:
             {
                 "code": d.code,
                 "title": text(d.title, language),
-                "weight": _number(d.weight),
+                "weight": _exact(d.weight),
                 "questions": [_question_row(q, fw, language) for q in d.questions],
             }
             for d in fw.dimensions
