@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assessments import wording
 from assessments.framework import Framework as ParsedFramework
 from assessments.framework import FrameworkError, Question, text
 from assessments.models import (
@@ -29,62 +30,19 @@ from assessments.models import (
     Invitation,
     Round,
     active_language,
-    localized,
 )
 from assessments.services import invitation_token
 from assessments.versions import framework_for, framework_version_publish
 
 
-def _number(value: Decimal | int | float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+def _exact(value: Decimal | None) -> str:
+    """A value from the file exactly as it is written there (no rounding), "—" for none."""
+    return wording.number(value, None)
 
 
-def describe_condition(condition: dict, fw: ParsedFramework, language: str) -> str:
-    """A condition (show_if or a level gate) in words, for people reading the admin."""
-    if "question" in condition:
-        code = condition["question"]
-        if "in" in condition:
-            values = ", ".join(
-                (_("yes") if v else _("no")) if isinstance(v, bool) else str(v)
-                for v in condition["in"]
-            )
-            return _("answer to %(q)s is one of: %(values)s") % {"q": code, "values": values}
-        parts = []
-        if "min" in condition:
-            parts.append(_("at least %(x)s") % {"x": condition["min"]})
-        if "max" in condition:
-            parts.append(_("at most %(x)s") % {"x": condition["max"]})
-        return _("answer to %(q)s is %(range)s") % {"q": code, "range": _(" and ").join(parts)}
-    if "all" in condition:
-        inner = "; ".join(describe_condition(c, fw, language) for c in condition["all"])
-        return _("all of: (%(items)s)") % {"items": inner}
-    if "any" in condition:
-        inner = "; ".join(describe_condition(c, fw, language) for c in condition["any"])
-        return _("any of: (%(items)s)") % {"items": inner}
-    if "score" in condition:
-        return _("total score ≥ %(x)s") % {"x": condition["score"]}
-    if "dimension" in condition:
-        try:
-            name = text(fw.dimension(condition["dimension"]).title, language)
-        except KeyError:
-            name = condition["dimension"]
-        return _("score of %(d)s ≥ %(x)s") % {"d": name, "x": condition["min"]}
-    if "count" in condition:
-        spec = condition["count"]
-        if "tag" in spec:
-            which = _("questions tagged “%(tag)s”") % {"tag": spec["tag"]}
-        else:
-            which = _("questions of dimension %(d)s") % {"d": spec["dimension"]}
-        return _("at least %(n)s %(which)s with attainment ≥ %(x)s") % {
-            "n": spec["at_least"],
-            "which": which,
-            "x": spec["min_attainment"],
-        }
-    return str(condition)
+def _condition(condition: dict, fw: ParsedFramework, language: str) -> str:
+    """A condition in the admin's notation (codes and ≥), for checking against the file."""
+    return wording.describe_condition(condition, fw, language, notation=wording.SYMBOLS)
 
 
 def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, Any]:
@@ -92,19 +50,19 @@ def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, 
     if q.type in ("single", "multi"):
         for o in q.options:
             extra = _(" (exclusive)") if o.exclusive else ""
-            details.append(f"{o.code}: {text(o.text, language)} — {_number(o.points)}{extra}")
+            details.append(f"{o.code}: {text(o.text, language)} — {_exact(o.points)}{extra}")
     elif q.type == "number":
         lower: Decimal | None = None
         for band in q.bands:
             if band.upto is None:
-                span = _("above %(x)s") % {"x": _number(lower)} if lower is not None else _("any")
+                span = _("above %(x)s") % {"x": _exact(lower)} if lower is not None else _("any")
             else:
-                span = _("up to %(x)s") % {"x": _number(band.upto)}
-            details.append(f"{span} → {_number(band.points)}")
+                span = _("up to %(x)s") % {"x": _exact(band.upto)}
+            details.append(f"{span} → {_exact(band.points)}")
             lower = band.upto
         if q.min is not None or q.max is not None:
             details.append(
-                _("allowed range: %(lo)s to %(hi)s") % {"lo": _number(q.min), "hi": _number(q.max)}
+                _("allowed range: %(lo)s to %(hi)s") % {"lo": _exact(q.min), "hi": _exact(q.max)}
             )
         if q.integer:
             details.append(_("whole numbers only"))
@@ -116,10 +74,10 @@ def _question_row(q: Question, fw: ParsedFramework, language: str) -> dict[str, 
         "code": q.code,
         "type": q.type,
         "text": text(q.text, language),
-        "points": _number(q.points) if q.points is not None else "",
+        "points": _exact(q.points) if q.points is not None else "",
         "required": q.required,
         "tags": ", ".join(q.tags),
-        "show_if": describe_condition(q.show_if, fw, language) if q.show_if else "",
+        "show_if": _condition(q.show_if, fw, language) if q.show_if else "",
         "details": details,
         "unit": q.unit or "",
     }
@@ -138,7 +96,7 @@ def framework_summary(fw: ParsedFramework, language: str) -> dict[str, Any]:
                 "code": level.code,
                 "title": text(level.title, language),
                 "description": text(level.description, language) if level.description else "",
-                "gates": [describe_condition(c, fw, language) for c in level.when],
+                "gates": [_condition(c, fw, language) for c in level.when],
             }
             for level in fw.levels
         ],
@@ -146,7 +104,7 @@ def framework_summary(fw: ParsedFramework, language: str) -> dict[str, Any]:
             {
                 "code": d.code,
                 "title": text(d.title, language),
-                "weight": _number(d.weight),
+                "weight": _exact(d.weight),
                 "questions": [_question_row(q, fw, language) for q in d.questions],
             }
             for d in fw.dimensions
@@ -167,7 +125,7 @@ class FrameworkAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("title"))
     def display_title(self, obj: Framework) -> str:
         """The title in the current language."""
-        return localized(obj.title)
+        return text(obj.title, active_language())
 
     @admin.display(description=gettext_lazy("versions"), ordering="_versions")
     def version_count(self, obj: Framework) -> int:
@@ -208,7 +166,7 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("title"))
     def display_title(self, obj: FrameworkVersion) -> str:
         """The title in the current language."""
-        return localized(obj.title)
+        return text(obj.title, active_language())
 
     @admin.display(description=gettext_lazy("content hash"))
     def short_hash(self, obj: FrameworkVersion) -> str:

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.framework import Question
-from assessments.models import FrameworkVersion, localized
-from assessments.services import MAX_NUMBER_DIGITS
+from assessments.models import FrameworkVersion
+from assessments.services import MAX_NUMBER_DIGITS, framework_text
 
 
 class AnswerParseError(Exception):
@@ -114,7 +114,7 @@ class FrameworkVersionChoiceField(forms.ModelChoiceField):
     """Framework versions named by their title in the user's language, not by their slug."""
 
     def label_from_instance(self, obj: FrameworkVersion) -> str:
-        title = localized(obj.title) or str(obj.framework)
+        title = framework_text(obj.title) or str(obj.framework)
         return title if obj.version in title else f"{title} ({obj.version})"
 
 

@@ -12,27 +12,13 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from assessments.framework import text
 from clusters.models import Cluster, Firm
 
 
 def active_language() -> str:
     """The active language as framework texts key it: lower case, "zh-hans" when none is set."""
     return (get_language() or "zh-hans").lower()
-
-
-def localized(text: object, language: str | None = None) -> str:
-    """A framework text (a string or a {language: string} mapping) in the given language."""
-    if isinstance(text, str):
-        return text
-    if isinstance(text, dict) and text:
-        lang = language.lower() if language else active_language()
-        if lang in text:
-            return str(text[lang])
-        for key, value in text.items():
-            if lang.startswith(key) or key.startswith(lang.split("-")[0]):
-                return str(value)
-        return str(next(iter(text.values())))
-    return ""
 
 
 class Framework(models.Model):
@@ -48,7 +34,7 @@ class Framework(models.Model):
         verbose_name_plural = _("frameworks")
 
     def __str__(self) -> str:
-        return localized(self.title) or self.slug
+        return text(self.title, active_language()) or self.slug
 
 
 class FrameworkVersionQuerySet(models.QuerySet["FrameworkVersion"]):

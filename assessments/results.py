@@ -6,21 +6,19 @@ Reads only the stored snapshot and the framework version it was scored with; nev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
-from assessments import charts, scoring
+from assessments import charts, scoring, wording
 from assessments import selectors as assessment_selectors
 from assessments.framework import Framework
-from assessments.models import Assessment
+from assessments.models import Assessment, active_language
 from assessments.services import assessment_answers
 from assessments.services import framework_text as _t
 from assessments.versions import framework_for
-
-_TWO = Decimal("0.01")
 
 # Texts of templates/reports/pdf/firm_result.html that only the firm's PDF uses: listed here so
 # that they are in this part's catalog (the reports catalog belongs to the reports part).
@@ -38,14 +36,6 @@ _PDF_TEXTS = (
         "have submitted."
     ),
 )
-
-
-def _num(value: Any) -> str:
-    """A number as printed in sentences: at most two decimals, no trailing zeros."""
-    if value is None:
-        return "–"
-    d = Decimal(str(value)).quantize(_TWO, ROUND_HALF_UP).normalize()
-    return format(d, "f")
 
 
 @dataclass
@@ -110,9 +100,6 @@ class _Gaps:
         }
         self.dims = {d.code: d for d in fw.dimensions}
 
-    def _question_label(self, code: str) -> str:
-        return f"{code} {_t(self.fw.question(code).text)}"
-
     def _dim_points(self, dim_code: str) -> Decimal:
         return sum(
             (
@@ -153,14 +140,14 @@ class _Gaps:
         for gain, q, open_points in ranked[:limit]:
             if q.code in self.answers:
                 reason = _("%(open)s of %(points)s points still open: up to +%(gain)s") % {
-                    "open": _num(open_points),
-                    "points": _num(q.points),
-                    "gain": _num(gain),
+                    "open": wording.number(open_points),
+                    "points": wording.number(q.points),
+                    "gain": wording.number(gain),
                 }
             else:
                 reason = _("unanswered, %(points)s points: up to +%(gain)s") % {
-                    "points": _num(q.points),
-                    "gain": _num(gain),
+                    "points": wording.number(q.points),
+                    "gain": wording.number(gain),
                 }
             result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
         return result
@@ -186,25 +173,16 @@ class _Gaps:
                 reason = _("unanswered")
             elif q.type == "level":
                 reason = _("now at level %(now)s, needs %(need)s") % {
-                    "now": _num(current),
-                    "need": _num(threshold),
+                    "now": wording.number(current),
+                    "need": wording.number(threshold),
                 }
             else:
                 reason = _("now at %(now)s%% of its points, needs %(need)s%%") % {
-                    "now": _num(current * 100),
-                    "need": _num(threshold * 100),
+                    "now": wording.number(current * 100),
+                    "need": wording.number(threshold * 100),
                 }
             result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
         return result
-
-    @staticmethod
-    def _tag_group(tag: str) -> str:
-        """The questions carrying a tag, in words; the common MIIT tags have names."""
-        if tag == "scene":
-            return _("scenes")
-        if tag == "constrained":
-            return _("constrained scenes")
-        return _('questions tagged "%(tag)s"') % {"tag": tag}
 
     def _tagged(self, tag: str) -> frozenset[str]:
         return frozenset(q.code for q in self.fw.questions if tag in q.tags)
@@ -232,16 +210,7 @@ class _Gaps:
                 if j != k:
                     continue
                 spec = unmet[i]["condition"]["count"]
-                have = int(unmet[i].get("actual") or 0)
-                need = max(int(spec["at_least"]) - have, 0)
-                gap.sentence += " " + _(
-                    "Of them, %(n)d more must be %(group)s (now %(have)d of %(want)d)."
-                ) % {
-                    "n": need,
-                    "group": self._tag_group(spec["tag"]),
-                    "have": have,
-                    "want": int(spec["at_least"]),
-                }
+                gap.sentence += " " + wording.subset_sentence(spec, unmet[i].get("actual"))
                 first = self._count_suggestions(spec)
                 codes = {s.code for s in first}
                 gap.suggestions = (first + [s for s in gap.suggestions if s.code not in codes])[:4]
@@ -249,97 +218,15 @@ class _Gaps:
         return result
 
     def sentence(self, condition: dict[str, Any], actual: Any) -> Gap:
+        """The unmet condition as what to do, with the questions that would help most."""
+        said = wording.gap_sentence(condition, self.fw, active_language(), actual)
         if "score" in condition:
-            return Gap(
-                _("Raise your total score from %(actual)s to %(target)s.")
-                % {"actual": _num(actual), "target": _num(condition["score"])},
-                self._scored_suggestions(None),
-            )
+            return Gap(said, self._scored_suggestions(None))
         if "dimension" in condition and "count" not in condition:
-            dim = self.dims.get(condition["dimension"])
-            title = _t(dim.title) if dim else condition["dimension"]
-            if actual is None:
-                sentence = _('"%(dimension)s" has no score yet: answer its scored questions.') % {
-                    "dimension": title
-                }
-            else:
-                sentence = _('Raise your "%(dimension)s" score from %(actual)s to %(target)s.') % {
-                    "dimension": title,
-                    "actual": _num(actual),
-                    "target": _num(condition.get("min")),
-                }
-            return Gap(sentence, self._scored_suggestions(condition["dimension"]))
+            return Gap(said, self._scored_suggestions(condition["dimension"]))
         if "count" in condition:
-            spec = condition["count"]
-            have = int(actual or 0)
-            need = max(int(spec["at_least"]) - have, 0)
-            threshold = Decimal(str(spec.get("min_attainment", 0)))
-            if "tag" in spec:
-                group = self._tag_group(spec["tag"])
-            else:
-                dim = self.dims.get(spec.get("dimension", ""))
-                group = _('questions of "%(dimension)s"') % {
-                    "dimension": _t(dim.title) if dim else spec.get("dimension", "")
-                }
-            selected = [
-                q
-                for q in self.fw.questions
-                if ("tag" in spec and spec["tag"] in q.tags)
-                or ("dimension" in spec and q.dimension == spec["dimension"])
-            ]
-            if selected and all(q.type == "level" for q in selected):
-                target = _("level %(level)s or higher") % {"level": _num(threshold)}
-            else:
-                target = _("at least %(share)s%% of their points") % {
-                    "share": _num(threshold * 100)
-                }
-            sentence = ngettext(
-                "Bring %(n)d more of the %(group)s to %(target)s (now %(have)d of %(want)d).",
-                "Bring %(n)d more of the %(group)s to %(target)s (now %(have)d of %(want)d).",
-                need,
-            ) % {
-                "n": need,
-                "group": group,
-                "target": target,
-                "have": have,
-                "want": int(spec["at_least"]),
-            }
-            return Gap(sentence, self._count_suggestions(spec))
-        if "question" in condition:
-            code = condition["question"]
-            label = self._question_label(code)
-            q = self.fw.question(code)
-            if "in" in condition:
-                values = []
-                for v in condition["in"]:
-                    if q.type == "yesno":
-                        values.append(_("yes") if v else _("no"))
-                    elif q.type in {"single", "multi"}:
-                        opt = next((o for o in q.options if o.code == v), None)
-                        values.append(_t(opt.text) if opt else str(v))
-                    else:
-                        values.append(str(v))
-                sentence = _('Answer "%(question)s" with: %(values)s.') % {
-                    "question": label,
-                    "values": _(" or ").join(values),
-                }
-            else:
-                parts = []
-                if condition.get("min") is not None:
-                    parts.append(_("at least %(n)s") % {"n": _num(condition["min"])})
-                if condition.get("max") is not None:
-                    parts.append(_("at most %(n)s") % {"n": _num(condition["max"])})
-                sentence = _('Bring "%(question)s" to %(range)s.') % {
-                    "question": label,
-                    "range": _(" and ").join(parts),
-                }
-            return Gap(sentence)
-        if "all" in condition or "any" in condition:
-            key = "all" if "all" in condition else "any"
-            inner = [self.sentence(c, None).sentence for c in condition[key]]
-            lead = _("Meet all of these:") if key == "all" else _("Meet at least one of these:")
-            return Gap(lead + " " + " ".join(inner))
-        return Gap(str(condition))
+            return Gap(said, self._count_suggestions(condition["count"]))
+        return Gap(said)
 
 
 def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -11,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from assessments import statistics
 from assessments.models import Assessment, DimensionScore, Invitation, Round
 from clusters import selectors as cluster_selectors
 
@@ -146,13 +146,10 @@ class PeerBenchmark:
 
 
 def _spread(values: list[Decimal]) -> Spread:
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    """Quartiles of the values, rounded half-up to 2 decimals as scores are."""
     two = Decimal("0.01")
-    return Spread(
-        q1=Decimal(q1).quantize(two, ROUND_HALF_UP),
-        median=Decimal(median).quantize(two, ROUND_HALF_UP),
-        q3=Decimal(q3).quantize(two, ROUND_HALF_UP),
-    )
+    q1, median, q3 = (q.quantize(two, ROUND_HALF_UP) for q in statistics.quartiles(values))
+    return Spread(q1=q1, median=median, q3=q3)
 
 
 def peer_benchmark(user: Any, assessment: Assessment) -> PeerBenchmark:

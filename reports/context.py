@@ -1,27 +1,27 @@
-"""Turning stored results into report data: plain frozen dataclasses, aggregated by the database.
+"""The report assembly: a round's or a region's stored results turned into the plain frozen
+dataclasses a report template lays out.
 
-Every figure is computed with GROUP BY queries (Count, Avg, conditional aggregation and
-window functions) over `Assessment`, `DimensionScore` and `QuestionAttainment`; Python only
-loops over the small grouped rows, never over every answer of every firm. The same queries
-run on SQLite (3.25+, for window functions) and PostgreSQL.
+The figures come from GROUP BY queries (reports/aggregates.py), the comparison with every
+cluster from the benchmark snapshot (reports/benchmark.py), the framework's titles and
+conditions from its parsed `Framework` and assessments/wording.py. The per-firm rows of the
+XLSX annex are reports/rows.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, F, FloatField, Max, Q, QuerySet, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments import statistics, wording
+from assessments.framework import Framework, text
 from assessments.models import (
     Assessment,
     DimensionScore,
@@ -29,9 +29,18 @@ from assessments.models import (
     Invitation,
     QuestionAttainment,
     Round,
-    localized,
 )
+from assessments.versions import framework_for
 from clusters.models import Cluster, Firm, Region
+from reports.aggregates import (
+    Spread,
+    homogeneity_by_group,
+    meet_threshold,
+    question_stats,
+    spreads,
+    submitted_in,
+)
+from reports.benchmark import benchmark
 
 # Cells drawn from fewer firms than this are suppressed in the shareable variant.
 MIN_CELL = 5
@@ -41,8 +50,6 @@ SUPPORT_SCORE_MARGIN = Decimal(10)
 SUPPORT_MAX_UNMET = 2
 SUPPORT_PDF_LIMIT = 50
 WEAKEST_COUNT = 10
-# A scored question is "met" from half its points on; a level question from the middle of its scale.
-MEET_SHARE = Decimal("0.5")
 SIZE_ORDER = [c for c, _label in Firm.SizeClass.choices] + [""]
 
 
@@ -85,17 +92,6 @@ class SizeRow:
     label: str
     total: int | None
     counts: tuple[int | None, ...]  # in the order of ClusterReport.levels
-
-
-@dataclass(frozen=True)
-class Spread:
-    """Mean and quartiles of one dimension's scores over a set of firms."""
-
-    n: int
-    mean: float | None
-    q1: float | None
-    median: float | None
-    q3: float | None
 
 
 @dataclass(frozen=True)
@@ -258,32 +254,7 @@ class RegionReport:
     min_cell: int = MIN_CELL
 
 
-@dataclass(frozen=True)
-class FirmRow:
-    """One firm in the XLSX annex."""
-
-    uscc: str
-    firm: str
-    size_class: str
-    total: Decimal | None
-    level: str
-    basic: bool | None
-    advanced: bool | None
-    dimensions: tuple[Decimal | None, ...]
-    submitted_at: Any
-
-
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _pct(part: int | None, whole: int | None) -> float | None:
-    if part is None or not whole:
-        return None
-    return round(100.0 * part / whole, 1)
-
-
-def _f(value: Any, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def _keep(value: Any, n: int | None, shareable: bool) -> Any:
@@ -293,194 +264,15 @@ def _keep(value: Any, n: int | None, shareable: bool) -> Any:
     return value
 
 
-def _submitted_in(round_ids: Iterable[int]) -> QuerySet[Assessment]:
-    return Assessment.objects.submitted().filter(round_id__in=list(round_ids))
-
-
-def _definition(version: FrameworkVersion) -> dict[str, Any]:
-    return version.definition or {}
-
-
-def _level_titles(definition: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
-    titles = [
-        (lv["code"], localized(lv.get("title", lv["code"]), language))
-        for lv in definition.get("levels", [])
-    ]
+def _level_titles(fw: Framework, language: str) -> list[tuple[str, str]]:
+    """(code, title) of every level, lowest first, after "" for below the first level."""
+    titles = [(lv.code, text(lv.title, language)) for lv in fw.levels]
     return [("", _("Below the first level"))] + titles
 
 
-def _dimension_titles(definition: Mapping[str, Any], language: str) -> dict[str, str]:
-    return {
-        d["code"]: localized(d.get("title", d["code"]), language)
-        for d in definition.get("dimensions", [])
-    }
-
-
-def _questions(definition: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(d, q) for d in definition.get("dimensions", []) for q in d.get("questions", [])]
-
-
-def _meet_threshold(question: Mapping[str, Any]) -> Decimal | None:
-    """The attainment from which a firm meets a question; None for text questions."""
-    if question.get("type") == "text":
-        return None
-    if question.get("type") == "level":
-        values = sorted(Decimal(str(lv["value"])) for lv in question.get("levels", []))
-        if not values:
-            return None
-        middle = (values[0] + values[-1]) / 2
-        return next(v for v in values if v >= middle)
-    return MEET_SHARE
-
-
-# --- Conditions in words --------------------------------------------------------------------
-
-
-def _num(value: Any) -> str:
-    if value is None:
-        return "—"
-    d = Decimal(str(value))
-    return f"{d.normalize():f}" if d == d.to_integral() else f"{d.quantize(Decimal('0.01'))}"
-
-
-def describe_condition(
-    condition: Mapping[str, Any],
-    definition: Mapping[str, Any],
-    language: str,
-    actual: Any = None,
-    *,
-    with_actual: bool = False,
-) -> str:
-    """A gate condition of the framework in plain words, optionally with the firm's value."""
-    dims = _dimension_titles(definition, language)
-    questions = {q["code"]: q for _d, q in _questions(definition)}
-    now = (
-        (lambda text: text + _(" (now %(actual)s)") % {"actual": _num(actual)})
-        if (with_actual and actual is not None)
-        else (lambda text: text)
-    )
-    if "score" in condition:
-        return now(_("total score at least %(x)s") % {"x": _num(condition["score"])})
-    if "dimension" in condition:
-        title = dims.get(condition["dimension"], condition["dimension"])
-        return now(
-            _("“%(dimension)s” score at least %(x)s")
-            % {"dimension": title, "x": _num(condition.get("min"))}
-        )
-    if "count" in condition:
-        c = condition["count"]
-        if "tag" in c:
-            # the MIIT tags have names; other tags are quoted as they are
-            what = {"scene": _("scenes"), "constrained": _("constrained scenes")}.get(
-                c["tag"]
-            ) or _("questions tagged “%(tag)s”") % {"tag": c["tag"]}
-        else:
-            what = _("questions of “%(dimension)s”") % {
-                "dimension": dims.get(c.get("dimension", ""), c.get("dimension", ""))
-            }
-        return now(
-            _("at least %(n)s %(what)s with attainment %(x)s or more")
-            % {"n": c.get("at_least"), "what": what, "x": _num(c.get("min_attainment"))}
-        )
-    if "question" in condition:
-        code = condition["question"]
-        q = questions.get(code, {})
-        label = f"{code} {localized(q.get('text', ''), language)}".strip()
-        if "in" in condition:
-            options = {o["code"]: localized(o["text"], language) for o in q.get("options", [])}
-            values = [
-                options.get(v, _("yes") if v is True else _("no") if v is False else str(v))
-                for v in condition["in"]
-            ]
-            return _("“%(question)s”: %(values)s") % {
-                "question": label,
-                "values": " / ".join(values),
-            }
-        parts = []
-        if "min" in condition:
-            parts.append(_("at least %(x)s") % {"x": _num(condition["min"])})
-        if "max" in condition:
-            parts.append(_("at most %(x)s") % {"x": _num(condition["max"])})
-        return now(_("“%(question)s”: %(range)s") % {"question": label, "range": ", ".join(parts)})
-    if "all" in condition:
-        inner = [describe_condition(c, definition, language) for c in condition["all"]]
-        return _("all of: %(list)s") % {"list": "; ".join(inner)}
-    if "any" in condition:
-        inner = [describe_condition(c, definition, language) for c in condition["any"]]
-        return _("any of: %(list)s") % {"list": "; ".join(inner)}
-    return str(condition)
-
-
-# --- Quantiles, portable --------------------------------------------------------------------
-
-
-def _positions(n: int) -> dict[str, tuple[int, int, float]]:
-    """1-based row numbers and weight for each quartile (linear interpolation, percentile_cont)."""
-    out = {}
-    for name, p in (("q1", 0.25), ("median", 0.5), ("q3", 0.75)):
-        h = p * (n - 1)
-        lo = math.floor(h)
-        out[name] = (lo + 1, min(lo + 2, n), h - lo)
-    return out
-
-
-def _spreads(scores: QuerySet[DimensionScore]) -> dict[str, Spread]:
-    """Mean and quartiles per dimension: one GROUP BY and one window query, any backend."""
-    scores = scores.filter(score__isnull=False)
-    stats = {
-        row["dimension_code"]: row
-        for row in scores.values("dimension_code").annotate(n=Count("id"), mean=Avg("score"))
-    }
-    wanted: dict[str, dict[str, tuple[int, int, float]]] = {
-        code: _positions(row["n"]) for code, row in stats.items() if row["n"]
-    }
-    numbers = sorted(
-        {p for pos in wanted.values() for lo, hi, _w in pos.values() for p in (lo, hi)}
-    )
-    values: dict[tuple[str, int], float] = {}
-    if numbers:
-        ranked = scores.annotate(
-            rn=Window(RowNumber(), partition_by=[F("dimension_code")], order_by=F("score").asc())
-        ).values_list("dimension_code", "rn", "score")
-        for code, rn, score in ranked.filter(rn__in=numbers):
-            values[(code, rn)] = float(score)
-    out = {}
-    for code, row in stats.items():
-        quart: dict[str, float | None] = {}
-        for name, (lo, hi, w) in wanted.get(code, {}).items():
-            a, b = values.get((code, lo)), values.get((code, hi))
-            quart[name] = None if a is None or b is None else round(a + (b - a) * w, 1)
-        out[code] = Spread(
-            n=row["n"],
-            mean=_f(row["mean"]),
-            q1=quart.get("q1"),
-            median=quart.get("median"),
-            q3=quart.get("q3"),
-        )
-    return out
-
-
-def _homogeneity_by_group(
-    scores: QuerySet[DimensionScore], group: str, weighted: set[str]
-) -> dict[Any, float]:
-    """1 − mean over dimensions of (standard deviation / 50), per group, from SQL moments."""
-    rows = (
-        scores.filter(score__isnull=False, dimension_code__in=weighted)
-        .annotate(s=Cast("score", FloatField()))
-        .values(group, "dimension_code")
-        .annotate(n=Count("id"), m=Avg("s"), m2=Avg(F("s") * F("s")))
-    )
-    per_group: dict[Any, list[float]] = defaultdict(list)
-    sizes: dict[Any, int] = defaultdict(int)
-    for row in rows:
-        variance = max(0.0, (row["m2"] or 0.0) - (row["m"] or 0.0) ** 2)
-        per_group[row[group]].append(math.sqrt(variance) / 50.0)
-        sizes[row[group]] = max(sizes[row[group]], row["n"])
-    return {
-        g: round(1.0 - sum(sds) / len(sds), 3)
-        for g, sds in per_group.items()
-        if sds and sizes[g] >= 2
-    }
+def _source(fw: Framework, version: FrameworkVersion, language: str) -> str:
+    """The published standard the framework follows, as reports cite it."""
+    return text(fw.source, language) if fw.source else version.source or ""
 
 
 # --- The cluster report ---------------------------------------------------------------------
@@ -488,7 +280,7 @@ def _homogeneity_by_group(
 
 def _headline(round_: Round, shareable: bool) -> Headline:
     def counts(r: Round) -> dict[str, int]:
-        return _submitted_in([r.pk]).aggregate(
+        return submitted_in([r.pk]).aggregate(
             n=Count("id"),
             basic=Count("id", filter=Q(basic=True)),
             advanced=Count("id", filter=Q(advanced=True)),
@@ -508,17 +300,21 @@ def _headline(round_: Round, shareable: bool) -> Headline:
     if previous is not None:
         before = counts(previous)
         prev_basic = _keep(
-            _pct(before["basic"], before["n"]), min(before["basic"], before["n"]), shareable
+            statistics.share(before["basic"], before["n"]),
+            min(before["basic"], before["n"]),
+            shareable,
         )
         prev_adv = _keep(
-            _pct(before["advanced"], before["n"]), min(before["advanced"], before["n"]), shareable
+            statistics.share(before["advanced"], before["n"]),
+            min(before["advanced"], before["n"]),
+            shareable,
         )
-    basic_share = _keep(_pct(now["basic"], n), min(now["basic"], n), shareable)
-    adv_share = _keep(_pct(now["advanced"], n), min(now["advanced"], n), shareable)
+    basic_share = _keep(statistics.share(now["basic"], n), min(now["basic"], n), shareable)
+    adv_share = _keep(statistics.share(now["advanced"], n), min(now["advanced"], n), shareable)
     return Headline(
         invited=invited,
         assessed=n,
-        response_rate=_pct(n, invited),
+        response_rate=statistics.share(n, invited),
         basic_count=basic,
         advanced_count=advanced,
         basic_share=basic_share,
@@ -548,7 +344,7 @@ def _levels(
             code=code,
             title=title,
             count=_keep(overall.get(code, 0), overall.get(code, 0), shareable),
-            share=_keep(_pct(overall.get(code, 0), n), overall.get(code, 0), shareable),
+            share=_keep(statistics.share(overall.get(code, 0), n), overall.get(code, 0), shareable),
         )
         for code, title in level_titles
     )
@@ -576,43 +372,10 @@ def _levels(
     return levels, tuple(rows)
 
 
-def _question_stats(
-    attainments: QuerySet[QuestionAttainment], definition: Mapping[str, Any]
-) -> dict[str, tuple[int, int]]:
-    """(firms answering, firms meeting) per question, in one conditional GROUP BY."""
-    # Scored questions store their points and are met from half of them; level questions
-    # (points NULL) are grouped by threshold so the filter stays a few terms long.
-    by_threshold: dict[Decimal, list[str]] = defaultdict(list)
-    scored = False
-    for _d, q in _questions(definition):
-        threshold = _meet_threshold(q)
-        if threshold is None:
-            continue
-        if q.get("type") == "level":
-            by_threshold[threshold].append(q["code"])
-        else:
-            scored = True
-    meets = Q(attainment__lt=0, attainment__gt=0)  # nothing, unless a term below applies
-    if scored:
-        meets |= Q(points__isnull=False, attainment__gte=MEET_SHARE)
-    for threshold, codes in by_threshold.items():
-        meets |= Q(points__isnull=True, question_code__in=codes, attainment__gte=threshold)
-    return {
-        row["question_code"]: (row["n"], row["met"])
-        for row in attainments.values("question_code").annotate(
-            n=Count("id"), met=Count("id", filter=meets)
-        )
-    }
-
-
-def _support(
-    subs: QuerySet[Assessment], definition: Mapping[str, Any], language: str
-) -> list[SupportEntry]:
+def _support(subs: QuerySet[Assessment], fw: Framework, language: str) -> list[SupportEntry]:
     """Firms one level below a band's level, close on its score gate or missing ≤ 2 gates."""
-    levels = definition.get("levels", [])
-    codes = [lv["code"] for lv in levels]
-    bands = definition.get("bands", {})
-    level_titles = dict(_level_titles(definition, language))
+    codes = [lv.code for lv in fw.levels]
+    level_titles = dict(_level_titles(fw, language))
     entries: list[SupportEntry] = []
     said: dict[str, str] = {}
 
@@ -620,19 +383,17 @@ def _support(
         # Many firms lack the same few things: word each (condition, value) once.
         key = json.dumps([condition, actual], sort_keys=True, default=str)
         if key not in said:
-            said[key] = describe_condition(
-                condition, definition, language, actual, with_actual=True
+            said[key] = wording.describe_condition(
+                condition, fw, language, actual, with_actual=True
             )
         return said[key]
 
     for band, band_title in (("basic", _("basic")), ("advanced", _("advanced"))):
-        target = bands.get(band)
+        target = fw.bands.basic if band == "basic" else fw.bands.advanced
         if target not in codes:
             continue
         rank = codes.index(target)
-        gate = next(
-            (Decimal(str(c["score"])) for c in levels[rank].get("when", []) if "score" in c), None
-        )
+        gate = next((Decimal(str(c["score"])) for c in fw.levels[rank].when if "score" in c), None)
         candidates = subs.filter(level_rank=rank - 1)
         if band == "advanced":
             candidates = candidates.filter(basic=True)
@@ -670,151 +431,95 @@ def _support(
 
 
 def methodology(version: FrameworkVersion, language: str) -> Methodology:
-    """The methodology appendix, generated from the framework version's definition."""
-    definition = _definition(version)
-    bands = definition.get("bands", {})
-    codes = [lv["code"] for lv in definition.get("levels", [])]
-    level_titles = dict(_level_titles(definition, language))
+    """The methodology appendix, generated from the framework version."""
+    fw = framework_for(version)
+    level_titles = dict(_level_titles(fw, language))
 
     def band_of(code: str) -> str:
-        rank = codes.index(code)
-        if bands.get("advanced") in codes and rank >= codes.index(bands["advanced"]):
+        rank = fw.level_rank(code)
+        if rank >= fw.level_rank(fw.bands.advanced):
             return _("advanced")
-        if bands.get("basic") in codes and rank >= codes.index(bands["basic"]):
+        if rank >= fw.level_rank(fw.bands.basic):
             return _("basic")
         return ""
 
     return Methodology(
-        framework=localized(definition.get("title", version.framework.slug), language),
+        framework=text(fw.title, language),
         version=version.version,
-        source=localized(definition.get("source", version.source or ""), language),
+        source=_source(fw, version, language),
         dimensions=tuple(
             MethodDimension(
-                code=d["code"],
-                title=localized(d.get("title", d["code"]), language),
-                weight=Decimal(str(d.get("weight", 0))),
-                questions=len(d.get("questions", [])),
+                code=d.code,
+                title=text(d.title, language),
+                weight=d.weight,
+                questions=len(d.questions),
             )
-            for d in definition.get("dimensions", [])
+            for d in fw.dimensions
         ),
         levels=tuple(
             MethodLevel(
-                code=lv["code"],
-                title=localized(lv.get("title", lv["code"]), language),
-                conditions=tuple(
-                    describe_condition(c, definition, language) for c in lv.get("when") or []
-                ),
-                band=band_of(lv["code"]),
+                code=lv.code,
+                title=text(lv.title, language),
+                conditions=tuple(wording.describe_condition(c, fw, language) for c in lv.when),
+                band=band_of(lv.code),
             )
-            for lv in definition.get("levels", [])
+            for lv in fw.levels
         ),
-        basic_level=level_titles.get(bands.get("basic", ""), ""),
-        advanced_level=level_titles.get(bands.get("advanced", ""), ""),
+        basic_level=level_titles.get(fw.bands.basic, ""),
+        advanced_level=level_titles.get(fw.bands.advanced, ""),
     )
-
-
-BENCHMARK_FORMAT = "1"
-
-
-def _benchmark_key(version: FrameworkVersion) -> str:
-    stats = (
-        Assessment.objects.submitted()
-        .filter(framework_version=version)
-        .aggregate(n=Count("id"), last=Max("id"), sub=Max("submitted_at"), upd=Max("updated_at"))
-    )
-    raw = json.dumps([BENCHMARK_FORMAT, version.content_hash, stats], default=str, sort_keys=True)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def benchmark(version: FrameworkVersion) -> dict[str, Any]:
-    """Aggregates over every submitted assessment of the version, recomputed only when they
-    change: {"spreads": {dim: [n, mean, q1, median, q3]}, "questions": {code: [n, met]},
-    "homogeneity": {round id: value}}."""
-    from reports.models import BenchmarkSnapshot
-
-    key = _benchmark_key(version)
-    snapshot = BenchmarkSnapshot.objects.filter(framework_version=version).first()
-    if snapshot is not None and snapshot.key == key:
-        return snapshot.data
-    definition = _definition(version)
-    subs = Assessment.objects.submitted().filter(framework_version=version)
-    scores = DimensionScore.objects.filter(
-        assessment__status=Assessment.Status.SUBMITTED, assessment__framework_version=version
-    )
-    weighted = {
-        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
-    }
-    data = {
-        "spreads": {
-            code: [sp.n, sp.mean, sp.q1, sp.median, sp.q3] for code, sp in _spreads(scores).items()
-        },
-        "questions": {
-            code: list(v)
-            for code, v in _question_stats(
-                QuestionAttainment.objects.filter(assessment__in=subs), definition
-            ).items()
-        },
-        "homogeneity": {
-            str(k): v
-            for k, v in _homogeneity_by_group(scores, "assessment__round_id", weighted).items()
-        },
-    }
-    BenchmarkSnapshot.objects.update_or_create(
-        framework_version=version, defaults={"key": key, "data": data}
-    )
-    return data
 
 
 def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> ClusterReport:
     """Aggregate one round of a cluster into the report's data (call under the job's language)."""
     version = round_.framework_version
-    definition = _definition(version)
+    fw = framework_for(version)
     cluster = round_.cluster
-    subs = _submitted_in([round_.pk])
+    subs = submitted_in([round_.pk])
     headline = _headline(round_, shareable)
     n = headline.assessed
-    level_titles = _level_titles(definition, language)
+    level_titles = _level_titles(fw, language)
     levels, by_size = _levels(subs, level_titles, shareable, n)
 
     scores = DimensionScore.objects.filter(assessment__in=subs)
-    cluster_spreads = _spreads(scores)
+    cluster_spreads = spreads(scores)
     bench_data = benchmark(version)
     bench_spreads = {code: Spread(*values) for code, values in bench_data["spreads"].items()}
     empty = Spread(0, None, None, None, None)
     dimensions = []
-    for d in definition.get("dimensions", []):
-        spread = cluster_spreads.get(d["code"], empty)
+    for d in fw.dimensions:
+        spread = cluster_spreads.get(d.code, empty)
         if shareable and spread.n < MIN_CELL:
             spread = Spread(spread.n, None, None, None, None)
         dimensions.append(
             DimensionStat(
-                code=d["code"],
-                title=localized(d.get("title", d["code"]), language),
-                weight=Decimal(str(d.get("weight", 0))),
+                code=d.code,
+                title=text(d.title, language),
+                weight=d.weight,
                 cluster=spread,
-                benchmark=bench_spreads.get(d["code"], empty),
+                benchmark=bench_spreads.get(d.code, empty),
             )
         )
 
-    local = _question_stats(QuestionAttainment.objects.filter(assessment__in=subs), definition)
+    local = question_stats(QuestionAttainment.objects.filter(assessment__in=subs), fw)
     bench = {code: tuple(v) for code, v in bench_data["questions"].items()}
-    dim_titles = _dimension_titles(definition, language)
+    dim_titles = {d.code: d.title for d in dimensions}
     questions = []
-    for d, q in _questions(definition):
-        if _meet_threshold(q) is None:
+    for q in fw.questions:
+        if meet_threshold(q) is None:
             continue
-        qn, met = local.get(q["code"], (0, 0))
-        bn, bmet = bench.get(q["code"], (0, 0))
+        qn, met = local.get(q.code, (0, 0))
+        bn, bmet = bench.get(q.code, (0, 0))
         questions.append(
             QuestionStat(
-                code=q["code"],
-                dimension=d["code"],
-                dimension_title=dim_titles[d["code"]],
-                text=localized(q.get("text", ""), language),
+                code=q.code,
+                dimension=q.dimension,
+                dimension_title=dim_titles[q.dimension],
+                text=text(q.text, language),
                 n=qn,
                 met=_keep(met, min(met, qn), shareable),
-                share=_keep(_pct(met, qn), min(met, qn), shareable),
-                benchmark_share=_pct(bmet, bn),
+                share=_keep(statistics.share(met, qn), min(met, qn), shareable),
+                benchmark_share=statistics.share(bmet, bn),
             )
         )
     weakest = tuple(
@@ -824,25 +529,21 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         )[:WEAKEST_COUNT]
     )
 
-    weighted = {
-        d["code"] for d in definition.get("dimensions", []) if Decimal(str(d.get("weight", 0))) > 0
-    }
-    mine = _homogeneity_by_group(scores, "assessment__round_id", weighted).get(round_.pk)
-    groups = {int(k): v for k, v in bench_data["homogeneity"].items()}
-    values = sorted(groups.values(), reverse=True)
+    mine = homogeneity_by_group(scores, "assessment__round_id", fw).get(round_.pk)
+    values = sorted(bench_data["homogeneity"].values(), reverse=True)
     homogeneity = Homogeneity(
         value=_keep(mine, n, shareable),
-        benchmark_mean=round(sum(values) / len(values), 3) if values else None,
+        benchmark_mean=statistics.mean(values, 3),
         benchmark_min=min(values) if values else None,
         benchmark_max=max(values) if values else None,
         benchmark_groups=len(values),
-        rank=(values.index(mine) + 1) if mine is not None and mine in values else None,
+        rank=statistics.rank(mine, values),
     )
 
-    support = [] if shareable else _support(subs, definition, language)
+    support = [] if shareable else _support(subs, fw, language)
     if shareable:
         counts = {"basic": 0, "advanced": 0}
-        for entry in _support(subs, definition, language):
+        for entry in _support(subs, fw, language):
             counts[entry.band] += 1
         support_basic = _keep(counts["basic"], counts["basic"], True)
         support_advanced = _keep(counts["advanced"], counts["advanced"], True)
@@ -856,9 +557,9 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         region=_region_name(cluster.region, language),
         round=round_.name,
         round_id=round_.pk,
-        framework=localized(definition.get("title", version.framework.slug), language),
+        framework=text(fw.title, language),
         framework_version=version.version,
-        source=localized(definition.get("source", version.source or ""), language),
+        source=_source(fw, version, language),
         generated_at=timezone.localtime(),
         language=language,
         shareable=shareable,
@@ -887,11 +588,6 @@ def _cluster_name(cluster: Cluster, language: str) -> str:
 # --- The regional report --------------------------------------------------------------------
 
 
-def latest_round(cluster: Cluster) -> Round | None:
-    """The cluster's most recent round, or None."""
-    return Round.objects.filter(cluster=cluster).order_by("-opens_at", "-id").first()
-
-
 def region_report(region: Region, *, language: str, shareable: bool = False) -> RegionReport:
     """Every cluster in the region and its sub-regions, side by side, on its latest round."""
     clusters = list(
@@ -905,7 +601,7 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
     ):
         latest.setdefault(r.cluster_id, r)
     round_ids = [r.pk for r in latest.values()]
-    subs = _submitted_in(round_ids)
+    subs = submitted_in(round_ids)
     heads = {
         row["round_id"]: row
         for row in subs.values("round_id").annotate(
@@ -940,12 +636,9 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
     groups = []
     for version_id, members in sorted(by_version.items(), key=lambda kv: -len(kv[1])):
         version = versions[version_id]
-        definition = _definition(version)
-        dims = [
-            (d["code"], localized(d.get("title", d["code"]), language))
-            for d in definition.get("dimensions", [])
-        ]
-        lvls = _level_titles(definition, language)
+        fw = framework_for(version)
+        dims = [(d.code, text(d.title, language)) for d in fw.dimensions]
+        lvls = _level_titles(fw, language)
         rows = []
         for cluster in sorted(members, key=lambda c: (c.region.path, c.slug)):
             r = latest[cluster.pk]
@@ -954,7 +647,7 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             dim_values = []
             for code, _t in dims:
                 dn, m = means.get((r.pk, code), (0, None))
-                dim_values.append(_keep(_f(m), dn, shareable))
+                dim_values.append(_keep(statistics.rounded(m), dn, shareable))
             rows.append(
                 RegionClusterRow(
                     cluster=_cluster_name(cluster, language),
@@ -962,10 +655,12 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                     round=r.name,
                     invited=invited.get(r.pk, 0),
                     assessed=n,
-                    response_rate=_pct(n, invited.get(r.pk, 0)),
-                    basic_share=_keep(_pct(head["basic"], n), min(head["basic"], n), shareable),
+                    response_rate=statistics.share(n, invited.get(r.pk, 0)),
+                    basic_share=_keep(
+                        statistics.share(head["basic"], n), min(head["basic"], n), shareable
+                    ),
                     advanced_share=_keep(
-                        _pct(head["advanced"], n), min(head["advanced"], n), shareable
+                        statistics.share(head["advanced"], n), min(head["advanced"], n), shareable
                     ),
                     dimension_means=tuple(dim_values),
                     level_counts=tuple(
@@ -980,7 +675,7 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             )
         groups.append(
             RegionGroup(
-                framework=localized(definition.get("title", ""), language),
+                framework=text(fw.title, language),
                 framework_version=version.version,
                 dimensions=tuple(dims),
                 levels=tuple(lvls),
@@ -997,102 +692,3 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             _cluster_name(c, language) for c in clusters if c.pk not in latest
         ),
     )
-
-
-# --- Per-firm rows (XLSX annex and export_results) ------------------------------------------
-
-
-def dimension_codes(version: FrameworkVersion) -> list[str]:
-    """The framework version's dimension codes, in file order."""
-    return [d["code"] for d in _definition(version).get("dimensions", [])]
-
-
-def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterable[FirmRow]:
-    """One row per submitted assessment of the round, streamed in chunks (no per-answer loop)."""
-    codes = dimension_codes(round_.framework_version)
-    subs = (
-        _submitted_in([round_.pk])
-        .order_by("firm__name", "id")
-        .values_list(
-            "id",
-            "firm__uscc",
-            "firm__name",
-            "firm__size_class",
-            "total",
-            "level",
-            "basic",
-            "advanced",
-            "submitted_at",
-        )
-    )
-    rows = list(subs)
-    # Rows are few columns; fetch dimension scores per chunk of assessments.
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        scores: dict[tuple[int, str], Decimal | None] = {
-            (a, c): s
-            for a, c, s in DimensionScore.objects.filter(
-                assessment_id__in=[r[0] for r in part]
-            ).values_list("assessment_id", "dimension_code", "score")
-        }
-        for r in part:
-            yield FirmRow(
-                uscc=r[1],
-                firm=r[2],
-                size_class=r[3],
-                total=r[4],
-                level=r[5],
-                basic=r[6],
-                advanced=r[7],
-                dimensions=tuple(scores.get((r[0], c)) for c in codes),
-                submitted_at=r[8],
-            )
-
-
-def firm_values(
-    round_: Round,
-) -> tuple[list[tuple[Any, ...]], dict[int, dict[str, float | None]]]:
-    """Per-firm rows as floats, for the XLSX annex: (id, uscc, name, size, total, level, basic,
-    advanced, submitted_at) ordered by name, and {assessment id: {dimension: score}}."""
-    subs = _submitted_in([round_.pk])
-    rows = list(
-        subs.order_by("firm__name", "id").values_list(
-            "id",
-            "firm__uscc",
-            "firm__name",
-            "firm__size_class",
-            Cast("total", FloatField()),
-            "level",
-            "basic",
-            "advanced",
-            "submitted_at",
-        )
-    )
-    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for a, code, score in (
-        DimensionScore.objects.filter(assessment__in=subs)
-        .values_list("assessment_id", "dimension_code", Cast("score", FloatField()))
-        .iterator(chunk_size=20000)
-    ):
-        scores[a][code] = score
-    return rows, scores
-
-
-def attainment_values(round_: Round) -> Iterable[tuple[int, dict[str, float]]]:
-    """(assessment id, {question: attainment}) per submitted assessment, in id order, streamed."""
-    rows = (
-        QuestionAttainment.objects.filter(assessment__in=_submitted_in([round_.pk]))
-        .order_by("assessment_id")
-        .values_list("assessment_id", "question_code", Cast("attainment", FloatField()))
-        .iterator(chunk_size=20000)
-    )
-    current: int | None = None
-    values: dict[str, float] = {}
-    for assessment_id, code, attainment in rows:
-        if assessment_id != current:
-            if current is not None:
-                yield current, values
-            current, values = assessment_id, {}
-        values[code] = attainment
-    if current is not None:
-        yield current, values

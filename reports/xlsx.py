@@ -18,13 +18,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from assessments.models import Round
 from clusters.models import Firm
 from clusters.spreadsheets import guard_cell, text_cell
-from reports.context import ClusterReport, attainment_values, dimension_codes, firm_values
+from reports.context import ClusterReport
+from reports.rows import attainment_values, dimension_codes, firm_rows
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="1F5FBF")
 
 
 def _num(value: Any) -> Any:
+    """A Decimal as the float a spreadsheet cell holds; anything else as it is."""
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -145,7 +147,6 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         dimension_titles = {d.code: d.title for d in report.dimensions}
         level_titles = {lv.code: lv.title for lv in report.levels if lv.code}
         size_labels = dict(Firm.SizeClass.choices)
-        rows, scores = firm_values(round_)
         ws = _sheet(
             wb,
             _("Firms"),
@@ -165,24 +166,24 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         )
         yes, no = _("yes"), _("no")
         names: dict[int, tuple[str, str]] = {}
-        for aid, uscc, name, size, total, level, basic, advanced, submitted in rows:
-            names[aid] = (uscc, name)
-            dims = scores.get(aid, {})
+        for r in firm_rows(round_):
+            names[r.assessment_id] = (r.uscc, r.firm)
             _append(
                 ws,
                 [
-                    uscc,
-                    name,
-                    str(size_labels.get(size, size or "")),
-                    total,
-                    level_titles.get(level, level),
-                    yes if basic else no,
-                    yes if advanced else no,
-                    *[dims.get(c) for c in codes],
-                    timezone.localtime(submitted).strftime("%Y-%m-%d %H:%M") if submitted else "",
+                    r.uscc,
+                    r.firm,
+                    str(size_labels.get(r.size_class, r.size_class or "")),
+                    _num(r.total),
+                    level_titles.get(r.level, r.level),
+                    yes if r.basic else no,
+                    yes if r.advanced else no,
+                    *[_num(score) for score in r.dimensions],
+                    timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
+                    if r.submitted_at
+                    else "",
                 ],
             )
-        del rows, scores
 
         question_codes = [q.code for q in report.questions]
         ws = _sheet(

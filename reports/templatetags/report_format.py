@@ -1,4 +1,5 @@
-"""Number formatting for report templates: a missing or suppressed figure prints as a dash."""
+"""Number formatting for report templates (assessments.wording): a missing or suppressed figure
+prints as a dash. Tables print a fixed number of decimals so that their columns line up."""
 
 from __future__ import annotations
 
@@ -7,26 +8,28 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import gettext as _
 
+from assessments import wording
+
 register = template.Library()
-DASH = "—"
+DASH = wording.DASH
 
 
 @register.filter
 def pct(value: float | Decimal | None) -> str:
     """A percentage with one decimal, e.g. "62.5%"."""
-    return DASH if value is None else f"{float(value):.1f}%"
+    return wording.percent(value)
 
 
 @register.filter
 def num1(value: float | Decimal | None) -> str:
     """A number with one decimal."""
-    return DASH if value is None else f"{float(value):.1f}"
+    return wording.number(value, 1, fixed=True)
 
 
 @register.filter
 def num2(value: float | Decimal | None) -> str:
     """A number with two decimals."""
-    return DASH if value is None else f"{float(value):.2f}"
+    return wording.number(value, 2, fixed=True)
 
 
 @register.filter
@@ -40,13 +43,10 @@ def points(value: float | Decimal | None) -> str:
     """A change in percentage points with its sign, e.g. "+3.0 pp"."""
     if value is None:
         return DASH
-    return _("%(value)s pp") % {"value": f"{float(value):+.1f}"}
+    return _("%(value)s pp") % {"value": wording.number(value, 1, fixed=True, signed=True)}
 
 
 @register.filter
 def weight(value: Decimal | None) -> str:
-    """A dimension weight without trailing zeros."""
-    if value is None:
-        return DASH
-    d = Decimal(value)
-    return f"{d.normalize():f}" if d == d.to_integral() else f"{d:f}"
+    """A dimension weight as the framework file gives it, without trailing zeros."""
+    return wording.number(value, None)

@@ -179,12 +179,12 @@ def test_round_create_page_names_framework_versions_by_title(
     client, cluster_official, world, demo_version
 ):
     """The version list shows the framework's title in the user's language, not its slug."""
-    from assessments.models import localized
+    from assessments.framework import text
 
     client.force_login(cluster_official)
     response = client.get(reverse("assessments:round_create"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     page = response.content.decode()
-    assert localized(demo_version.title, "zh-hans") in page
+    assert text(demo_version.title, "zh-hans") in page
     assert f">{demo_version.framework.slug} {demo_version.version}<" not in page
 
 

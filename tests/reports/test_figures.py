@@ -221,7 +221,7 @@ def test_benchmark_snapshot_is_reused_then_recomputed_on_new_submissions(
 ) -> None:
     import random
 
-    from reports.context import benchmark
+    from reports.benchmark import benchmark
     from reports.models import BenchmarkSnapshot
     from tests.factories import FirmFactory, MembershipFactory
     from tests.reports.builders import answers_for, submit_many

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from clusters.spreadsheets import csv_text, text_cell
-from reports.context import dimension_codes, firm_rows
 from reports.management.commands._target import cluster_round
+from reports.rows import dimension_codes, firm_rows
 
 
 def _cell(value: Any) -> Any:
