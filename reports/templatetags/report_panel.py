@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
 
 from clusters.selectors import clusters_visible_to
+from reports import pdf
 from reports.models import ReportJob
 from reports.selectors import recent_jobs
 
@@ -41,4 +41,4 @@ def job_subject(job: ReportJob) -> str:
 @register.filter
 def language_name(code: str) -> str:
     """A language code as its own name ("简体中文", "English"), never the raw code."""
-    return dict(settings.LANGUAGES).get(code, code)
+    return pdf.language_name(code)
