@@ -21,7 +21,6 @@ class ReportJobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "language", "shareable"]
     list_select_related = ["round", "region"]
     # The subject is chosen by the request service (with its scope checks), never by hand.
-    raw_id_fields = ["round", "cluster", "region", "requested_by"]
     readonly_fields = [
         "round",
         "cluster",
