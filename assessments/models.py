@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -134,6 +135,39 @@ class FrameworkVersion(models.Model):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class RoundQuerySet(models.QuerySet["Round"]):
+    """The one home of "latest round of a cluster" and "previous round of a round"."""
+
+    def newest_first(self) -> RoundQuerySet:
+        """Newest opening first; of two rounds opening together, the one created last."""
+        return self.order_by("-opens_at", "-id")
+
+    def latest_of(self, cluster: Cluster | int) -> Round | None:
+        """The cluster's most recent round (by opening), or None when it has none."""
+        cluster_id = cluster if isinstance(cluster, int) else cluster.pk
+        return self.filter(cluster_id=cluster_id).newest_first().first()
+
+    def previous_of(self, round_: Round) -> Round | None:
+        """The round of the same cluster that opened last before this one, or None.
+
+        Any framework: a round on another framework than `round_` still counts as its previous
+        round (as the reports have always compared them).
+        """
+        return (
+            self.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
+            .newest_first()
+            .first()
+        )
+
+    def latest_per_cluster(self, clusters: Iterable[Cluster | int]) -> dict[int, Round]:
+        """{cluster id: its most recent round} for the clusters that have one."""
+        ids = [c if isinstance(c, int) else c.pk for c in clusters]
+        latest: dict[int, Round] = {}
+        for r in self.filter(cluster_id__in=ids).order_by("cluster_id", "-opens_at", "-id"):
+            latest.setdefault(r.cluster_id, r)
+        return latest
+
+
 class Round(models.Model):
     """An assessment round: one cluster, one framework version, an opening and a closing."""
 
@@ -158,6 +192,8 @@ class Round(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opens_at", "-id"]

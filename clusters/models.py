@@ -11,7 +11,30 @@ from django.utils.translation import gettext_lazy as _
 from clusters.validators import validate_uscc
 
 
-class Region(models.Model):
+class BilingualName:
+    """A model with a Chinese name and an optional English one (`name_zh`, `name_en`).
+
+    The one rule for such names: English when the language is English and there is an
+    English name, else Chinese. `name` follows the active language (inside a report, the
+    renderer's `translation.override`); `name_for` takes a language code.
+    """
+
+    name_zh: str
+    name_en: str
+
+    def name_for(self, language: str | None) -> str:
+        """The name in the given language (a code such as "en" or "zh-hans")."""
+        if (language or "").lower().startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+    @property
+    def name(self) -> str:
+        """The name in the active language."""
+        return self.name_for(get_language())
+
+
+class Region(BilingualName, models.Model):
     """An administrative area: province, city or county, in a tree."""
 
     class Level(models.TextChoices):
@@ -44,15 +67,8 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        """The name in the active language."""
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
 
-
-class Cluster(models.Model):
+class Cluster(BilingualName, models.Model):
     """An industrial cluster, pilot city or park whose firms are assessed together."""
 
     class Kind(models.TextChoices):
@@ -80,13 +96,6 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def name(self) -> str:
-        """The name in the active language."""
-        if (get_language() or "").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
 
 
 class Firm(models.Model):

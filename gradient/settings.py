@@ -287,6 +287,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Reports ----------------------------------------------------------------------------------
 REPORT_TTL_HOURS = _env_int("REPORT_TTL_HOURS", 24 * 7, minimum=1)
 REPORT_SOFT_TIME_LIMIT = _env_int("REPORT_SOFT_TIME_LIMIT", 600, minimum=10)
+# The worker kills a report task at this limit; the minute after the soft one lets the task
+# fail its job with a message first. Read through reports.services.hard_time_limit().
+REPORT_HARD_TIME_LIMIT = REPORT_SOFT_TIME_LIMIT + 60
 # The CJK font embedded in PDFs. See docs/benchmarks.md for why this one.
 PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "")
 

@@ -8,6 +8,8 @@ class ReportJobAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "kind",
+        "round",
+        "region",
         "language",
         "shareable",
         "status",
@@ -17,10 +19,14 @@ class ReportJobAdmin(admin.ModelAdmin):
         "expires_at",
     ]
     list_filter = ["kind", "status", "language", "shareable"]
+    list_select_related = ["round", "region"]
+    # The subject is chosen by the request service (with its scope checks), never by hand.
     readonly_fields = [
+        "round",
+        "cluster",
+        "region",
         "fingerprint",
         "timings",
-        "params",
         "started_at",
         "finished_at",
         "created_at",

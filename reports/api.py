@@ -25,6 +25,12 @@ class ReportRequestSerializer(serializers.Serializer):
 
 
 class ReportJobSerializer(serializers.ModelSerializer):
+    # What the report covers, named as in the request: cluster slug, round id, region id (null
+    # once deleted). `params` repeats them in the form earlier clients read.
+    cluster = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    round = serializers.PrimaryKeyRelatedField(read_only=True)
+    region = serializers.PrimaryKeyRelatedField(read_only=True)
+    params = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
 
@@ -33,6 +39,9 @@ class ReportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "cluster",
+            "round",
+            "region",
             "params",
             "language",
             "shareable",
@@ -54,6 +63,11 @@ class ReportJobSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(
             reverse("report-download", kwargs={"job_id": job.pk, "fmt": fmt})
         )
+
+    def get_params(self, job: ReportJob) -> dict[str, int | None]:
+        if job.kind == ReportJob.Kind.CLUSTER:
+            return {"cluster_id": job.cluster_id, "round_id": job.round_id}
+        return {"region_id": job.region_id}
 
     def get_pdf_url(self, job: ReportJob) -> str | None:
         return self._url(job, "pdf")

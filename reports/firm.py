@@ -6,14 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 
 from assessments import charts, selectors
-from assessments.models import active_language
 from assessments.results import result_context
 from reports.pdf import cjk_font_family, render_pdf
 
 
 @login_required
 def firm_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download a submitted assessment's result as a PDF, in the user's language.
+    """Download a submitted assessment's result as a PDF, in the user's language (the one
+    the request runs in).
 
     The firm's own users and officials who oversee the firm may download it; anyone else,
     and any draft, gets a 404.
@@ -21,7 +21,6 @@ def firm_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_for_user(request.user, pk)
     if not assessment.is_submitted:
         raise Http404
-    language = active_language()
     context = result_context(request.user, assessment)
     context["chart_svg"] = charts.scores_chart(
         context["total"],
@@ -30,7 +29,7 @@ def firm_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         font=cjk_font_family(),
         width=760,
     )
-    pdf = render_pdf("reports/pdf/firm_result.html", context, language=language)
+    pdf = render_pdf("reports/pdf/firm_result.html", context)
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"result-{assessment.firm.uscc}-round-{assessment.round_id}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,12 +18,17 @@ class ReportJobQuerySet(models.QuerySet["ReportJob"]):
 
 
 class ReportJob(models.Model):
-    """One request for a rendered report; the row is the single source of its status."""
+    """One request for a rendered report; the row is the single source of its status.
+
+    A cluster report points at its round (the subject) and the round's cluster (the scope that
+    decides who may see the job); a regional report points at its region. When the subject is
+    deleted the link is set to null and the job is failed and expired (see `subject_deleted`),
+    so that the person who asked for it sees why, and its files stop being served.
+    """
 
     class Kind(models.TextChoices):
         CLUSTER = "cluster", _("Cluster report")
         REGION = "region", _("Regional report")
-        FIRM = "firm", _("Firm result")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Queued")
@@ -27,7 +37,30 @@ class ReportJob(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    params = models.JSONField(_("parameters"), default=dict)
+    round = models.ForeignKey(
+        "assessments.Round",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+        verbose_name=_("round"),
+    )
+    cluster = models.ForeignKey(
+        "clusters.Cluster",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+        verbose_name=_("cluster"),
+    )
+    region = models.ForeignKey(
+        "clusters.Region",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+        verbose_name=_("region"),
+    )
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     shareable = models.BooleanField(_("shareable variant"), default=False)
     requested_by = models.ForeignKey(
@@ -56,11 +89,35 @@ class ReportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A cluster report has no region; a regional report has no round and no cluster.
+            models.CheckConstraint(
+                condition=Q(kind="cluster", region__isnull=True)
+                | Q(kind="region", round__isnull=True, cluster__isnull=True),
+                name="report_job_subject_matches_kind",
+            ),
+        ]
         verbose_name = _("report job")
         verbose_name_plural = _("report jobs")
 
     def __str__(self) -> str:
         return f"{self.kind} report #{self.pk} ({self.status})"
+
+
+@receiver(pre_delete, sender="assessments.Round", dispatch_uid="report_jobs_round_deleted")
+def _round_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A round is being deleted: its report jobs fail and expire (the link is then nulled)."""
+    from reports.services import report_jobs_subject_deleted
+
+    report_jobs_subject_deleted(round_id=instance.pk)
+
+
+@receiver(pre_delete, sender="clusters.Region", dispatch_uid="report_jobs_region_deleted")
+def _region_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A region is being deleted: its report jobs fail and expire (the link is then nulled)."""
+    from reports.services import report_jobs_subject_deleted
+
+    report_jobs_subject_deleted(region_id=instance.pk)
 
 
 class BenchmarkSnapshot(models.Model):

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+
+from assessments.models import active_language
 
 # Candidate CJK fonts, lightest first. WenQuanYi Micro Hei renders long tables markedly faster
 # than Noto Sans CJK (see docs/benchmarks.md); either covers the GB 2312 set and more.
@@ -42,17 +43,34 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     return HTML(string=html, base_url=base, url_fetcher=_local_fetcher()).write_pdf()
 
 
-def render_html(template: str, context: dict[str, Any], *, language: str) -> str:
-    """Render a PDF template to an HTML string in the given language (autoescaped)."""
-    with translation.override(language):
-        return render_to_string(
-            template, {**context, "cjk_font": cjk_font_family(), "language": language}
-        )
+def language_name(code: str | None = None) -> str:
+    """A language as its own name ("简体中文", "English"), the active one by default."""
+    code = code or active_language()
+    return dict(settings.LANGUAGES).get(code, code)
 
 
-def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
-    """Render a Django template to PDF bytes in the given language."""
-    return html_to_pdf(render_html(template, context, language=language))
+def render_html(template: str, context: dict[str, Any]) -> str:
+    """Render a PDF template to an HTML string in the active language (autoescaped).
+
+    The language is picked once, by whoever starts the render: `translation.override` in
+    reports.rendering, the request's language for a download. The template gets its code and
+    name as `language` and `language_name`.
+    """
+    language = active_language()
+    return render_to_string(
+        template,
+        {
+            **context,
+            "cjk_font": cjk_font_family(),
+            "language": language,
+            "language_name": language_name(language),
+        },
+    )
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+    """Render a Django template to PDF bytes in the active language."""
+    return html_to_pdf(render_html(template, context))
 
 
 def _local_fetcher() -> Any:

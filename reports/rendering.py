@@ -19,8 +19,6 @@ from reports import charts, context, pdf, xlsx
 
 Progress = Callable[[int], None]
 
-LANGUAGE_NAMES = {"zh-hans": "简体中文", "en": "English"}
-
 
 @dataclass
 class Rendered:
@@ -50,23 +48,13 @@ def _noop(_percent: int) -> None:
     return None
 
 
-def _layout(
-    template: str, context: dict[str, object], *, about: str, shareable: bool, language: str
-) -> str:
-    """The report's HTML, with the language name and the running footer every report shows.
+def _layout(template: str, context: dict[str, object], *, about: str, shareable: bool) -> str:
+    """The report's HTML, in the active language, with the running footer every report shows.
 
     The footer says what the report covers and whether it may be shared beyond officials.
     """
     audience = _("Shareable edition") if shareable else _("For officials only")
-    return pdf.render_html(
-        template,
-        {
-            **context,
-            "language_name": LANGUAGE_NAMES.get(language, language),
-            "footer_note": f"{about} · {audience}",
-        },
-        language=language,
-    )
+    return pdf.render_html(template, {**context, "footer_note": f"{about} · {audience}"})
 
 
 def render_cluster(
@@ -77,7 +65,10 @@ def render_cluster(
     with_xlsx: bool = True,
     progress: Progress = _noop,
 ) -> Rendered:
-    """Render the cluster report of one round to PDF (and XLSX) bytes, in the given language."""
+    """Render the cluster report of one round to PDF (and XLSX) bytes, in the given language.
+
+    The language is picked here, once: everything below runs under its override.
+    """
     out = Rendered()
     clock = _Clock(out)
     with translation.override(language):
@@ -93,7 +84,6 @@ def render_cluster(
             {"report": report, "charts": drawn},
             about=f"{report.cluster} · {report.round}",
             shareable=shareable,
-            language=language,
         )
         clock.lap("html")
         progress(45)
@@ -131,7 +121,6 @@ def render_region(
             {"report": report},
             about=report.region,
             shareable=shareable,
-            language=language,
         )
         clock.lap("html")
         progress(55)

@@ -56,30 +56,33 @@ def report_targets(
     return cluster, round_, region
 
 
+def jobs_with_subject() -> QuerySet[ReportJob]:
+    """Report jobs with what they cover loaded: the round and its cluster, or the region."""
+    return ReportJob.objects.select_related("round__cluster", "cluster", "region")
+
+
 def can_view_job(user: Any, job: ReportJob) -> bool:
-    """True when the user may see and download the job: the target lies in their scope."""
+    """True when the user may see and download the job: the target lies in their scope.
+
+    A job whose cluster or region was deleted is seen by nobody.
+    """
     if not getattr(user, "is_authenticated", False):
         return False
     if job.kind == ReportJob.Kind.CLUSTER:
-        cluster = Cluster.objects.filter(pk=job.params.get("cluster_id")).first()
-        return cluster is not None and can_view_cluster(user, cluster)
-    if job.kind == ReportJob.Kind.REGION:
-        return regions_visible_to(user).filter(pk=job.params.get("region_id")).exists()
-    return bool(user.is_staff) or job.requested_by_id == user.pk
+        return job.cluster is not None and can_view_cluster(user, job.cluster)
+    return job.region_id is not None and regions_visible_to(user).filter(pk=job.region_id).exists()
 
 
 def job_for(user: Any, job_id: int) -> ReportJob | None:
     """The job if it exists and the user may see it, else None."""
-    job = ReportJob.objects.filter(pk=job_id).first()
+    job = jobs_with_subject().filter(pk=job_id).first()
     if job is None or not can_view_job(user, job):
         return None
     return job
 
 
 def recent_jobs(user: Any, limit: int = 10) -> QuerySet[ReportJob]:
-    """The user's own most recent cluster and regional report jobs."""
+    """The user's own most recent report jobs."""
     if not getattr(user, "is_authenticated", False):
         return ReportJob.objects.none()
-    return ReportJob.objects.filter(
-        requested_by=user, kind__in=[ReportJob.Kind.CLUSTER, ReportJob.Kind.REGION]
-    ).order_by("-created_at")[:limit]
+    return jobs_with_subject().filter(requested_by=user).order_by("-created_at")[:limit]

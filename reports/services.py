@@ -14,8 +14,9 @@ import json
 import logging
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Count, Max
@@ -26,6 +27,7 @@ from assessments.models import Assessment, Invitation, Round
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
+from reports.context import _benchmark_key
 from reports.models import ReportJob
 from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
 from reports.selectors import TargetNotFound as ReportTargetNotFound
@@ -45,9 +47,18 @@ class TransientReportError(Exception):
     """A failure worth retrying (the database went away, a lock timed out)."""
 
 
+class SubjectGone(Exception):
+    """The round or region a job is drawn from was deleted (its link is null)."""
+
+
 def hard_time_limit() -> int:
-    """Seconds after which the worker kills a report task."""
-    return settings.REPORT_SOFT_TIME_LIMIT + 60
+    """Seconds after which the worker kills a report task (settings.REPORT_HARD_TIME_LIMIT)."""
+    return int(settings.REPORT_HARD_TIME_LIMIT)
+
+
+# The wording shared by every path that finds a job's subject deleted.
+def _subject_gone_message() -> str:
+    return _("The round or region of this report no longer exists. Request it again.")
 
 
 # --- Fingerprint ----------------------------------------------------------------------------
@@ -61,22 +72,10 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
             n=Count("id"), last=Max("submitted_at"), last_id=Max("id"), updated=Max("updated_at")
         )
     )
-    bench = (
-        Assessment.objects.submitted()
-        .filter(framework_version_id=round_.framework_version_id)
-        .aggregate(
-            n=Count("id"), last=Max("submitted_at"), last_id=Max("id"), updated=Max("updated_at")
-        )
-    )
-    previous = (
-        Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
-        .order_by("-opens_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    previous = Round.objects.previous_of(round_)
     prev = (
         Assessment.objects.submitted()
-        .filter(round_id=previous)
+        .filter(round=previous)
         .aggregate(n=Count("id"), last=Max("submitted_at"))
         if previous
         else None
@@ -88,13 +87,21 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
         "names": [cluster.name_zh, cluster.name_en, cluster.region.name_zh, cluster.region.name_en],
         "submitted": [stats["n"], str(stats["last"]), stats["last_id"], str(stats["updated"])],
         "invited": Invitation.objects.filter(round=round_).count(),
-        "framework": round_.framework_version.content_hash,
-        "benchmark": [bench["n"], str(bench["last"]), bench["last_id"], str(bench["updated"])],
-        "previous": [previous, prev and prev["n"], prev and str(prev["last"])],
+        # The framework's content hash and every submission on the version, as the cached
+        # benchmark snapshot keys them.
+        "benchmark": _benchmark_key(round_.framework_version),
+        "previous": [previous and previous.pk, prev and prev["n"], prev and str(prev["last"])],
     }
 
 
-def report_fingerprint(kind: str, params: dict[str, Any], language: str, shareable: bool) -> str:
+def report_fingerprint(
+    kind: str,
+    *,
+    round_: Round | None = None,
+    region: Region | None = None,
+    language: str,
+    shareable: bool,
+) -> str:
     """SHA-256 of everything the report is drawn from: same inputs, same fingerprint."""
     inputs: dict[str, Any] = {
         "kind": kind,
@@ -103,12 +110,12 @@ def report_fingerprint(kind: str, params: dict[str, Any], language: str, shareab
         "code": CODE_VERSION,
     }
     if kind == ReportJob.Kind.CLUSTER:
-        round_ = Round.objects.select_related("framework_version", "cluster__region").get(
-            pk=params["round_id"]
-        )
+        if round_ is None:
+            raise ValueError("A cluster report's fingerprint needs its round.")
         inputs["round"] = _round_inputs(round_)
     elif kind == ReportJob.Kind.REGION:
-        region = Region.objects.get(pk=params["region_id"])
+        if region is None:
+            raise ValueError("A regional report's fingerprint needs its region.")
         rounds = Round.objects.filter(cluster__region__path__startswith=region.path)
         subs = Assessment.objects.submitted().filter(round__in=rounds)
         inputs["region"] = [
@@ -166,24 +173,26 @@ def report_request(
         if not can_view_cluster(user, cluster):
             raise ReportTargetNotFound(NO_SUCH_CLUSTER)
         if round_ is None:
-            round_ = Round.objects.filter(cluster=cluster).order_by("-opens_at", "-id").first()
+            round_ = Round.objects.latest_of(cluster)
         if round_ is None:
             raise ValidationError(_("This cluster has no assessment round yet."))
         if not rounds_visible_to(user).filter(pk=round_.pk).exists():
             raise ReportTargetNotFound(NO_SUCH_ROUND)
         if round_.cluster_id != cluster.pk:
             raise ValidationError(_("That round belongs to another cluster."))
-        params: dict[str, Any] = {"cluster_id": cluster.pk, "round_id": round_.pk}
+        region = None
     elif kind == ReportJob.Kind.REGION:
         if region is None:
             raise ValidationError(_("Choose a region."))
         if not regions_visible_to(user).filter(pk=region.pk).exists():
             raise ReportTargetNotFound(NO_SUCH_REGION)
-        params = {"region_id": region.pk}
+        cluster = round_ = None
     else:
         raise ValidationError(_("Unknown report kind “%(kind)s”.") % {"kind": kind})
 
-    fingerprint = report_fingerprint(kind, params, language, shareable)
+    fingerprint = report_fingerprint(
+        kind, round_=round_, region=region, language=language, shareable=shareable
+    )
     jobs = ReportJob.objects.select_for_update().filter(fingerprint=fingerprint)
     active = jobs.active().order_by("-created_at").first()
     if active is not None:
@@ -198,7 +207,9 @@ def report_request(
         return cached, "cached"
     job = ReportJob.objects.create(
         kind=kind,
-        params=params,
+        round=round_,
+        cluster=cluster,
+        region=region,
         language=language,
         shareable=shareable,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
@@ -238,23 +249,35 @@ def report_job_release(job_id: int) -> None:
     )
 
 
+def _job_with_subject(job_id: int) -> ReportJob:
+    """The job with its round (and the round's cluster, region and version) or its region."""
+    return ReportJob.objects.select_related(
+        "round__cluster__region", "round__framework_version", "region"
+    ).get(pk=job_id)
+
+
 def _render(job: ReportJob) -> Any:
     from reports.rendering import render_cluster, render_region
 
     progress = lambda percent: _set_progress(job.pk, percent)  # noqa: E731
     if job.kind == ReportJob.Kind.CLUSTER:
-        round_ = Round.objects.select_related("cluster__region", "framework_version").get(
-            pk=job.params["round_id"]
-        )
+        if job.round is None:
+            raise SubjectGone
         return render_cluster(
-            round_, language=job.language, shareable=job.shareable, progress=progress
+            job.round, language=job.language, shareable=job.shareable, progress=progress
         )
-    if job.kind == ReportJob.Kind.REGION:
-        region = Region.objects.get(pk=job.params["region_id"])
-        return render_region(
-            region, language=job.language, shareable=job.shareable, progress=progress
-        )
-    raise ValueError(_("This kind of report is not rendered by report jobs."))
+    if job.region is None:
+        raise SubjectGone
+    return render_region(
+        job.region, language=job.language, shareable=job.shareable, progress=progress
+    )
+
+
+def _subject_exists(job: ReportJob) -> bool:
+    """Whether the job's round or region is still in the database."""
+    if job.kind == ReportJob.Kind.CLUSTER:
+        return Round.objects.filter(pk=job.round_id).exists()
+    return Region.objects.filter(pk=job.region_id).exists()
 
 
 def _file_stem(job: ReportJob) -> str:
@@ -264,33 +287,37 @@ def _file_stem(job: ReportJob) -> str:
 def report_job_run(job_id: int) -> str:
     """Run one job end to end; returns "done", "failed" or "skipped" (already claimed).
 
-    Deterministic failures mark the job failed with a readable message. Transient database
-    errors put the job back in the queue and raise TransientReportError for a retry.
+    Deterministic failures mark the job failed with a readable message: "no longer exists"
+    only when the job's round or region is gone; any other error gets a generic message with
+    the job number, and its traceback goes to the log. Transient database errors put the job
+    back in the queue and raise TransientReportError for a retry.
     """
     if not report_job_claim(job_id):
         return "skipped"
-    job = ReportJob.objects.get(pk=job_id)
+    job = _job_with_subject(job_id)
     with translation.override(job.language):
         try:
             rendered = _render(job)
+        except SoftTimeLimitExceeded:
+            report_job_fail(
+                job_id,
+                _("Rendering took longer than %(n)s seconds and was stopped.")
+                % {"n": settings.REPORT_SOFT_TIME_LIMIT},
+            )
+            return "failed"
+        except SubjectGone:
+            report_job_fail(job_id, _subject_gone_message())
+            return "failed"
         except (OperationalError, InterfaceError) as exc:
             report_job_release(job_id)
             raise TransientReportError(str(exc)) from exc
-        except (Round.DoesNotExist, Region.DoesNotExist, KeyError):
-            report_job_fail(
-                job_id, _("The round or region of this report no longer exists. Request it again.")
-            )
-            return "failed"
         except DatabaseError as exc:
             report_job_release(job_id)
             raise TransientReportError(str(exc)) from exc
         except Exception as exc:
-            if type(exc).__name__ == "SoftTimeLimitExceeded":
-                report_job_fail(
-                    job_id,
-                    _("Rendering took longer than %(n)s seconds and was stopped.")
-                    % {"n": settings.REPORT_SOFT_TIME_LIMIT},
-                )
+            if isinstance(exc, ObjectDoesNotExist) and not _subject_exists(job):
+                # The round or region was deleted while the report was being drawn.
+                report_job_fail(job_id, _subject_gone_message())
                 return "failed"
             log.exception("report job %s failed", job_id)
             report_job_fail(
@@ -307,25 +334,52 @@ def report_job_run(job_id: int) -> str:
         if rendered.xlsx:
             job.xlsx.save(f"{stem}.xlsx", ContentFile(rendered.xlsx), save=False)
     now = timezone.now()
-    job.status = ReportJob.Status.DONE
-    job.progress = 100
-    job.finished_at = now
-    job.expires_at = now + dt.timedelta(hours=settings.REPORT_TTL_HOURS)
-    job.timings = rendered.timings
-    job.error = ""
-    job.save(
-        update_fields=[
-            "status",
-            "progress",
-            "finished_at",
-            "expires_at",
-            "timings",
-            "error",
-            "pdf",
-            "xlsx",
-        ]
+    # Only a job still running becomes done: one failed meanwhile (its subject deleted, or
+    # given up as stuck) stays failed, and the files just written are removed.
+    finished = ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
+        status=ReportJob.Status.DONE,
+        progress=100,
+        finished_at=now,
+        expires_at=now + dt.timedelta(hours=settings.REPORT_TTL_HOURS),
+        timings=rendered.timings,
+        error="",
+        pdf=job.pdf.name,
+        xlsx=job.xlsx.name or "",
     )
+    if not finished:
+        for f in (job.pdf, job.xlsx):
+            if f:
+                f.delete(save=False)
+        return "failed"
     return "done"
+
+
+def report_jobs_subject_deleted(
+    *, round_id: int | None = None, region_id: int | None = None
+) -> int:
+    """Fail and expire the jobs drawn from a round or region that is being deleted.
+
+    Called before the row goes (the links are then set to null): queued and running jobs fail
+    with "no longer exists", finished ones stop being served, and the next clean-up removes
+    their files. Returns the number of jobs changed.
+    """
+    if round_id is None and region_id is None:
+        return 0
+    if round_id is not None:
+        jobs = ReportJob.objects.filter(round_id=round_id)
+    else:
+        jobs = ReportJob.objects.filter(region_id=region_id)
+    now = timezone.now()
+    changed = 0
+    for language in LANGUAGES:
+        with translation.override(language):
+            changed += jobs.filter(language=language).update(
+                status=ReportJob.Status.FAILED,
+                error=_subject_gone_message(),
+                finished_at=now,
+                expires_at=now,
+            )
+    return changed
 
 
 # --- Clean-up -------------------------------------------------------------------------------

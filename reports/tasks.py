@@ -17,7 +17,7 @@ from reports.models import ReportJob
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
-    time_limit=settings.REPORT_SOFT_TIME_LIMIT + 60,
+    time_limit=services.hard_time_limit(),
     max_retries=3,
 )
 def render_report(self: object, job_id: int) -> str:

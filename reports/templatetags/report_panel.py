@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
 
-from assessments.models import Round
-from clusters.models import Region
 from clusters.selectors import clusters_visible_to
+from reports import pdf
+from reports.models import ReportJob
 from reports.selectors import recent_jobs
 
 register = template.Library()
@@ -29,19 +28,17 @@ def reports_panel(context: dict[str, Any]) -> dict[str, Any]:
 
 
 @register.filter
-def job_subject(job: Any) -> str:
-    """What a report covers, in words: the cluster and round, or the region."""
-    params = job.params or {}
-    if params.get("round_id"):
-        round_ = Round.objects.select_related("cluster").filter(pk=params["round_id"]).first()
-        return f"{round_.cluster.name} · {round_.name}" if round_ else ""
-    if params.get("region_id"):
-        region = Region.objects.filter(pk=params["region_id"]).first()
-        return region.name if region else ""
+def job_subject(job: ReportJob) -> str:
+    """What a report covers, in words: the cluster and round, or the region (load them with
+    reports.selectors.jobs_with_subject)."""
+    if job.round is not None:
+        return f"{job.round.cluster.name} · {job.round.name}"
+    if job.region is not None:
+        return job.region.name
     return ""
 
 
 @register.filter
 def language_name(code: str) -> str:
     """A language code as its own name ("简体中文", "English"), never the raw code."""
-    return dict(settings.LANGUAGES).get(code, code)
+    return pdf.language_name(code)

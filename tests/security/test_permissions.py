@@ -184,7 +184,7 @@ def _done_job(kind: str, params: dict[str, Any], user: Any) -> ReportJob:
     now = timezone.now()
     job = ReportJob.objects.create(
         kind=kind,
-        params=params,
+        **params,  # the ids of its links: cluster_id and round_id, or region_id
         language="en",
         requested_by=user,
         fingerprint=f"{kind}-{sorted(params.items())}",

@@ -17,7 +17,7 @@ def cluster_round(slug: str, round_id: int | None) -> tuple[Cluster, Round]:
         "framework_version__framework", "cluster__region"
     )
     if round_id is None:
-        round_ = rounds.order_by("-opens_at", "-id").first()
+        round_ = rounds.latest_of(cluster)
         if round_ is None:
             raise CommandError(f"Cluster {slug!r} has no assessment round yet.", returncode=2)
     else:
