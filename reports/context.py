@@ -291,11 +291,7 @@ def _headline(round_: Round, shareable: bool) -> Headline:
     n = now["n"]
     basic = _keep(now["basic"], min(now["basic"], n), shareable)
     advanced = _keep(now["advanced"], min(now["advanced"], n), shareable)
-    previous = (
-        Round.objects.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
-        .order_by("-opens_at", "-id")
-        .first()
-    )
+    previous = Round.objects.previous_of(round_)
     prev_basic = prev_adv = None
     if previous is not None:
         before = counts(previous)
@@ -552,9 +548,9 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         support_advanced = sum(1 for e in support if e.band == "advanced")
 
     return ClusterReport(
-        cluster=cluster.name_en if language == "en" and cluster.name_en else cluster.name_zh,
+        cluster=cluster.name_for(language),
         cluster_slug=cluster.slug,
-        region=_region_name(cluster.region, language),
+        region=cluster.region.name_for(language),
         round=round_.name,
         round_id=round_.pk,
         framework=text(fw.title, language),
@@ -577,14 +573,6 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
     )
 
 
-def _region_name(region: Region, language: str) -> str:
-    return region.name_en if language == "en" and region.name_en else region.name_zh
-
-
-def _cluster_name(cluster: Cluster, language: str) -> str:
-    return cluster.name_en if language == "en" and cluster.name_en else cluster.name_zh
-
-
 # --- The regional report --------------------------------------------------------------------
 
 
@@ -593,13 +581,9 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
     clusters = list(
         Cluster.objects.filter(region__path__startswith=region.path).select_related("region")
     )
-    latest: dict[int, Round] = {}
-    for r in (
-        Round.objects.filter(cluster__in=clusters)
-        .select_related("framework_version__framework")
-        .order_by("cluster_id", "-opens_at", "-id")
-    ):
-        latest.setdefault(r.cluster_id, r)
+    latest = Round.objects.select_related("framework_version__framework").latest_per_cluster(
+        clusters
+    )
     round_ids = [r.pk for r in latest.values()]
     subs = submitted_in(round_ids)
     heads = {
@@ -650,8 +634,8 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                 dim_values.append(_keep(statistics.rounded(m), dn, shareable))
             rows.append(
                 RegionClusterRow(
-                    cluster=_cluster_name(cluster, language),
-                    region=_region_name(cluster.region, language),
+                    cluster=cluster.name_for(language),
+                    region=cluster.region.name_for(language),
                     round=r.name,
                     invited=invited.get(r.pk, 0),
                     assessed=n,
@@ -683,12 +667,10 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             )
         )
     return RegionReport(
-        region=_region_name(region, language),
+        region=region.name_for(language),
         generated_at=timezone.localtime(),
         language=language,
         shareable=shareable,
         groups=tuple(groups),
-        clusters_without_round=tuple(
-            _cluster_name(c, language) for c in clusters if c.pk not in latest
-        ),
+        clusters_without_round=tuple(c.name_for(language) for c in clusters if c.pk not in latest),
     )

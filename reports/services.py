@@ -27,7 +27,7 @@ from assessments.models import Assessment, Invitation, Round
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
-from reports.context import _benchmark_key
+from reports.benchmark import benchmark_key
 from reports.models import ReportJob
 from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
 from reports.selectors import TargetNotFound as ReportTargetNotFound
@@ -89,7 +89,7 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
         "invited": Invitation.objects.filter(round=round_).count(),
         # The framework's content hash and every submission on the version, as the cached
         # benchmark snapshot keys them.
-        "benchmark": _benchmark_key(round_.framework_version),
+        "benchmark": benchmark_key(round_.framework_version),
         "previous": [previous and previous.pk, prev and prev["n"], prev and str(prev["last"])],
     }
 
