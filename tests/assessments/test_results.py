@@ -11,7 +11,6 @@ from pypdf import PdfReader
 from assessments import scoring
 from assessments.models import Assessment
 from assessments.services import assessment_store_result, assessment_submit
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all, make_round
 from tests.factories import FirmFactory, MembershipFactory
 

@@ -16,7 +16,6 @@ from assessments.services import (
     assessment_store_result,
     assessment_submit,
 )
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all
 
 
