@@ -205,4 +205,5 @@ def draft(
     """firm_user's draft in the open round (firm alpha 0, invited)."""
     from tests.factories import AssessmentFactory
 
-    return AssessmentFactory(round=open_round, firm=world["firms"]["alpha"][0])  # type: ignore[index]
+    firm = world["firms"]["alpha"][0]  # type: ignore[index]
+    return AssessmentFactory(round=open_round, firm=firm)

@@ -221,8 +221,9 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
 
 
 class SubmittedAssessmentFactory(AssessmentFactory):
-    """A draft with `answers`, submitted through `assessment_submit` at `submitted_at` (three
-    days after the round opened unless given), so the stored result is the scorer's."""
+    """A draft with `answers`, submitted through `assessment_submit`, so the stored result and
+    its rows are the scorer's. It is submitted at `submitted_at`: unless given, now while the
+    round is open, else three days after it opened."""
 
     submitted_by = None
     submitted_at = None  # the draft carries it until `assessment_submit` stores it
@@ -230,7 +231,12 @@ class SubmittedAssessmentFactory(AssessmentFactory):
     @factory.post_generation
     def submit(obj: Assessment, create: bool, extracted: object, **kw: Any) -> None:
         if create:
-            when = obj.submitted_at or obj.round.opens_at + dt.timedelta(days=3)
+            now = timezone.now()
+            when = obj.submitted_at or (
+                now
+                if obj.round.opens_at <= now < obj.round.closes_at
+                else obj.round.opens_at + dt.timedelta(days=3)
+            )
             assessment_submit(obj, user=obj.submitted_by, now=when)
             obj.refresh_from_db()
 

@@ -13,8 +13,8 @@ from assessments.framework import Framework, load_framework_file
 from assessments.models import Assessment, FrameworkVersion, Invitation, Round
 from assessments.scoring import Result, score
 from assessments.services import results_bulk_store
-from assessments.versions import framework_version_load
 from clusters.models import Cluster, Firm
+from tests.factories import FrameworkVersionFactory, RoundFactory
 
 HERE = Path(__file__).resolve().parent
 TEST_FRAMEWORK = HERE / "frameworks" / "report-test.yaml"
@@ -22,16 +22,14 @@ TEST_FRAMEWORK = HERE / "frameworks" / "report-test.yaml"
 
 def framework_version(path: Path = TEST_FRAMEWORK) -> tuple[FrameworkVersion, Framework]:
     """A published FrameworkVersion row for a framework file, and the parsed framework."""
-    fw = load_framework_file(path)
-    version, _status = framework_version_load(fw, publish=True)
-    return version, fw
+    return FrameworkVersionFactory(path=path), load_framework_file(path)
 
 
 def make_round(
     cluster: Cluster, version: FrameworkVersion, *, name: str, opens: dt.datetime
 ) -> Round:
-    """A round of the cluster on the framework version."""
-    return Round.objects.create(
+    """A round of the cluster on the framework version, open for 60 days from `opens`."""
+    return RoundFactory(
         cluster=cluster,
         framework_version=version,
         name=name,
