@@ -97,8 +97,16 @@ def _answer(q: Question, m: float, rng: random.Random) -> Any:
     return None
 
 
-def _answers(fw: Framework, m: float, rng: random.Random, share: float = 1.0) -> dict[str, Any]:
-    """Answers to the applicable questions (all of them, or about `share` for a draft)."""
+def answers_for(
+    fw: Framework, maturity: float, rng: random.Random, *, share: float = 1.0
+) -> dict[str, Any]:
+    """Plausible answers for a firm of this maturity (0–1) on any framework.
+
+    With `share` 1 (a submission) every applicable question is answered, required ones always;
+    below 1 (a draft) about that share of them. Only valid answers to applicable questions are
+    kept, so a complete set can be submitted as it is. The demo seeding and the tests use this.
+    """
+    m = _clamp(maturity)
     answers = {}
     for q in fw.questions:
         if share < 1.0 and rng.random() > share:
@@ -107,7 +115,15 @@ def _answers(fw: Framework, m: float, rng: random.Random, share: float = 1.0) ->
         if value is not None and scoring.check_answer(fw, q.code, value) is None:
             answers[q.code] = value
     applicable = scoring.applicable(fw, answers)
-    return {code: value for code, value in answers.items() if code in applicable}
+    answers = {code: value for code, value in answers.items() if code in applicable}
+    if share < 1.0:
+        return answers
+    for code in scoring.missing_required(fw, answers):  # what the noise left out
+        value = _answer(fw.question(code), m, rng)
+        if value is None or scoring.check_answer(fw, code, value):
+            value = _answer(fw.question(code), 1.0, random.Random(0))
+        answers[code] = value
+    return answers
 
 
 def _round(
@@ -189,16 +205,11 @@ def seed_assessments(
         for r, f, m, status in plans:
             assessment = Assessment(round=r, firm=f, framework_version=version)
             if status == "draft":
-                answers = _answers(fw, _clamp(m), rng, share=rng.uniform(0.3, 0.8))
+                answers = answers_for(fw, m, rng, share=rng.uniform(0.3, 0.8))
                 result = None
                 summary.drafts += 1
             else:
-                answers = _answers(fw, _clamp(m), rng)
-                for code in scoring.missing_required(fw, answers):  # what the noise left out
-                    value = _answer(fw.question(code), _clamp(m), rng)
-                    if value is None or scoring.check_answer(fw, code, value):
-                        value = _answer(fw.question(code), 1.0, random.Random(0))
-                    answers[code] = value
+                answers = answers_for(fw, m, rng)
                 result = scoring.score(fw, answers)
                 assessment.status = Assessment.Status.SUBMITTED
                 span = (r.closes_at - r.opens_at) if r.closes_at < now else (now - r.opens_at)

@@ -158,3 +158,52 @@ def outsider(db: None) -> object:
     from tests.factories import UserFactory
 
     return UserFactory(username="outsider")
+
+
+# --- The questionnaire ----------------------------------------------------------------------
+# The demo framework (tests/assessments/frameworks/questionnaire-demo.yaml), a round of cluster
+# alpha open from yesterday for a month, every alpha firm invited, and firm_user's draft.
+
+
+@pytest.fixture
+def demo_framework() -> object:
+    from assessments.framework import load_framework_file
+    from tests.assessments.questionnaire_fixtures import DEMO_FILE
+
+    return load_framework_file(DEMO_FILE)
+
+
+@pytest.fixture
+def demo_version(db: None) -> object:
+    from tests.assessments.questionnaire_fixtures import DEMO_FILE
+    from tests.factories import FrameworkVersionFactory
+
+    return FrameworkVersionFactory(path=DEMO_FILE)
+
+
+@pytest.fixture
+def open_round(world: dict[str, object], demo_version: object) -> object:
+    from tests.assessments.questionnaire_fixtures import make_round
+
+    return make_round(world["alpha"], demo_version)
+
+
+@pytest.fixture
+def invitations(open_round: object, world: dict[str, object]) -> list[object]:
+    from tests.factories import InvitationFactory
+
+    return [
+        InvitationFactory(round=open_round, firm=firm, token=f"token-{firm.pk}-xxxxxxxx")
+        for firm in world["firms"]["alpha"]  # type: ignore[index]
+    ]
+
+
+@pytest.fixture
+def draft(
+    firm_user: object, open_round: object, invitations: list[object], world: dict[str, object]
+) -> object:
+    """firm_user's draft in the open round (firm alpha 0, invited)."""
+    from tests.factories import AssessmentFactory
+
+    firm = world["firms"]["alpha"][0]  # type: ignore[index]
+    return AssessmentFactory(round=open_round, firm=firm)

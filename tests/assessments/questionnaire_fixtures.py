@@ -1,4 +1,8 @@
-"""Fixtures shared by the questionnaire tests: the demo framework, an open round, a draft."""
+"""Helpers for the questionnaire tests: the demo framework file, full answers, rounds, saving.
+
+The fixtures built on them (`demo_framework`, `demo_version`, `open_round`, `invitations`,
+`draft`) are in tests/conftest.py, shared with the security tests.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
-from assessments.framework import load_framework_file
-from assessments.models import Assessment, Invitation, Round
-from assessments.versions import framework_version_load
+from assessments.models import Assessment, Round
+from tests.factories import RoundFactory
 
 DEMO_FILE = Path(__file__).parent / "frameworks" / "questionnaire-demo.yaml"
 
@@ -28,17 +30,6 @@ FULL_ANSWERS: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def demo_framework() -> Any:
-    return load_framework_file(DEMO_FILE)
-
-
-@pytest.fixture
-def demo_version(db: None, demo_framework: Any) -> Any:
-    version, _status = framework_version_load(demo_framework, publish=True)
-    return version
-
-
 def make_round(
     cluster: Any,
     version: Any,
@@ -47,35 +38,14 @@ def make_round(
     days_ago: int = 1,
     days_left: int = 30,
 ) -> Round:
+    """A round of the cluster that opened `days_ago` and closes in `days_left` days."""
     now = timezone.now()
-    return Round.objects.create(
+    return RoundFactory(
         cluster=cluster,
         framework_version=version,
         name=name,
         opens_at=now - dt.timedelta(days=days_ago),
         closes_at=now + dt.timedelta(days=days_left),
-    )
-
-
-@pytest.fixture
-def open_round(world: dict, demo_version: Any) -> Round:
-    return make_round(world["alpha"], demo_version)
-
-
-@pytest.fixture
-def invitations(open_round: Round, world: dict) -> list[Invitation]:
-    return [
-        Invitation.objects.create(round=open_round, firm=firm, token=f"token-{firm.pk}-xxxxxxxx")
-        for firm in world["firms"]["alpha"]
-    ]
-
-
-@pytest.fixture
-def draft(firm_user: Any, open_round: Round, invitations: list, world: dict) -> Assessment:
-    return Assessment.objects.create(
-        round=open_round,
-        firm=world["firms"]["alpha"][0],
-        framework_version=open_round.framework_version,
     )
 
 

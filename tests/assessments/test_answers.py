@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from assessments.models import Answer
 from assessments.services import AnswerInvalid, AssessmentLocked, answer_save
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 
 
 def test_first_save_creates_revision_one(draft, firm_user):

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from assessments.models import Answer
 from assessments.services import assessment_submit
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all
 
 

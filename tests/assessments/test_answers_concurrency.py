@@ -8,22 +8,19 @@ import threading
 import pytest
 from django.db import connection
 
-from assessments.models import Answer, Assessment, Invitation
+from assessments.models import Answer
 from assessments.services import answer_save
 from tests.assessments.questionnaire_fixtures import DEMO_FILE, make_round
+from tests.factories import AssessmentFactory, FrameworkVersionFactory, InvitationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_simultaneous_saves_from_one_revision_give_one_save_and_one_conflict(world, firm_user):
-    from assessments.framework import load_framework_file
-    from assessments.versions import framework_version_load
-
-    version, _ = framework_version_load(load_framework_file(DEMO_FILE), publish=True)
-    round_ = make_round(world["alpha"], version)
+    round_ = make_round(world["alpha"], FrameworkVersionFactory(path=DEMO_FILE))
     firm = world["firms"]["alpha"][0]
-    Invitation.objects.create(round=round_, firm=firm, token="c" * 43)
-    assessment = Assessment.objects.create(round=round_, firm=firm, framework_version=version)
+    InvitationFactory(round=round_, firm=firm, token="c" * 43)
+    assessment = AssessmentFactory(round=round_, firm=firm)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -49,13 +46,9 @@ def test_simultaneous_saves_from_one_revision_give_one_save_and_one_conflict(wor
 def test_a_save_locks_only_the_assessment_row_not_the_shared_round(world, firm_user):
     from django.test.utils import CaptureQueriesContext
 
-    from assessments.framework import load_framework_file
-    from assessments.versions import framework_version_load
-
-    version, _ = framework_version_load(load_framework_file(DEMO_FILE), publish=True)
-    round_ = make_round(world["alpha"], version)
+    round_ = make_round(world["alpha"], FrameworkVersionFactory(path=DEMO_FILE))
     firm = world["firms"]["alpha"][0]
-    assessment = Assessment.objects.create(round=round_, firm=firm, framework_version=version)
+    assessment = AssessmentFactory(round=round_, firm=firm)
     with CaptureQueriesContext(connection) as queries:
         answer_save(assessment, "B3", "full", base_revision=0, user=firm_user)
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

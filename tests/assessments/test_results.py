@@ -11,9 +11,8 @@ from pypdf import PdfReader
 from assessments import scoring
 from assessments.models import Assessment
 from assessments.services import assessment_store_result, assessment_submit
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all, make_round
-from tests.factories import FirmFactory, MembershipFactory
+from tests.factories import FirmFactory, MembershipFactory, SubmittedAssessmentFactory
 
 # Reaches L1 only: total 40 (base 33.33, ops 50); L2 needs 40 and two scenes at level 2.
 WEAK_ANSWERS = {
@@ -36,14 +35,11 @@ def submitted(draft, firm_user):
     return draft
 
 
-def _peer(round_, framework, answers, cluster):
+def _peer(round_, answers, cluster):
+    """Another firm of the cluster that submitted these answers in the round."""
     firm = FirmFactory()
     MembershipFactory(cluster=cluster, firm=firm)
-    assessment = Assessment.objects.create(
-        round=round_, firm=firm, framework_version=round_.framework_version, status="submitted"
-    )
-    assessment_store_result(assessment, framework, scoring.score(framework, answers))
-    return assessment
+    return SubmittedAssessmentFactory(round=round_, firm=firm, answers=answers)
 
 
 def _text(response) -> str:
@@ -105,11 +101,9 @@ def test_benchmark_is_hidden_below_five_firms_and_says_why(client, firm_user, su
     assert "The comparison is hidden: only 1 firm of the cluster has submitted" in html
 
 
-def test_benchmark_shows_median_and_quartiles_from_five_firms(
-    client, firm_user, submitted, demo_framework, world
-):
+def test_benchmark_shows_median_and_quartiles_from_five_firms(client, firm_user, submitted, world):
     for b1 in (10, 30, 90, 100):
-        _peer(submitted.round, demo_framework, {**FULL_ANSWERS, "B1": b1}, world["alpha"])
+        _peer(submitted.round, {**FULL_ANSWERS, "B1": b1}, world["alpha"])
     client.force_login(firm_user)
     client.cookies["django_language"] = "en"
     html = client.get(reverse("assessments:result", args=[submitted.pk])).content.decode()

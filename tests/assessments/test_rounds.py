@@ -20,7 +20,6 @@ from assessments.services import (
     round_open,
 )
 from clusters.models import FirmMember
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 
 
 def _dates():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import reverse
 
 from assessments.models import Assessment
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 
 
 def test_round_admin_lists_rounds_with_invitations(client, staff_user, open_round, invitations):

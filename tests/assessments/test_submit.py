@@ -9,15 +9,15 @@ import pytest
 from django.db import IntegrityError
 
 from assessments import scoring
-from assessments.models import Answer, Assessment, DimensionScore, QuestionAttainment
+from assessments.models import Answer, DimensionScore, QuestionAttainment
 from assessments.services import (
     AssessmentLocked,
     SubmissionIncomplete,
     assessment_store_result,
     assessment_submit,
 )
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.assessments.questionnaire_fixtures import FULL_ANSWERS, answer_all
+from tests.factories import AssessmentFactory
 
 
 def test_submission_lists_missing_required_questions(draft, firm_user):
@@ -78,9 +78,7 @@ def test_a_submitted_assessment_cannot_be_submitted_again(draft, firm_user):
 
 def test_one_assessment_per_firm_per_round(draft):
     with pytest.raises(IntegrityError):
-        Assessment.objects.create(
-            round=draft.round, firm=draft.firm, framework_version=draft.framework_version
-        )
+        AssessmentFactory(round=draft.round, firm=draft.firm)
 
 
 def test_store_result_writes_exact_rows(draft, demo_framework):

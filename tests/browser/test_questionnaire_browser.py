@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from assessments.models import Answer, Assessment, Invitation
+from assessments.models import Answer, Assessment
 from tests.assessments.questionnaire_fixtures import DEMO_FILE, make_round
-from tests.factories import ClusterFactory, FirmFactory, FirmMemberFactory, MembershipFactory
+from tests.factories import (
+    ClusterFactory,
+    FirmFactory,
+    FirmMemberFactory,
+    FrameworkVersionFactory,
+    InvitationFactory,
+    MembershipFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,15 +27,12 @@ SAVED = re.compile(r"\bst-saved\b")
 
 @pytest.fixture
 def setting(transactional_db: None) -> dict[str, Any]:
-    from assessments.framework import load_framework_file
-    from assessments.versions import framework_version_load
-
-    version, _ = framework_version_load(load_framework_file(DEMO_FILE), publish=True)
+    version = FrameworkVersionFactory(path=DEMO_FILE)
     cluster = ClusterFactory(slug="kunshan-moulds", name_zh="昆山模具产业集群")
     firm = FirmFactory(name="昆山精密模具有限公司")
     MembershipFactory(cluster=cluster, firm=firm)
     round_ = make_round(cluster, version, name="2026 年数字化水平评估")
-    invitation = Invitation.objects.create(round=round_, firm=firm, token="t" * 43)
+    invitation = InvitationFactory(round=round_, firm=firm, token="t" * 43)
     return {"firm": firm, "round": round_, "invitation": invitation}
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from clusters import selectors
-from clusters.models import Region, RegisterUpload
+from clusters.models import Region
 from clusters.services import region_create, region_update_paths
-from tests.factories import ClusterFactory, OfficialScopeFactory
+from tests.factories import ClusterFactory, OfficialScopeFactory, RegisterUploadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_admin_adding_a_region_sets_its_path(client, world, staff_user):
     ],
 )
 def test_admin_lists_search_and_filter_every_model(client, world, staff_user, firm_user, model):
-    RegisterUpload.objects.create(cluster=world["alpha"], original_name="苏州.csv", file="x.csv")
+    RegisterUploadFactory(cluster=world["alpha"], original_name="苏州.csv")
     client.force_login(staff_user)
     url = reverse(f"admin:clusters_{model}_changelist")
     assert client.get(url).status_code == 200

@@ -4,18 +4,17 @@ submitted assessments stored in exactly the shape the questionnaire's submission
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from assessments.demo import answers_for as answers_for  # the one generator, re-exported
 from assessments.framework import Framework, load_framework_file
 from assessments.models import Assessment, FrameworkVersion, Invitation, Round
 from assessments.scoring import Result, score
 from assessments.services import results_bulk_store
-from assessments.versions import framework_version_load
 from clusters.models import Cluster, Firm
+from tests.factories import FrameworkVersionFactory, RoundFactory
 
 HERE = Path(__file__).resolve().parent
 TEST_FRAMEWORK = HERE / "frameworks" / "report-test.yaml"
@@ -23,56 +22,20 @@ TEST_FRAMEWORK = HERE / "frameworks" / "report-test.yaml"
 
 def framework_version(path: Path = TEST_FRAMEWORK) -> tuple[FrameworkVersion, Framework]:
     """A published FrameworkVersion row for a framework file, and the parsed framework."""
-    fw = load_framework_file(path)
-    version, _status = framework_version_load(fw, publish=True)
-    return version, fw
+    return FrameworkVersionFactory(path=path), load_framework_file(path)
 
 
 def make_round(
     cluster: Cluster, version: FrameworkVersion, *, name: str, opens: dt.datetime
 ) -> Round:
-    """A round of the cluster on the framework version."""
-    return Round.objects.create(
+    """A round of the cluster on the framework version, open for 60 days from `opens`."""
+    return RoundFactory(
         cluster=cluster,
         framework_version=version,
         name=name,
         opens_at=opens,
         closes_at=opens + dt.timedelta(days=60),
     )
-
-
-def answers_for(fw: Framework, skill: float, rng: random.Random) -> dict[str, Any]:
-    """Plausible answers for any framework: a firm of higher skill picks better answers."""
-
-    def pick(n: int) -> int:
-        x = min(0.999, max(0.0, skill + rng.gauss(0, 0.18)))
-        return int(x * n)
-
-    answers: dict[str, Any] = {}
-    for q in fw.questions:
-        if q.type == "single":
-            options = sorted(q.options, key=lambda o: o.points)
-            answers[q.code] = options[pick(len(options))].code
-        elif q.type == "multi":
-            chosen = [o.code for o in q.options if not o.exclusive and rng.random() < skill]
-            exclusive = [o.code for o in q.options if o.exclusive]
-            answers[q.code] = chosen or exclusive[:1]
-        elif q.type == "yesno":
-            answers[q.code] = rng.random() < skill
-        elif q.type == "level":
-            answers[q.code] = q.levels[pick(len(q.levels))].value
-        elif q.type == "number":
-            low = q.min if q.min is not None else Decimal(0)
-            high = q.max if q.max is not None else low + 100
-            value = low + (high - low) * Decimal(
-                str(round(min(1, max(0, skill + rng.gauss(0, 0.2))), 3))
-            )
-            answers[q.code] = int(value) if q.integer else float(value)
-        elif q.type == "text" and not q.required:
-            continue
-        elif q.type == "text":
-            answers[q.code] = "—"
-    return answers
 
 
 def invite(round_: Round, firms: Sequence[Firm]) -> None:

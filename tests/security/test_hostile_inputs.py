@@ -21,7 +21,6 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessments.models import Answer
-from tests.assessments.questionnaire_fixtures import *  # noqa: F403
 from tests.factories import FirmFactory, MembershipFactory
 from tests.reports.builders import TEST_FRAMEWORK, answers_for, framework_version, submit_many
 from tests.reports.builders import make_round as make_report_round
