@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -194,7 +198,7 @@ class AnswerSavedSerializer(serializers.Serializer):
     other_value = serializers.JSONField(allow_null=True, required=False)
 
 
-def _assessments_for(request: Request) -> object:
+def _assessments_for(request: Request) -> QuerySet[Assessment]:
     return (
         assessment_selectors.assessments_visible_to(request.user)
         .select_related("firm", "round", "framework_version__framework")
@@ -209,8 +213,8 @@ class AssessmentListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AssessmentSerializer
 
-    def get_queryset(self) -> object:
-        return _assessments_for(self.request)  # type: ignore[arg-type]
+    def get_queryset(self) -> QuerySet[Assessment]:
+        return _assessments_for(self.request)
 
 
 class AssessmentDetailApi(generics.RetrieveAPIView):
@@ -219,11 +223,11 @@ class AssessmentDetailApi(generics.RetrieveAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AssessmentDetailSerializer
 
-    def get_queryset(self) -> object:
-        return _assessments_for(self.request)  # type: ignore[arg-type]
+    def get_queryset(self) -> QuerySet[Assessment]:
+        return _assessments_for(self.request)
 
     def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if "pk" in self.kwargs:
             assessment = assessment_selectors.assessment_for_user(
                 self.request.user, self.kwargs["pk"]
@@ -267,7 +271,7 @@ class AssessmentAnswerApi(APIView):
                 code,
                 body.validated_data["value"],
                 base_revision=body.validated_data["base_revision"],
-                user=request.user,
+                user=cast(User, request.user),  # IsAuthenticated has run
             )
         except assessment_services.AnswerInvalid as exc:
             return _problems([f"answers.{code}: {exc.message}"])

@@ -316,6 +316,6 @@ def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
         if total is not None and previous_total is not None
         else None,
         "chart_svg": charts.scores_chart(
-            total, dimensions, benchmark.total.median if benchmark.shown else None
+            total, dimensions, benchmark.total.median if benchmark.total is not None else None
         ),
     }

@@ -164,7 +164,8 @@ def peer_benchmark(user: Any, assessment: Assessment) -> PeerBenchmark:
         "dimension_code", "score"
     )
     for code, score in rows:
-        by_dimension.setdefault(code, []).append(score)
+        if score is not None:
+            by_dimension.setdefault(code, []).append(score)
     return PeerBenchmark(
         firms=len(totals),
         total=_spread(totals),

@@ -525,7 +525,7 @@ def _result_rows(
                 assessment=assessment,
                 question_code=code,
                 dimension_code=question.dimension,
-                attainment=_dec(attainment, _SIX_PLACES),
+                attainment=Decimal(str(attainment)).quantize(_SIX_PLACES, rounding=ROUND_HALF_UP),
                 earned=_dec(result.earned.get(code), _FOUR_PLACES) if scored else None,
                 points=_dec(question.points, _FOUR_PLACES) if scored else None,
             )

@@ -314,7 +314,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 % {"n": len(invitations), "sent": sent},
             )
             return redirect("assessments:round", pk=found.pk)
-    invitations = {i.firm_id: i for i in found.invitations.all()}
+    invited = {i.firm_id: i for i in found.invitations.all()}
     assessments = {
         firm_id: (pk, status)
         for firm_id, pk, status in Assessment.objects.filter(round=found).values_list(
@@ -324,10 +324,10 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     rows = [
         {
             "firm": firm,
-            "invitation": invitations.get(firm.pk),
+            "invitation": invited.get(firm.pk),
             "status": assessments.get(firm.pk, (None, ""))[1],
             "assessment_pk": assessments.get(firm.pk, (None, ""))[0],
-            "url": services.invitation_url(invitations[firm.pk]) if firm.pk in invitations else "",
+            "url": services.invitation_url(invited[firm.pk]) if firm.pk in invited else "",
         }
         for firm in firms
     ]

@@ -8,7 +8,8 @@ streams rows and keeps memory flat for large registers.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -37,11 +38,11 @@ def _header_cells(sheet: object, values: Iterable[str], *, fill: bool) -> list[W
     return cells
 
 
-def _add_header_rows(sheet: object, extra: list[tuple[str, str]] = ()) -> None:
+def _add_header_rows(sheet: Any, extra: Sequence[tuple[str, str]] = ()) -> None:
     sheet.append(
         _header_cells(sheet, [c.header_zh for c in COLUMNS] + [z for z, _ in extra], fill=True)
-    )  # type: ignore[attr-defined]
-    sheet.append(_header_cells(sheet, [c.key for c in COLUMNS] + [e for _, e in extra], fill=False))  # type: ignore[attr-defined]
+    )
+    sheet.append(_header_cells(sheet, [c.key for c in COLUMNS] + [e for _, e in extra], fill=False))
 
 
 def register_template() -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import get_language
@@ -39,14 +39,17 @@ class FirmFilterForm(forms.Form):
     industry = forms.ChoiceField(label=_("Industry"), required=False)
     region = forms.TypedChoiceField(label=_("Region"), required=False, coerce=int, empty_value=None)
 
+    def _choices(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
+
     def __init__(self, *args: Any, regions: list[Region] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["size"].choices = [("", _("All sizes")), *Firm.SizeClass.choices]
+        self._choices("size").choices = [("", _("All sizes")), *Firm.SizeClass.choices]
         name_index = 0 if (get_language() or "zh-hans").startswith("zh") else 1
-        self.fields["industry"].choices = [("", _("All industries"))] + [
+        self._choices("industry").choices = [("", _("All industries"))] + [
             (code, f"C{code} {names[name_index]}")
             for code, names in industries.MANUFACTURING_DIVISIONS.items()
         ]
-        self.fields["region"].choices = [("", _("All regions"))] + [
+        self._choices("region").choices = [("", _("All regions"))] + [
             (r.pk, r.name) for r in (regions or [])
         ]

@@ -699,7 +699,7 @@ def _check_row(
     if get.get("name") is not _Formula:
         if not name:
             checker.fail("name", _("the firm name is empty."))
-        elif len(name) > Firm._meta.get_field("name").max_length:
+        elif len(name) > (Firm._meta.get_field("name").max_length or 0):
             checker.fail(
                 "name",
                 _("the firm name is longer than %(max)d characters.")
@@ -871,7 +871,11 @@ def _read_into(
             % {"missing": "、".join(missing)}
         )
     result.ignored_headers = ignored
-    result.regions = dict(Region.objects.filter(code__isnull=False).values_list("code", "id"))
+    result.regions = {
+        code: pk
+        for code, pk in Region.objects.filter(code__isnull=False).values_list("code", "id")
+        if code is not None
+    }
 
     checker = _RowChecker(result, positions, labels)
     result.uscc_column = checker.column("uscc")

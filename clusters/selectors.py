@@ -36,7 +36,7 @@ def _scope_region_paths(user: Any) -> list[str]:
     )
 
 
-def _scope_cluster_ids(user: Any) -> QuerySet[OfficialScope, dict[str, Any]]:
+def _scope_cluster_ids(user: Any) -> QuerySet[OfficialScope, Any]:
     """The ids of the clusters this user is an official of, as a subquery."""
     return OfficialScope.objects.filter(user=user, cluster__isnull=False).values("cluster_id")
 

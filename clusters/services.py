@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from clusters.models import Cluster, ClusterMembership, Firm, Region, RegisterUp
 
 
 def _path_for(region: Region) -> str:
-    parent_path = region.parent.path if region.parent_id else "/"
+    parent_path = region.parent.path if region.parent is not None else "/"
     return f"{parent_path}{region.pk}/"
 
 
@@ -48,9 +48,10 @@ def region_update_paths(region: Region) -> int:
     Call after creating a region outside `region_create` or after moving it to a new parent.
     """
     old_path = Region.objects.filter(pk=region.pk).values_list("path", flat=True).first() or ""
-    if region.parent_id:
-        region.parent.refresh_from_db(fields=["path"])
-    if region.parent_id and f"/{region.pk}/" in region.parent.path:
+    parent = region.parent if region.parent_id else None
+    if parent is not None:
+        parent.refresh_from_db(fields=["path"])
+    if parent is not None and f"/{region.pk}/" in parent.path:
         raise ValueError("a region cannot be moved under its own sub-region")
     new_path = _path_for(region)
     changed = 0
@@ -190,10 +191,15 @@ def _apply_row(firm: Firm, row: importing.FirmRow, regions: dict[str, int]) -> N
     firm.size_class = firm_size_class(firm)
 
 
+def _concrete(name: str) -> Field[Any, Any]:
+    """A concrete field of Firm (never a relation's reverse side)."""
+    found = Firm._meta.get_field(name)
+    assert isinstance(found, Field), name
+    return found
+
+
 def _values(firm: Firm) -> tuple[object, ...]:
-    return tuple(getattr(firm, Firm._meta.get_field(name).attname) for name in _UPDATABLE) + (
-        firm.size_class,
-    )
+    return tuple(getattr(firm, _concrete(name).attname) for name in _UPDATABLE) + (firm.size_class,)
 
 
 def _write_updates(firms: list[Firm], field_names: list[str]) -> None:
@@ -205,9 +211,9 @@ def _write_updates(firms: list[Firm], field_names: list[str]) -> None:
     """
     if not firms:
         return
-    fields = [Firm._meta.get_field(name) for name in field_names]
+    fields = [_concrete(name) for name in field_names]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
     sql = f"UPDATE {quote(Firm._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
     params = [
         [f.get_db_prep_save(getattr(firm, f.attname), connection) for f in fields] + [firm.pk]
@@ -355,7 +361,7 @@ def register_upload_commit(upload: RegisterUpload, *, user: Any) -> ImportOutcom
         if locked.status != RegisterUpload.Status.PREVIEWED:
             raise ImportRejected([importing.Problem(_("This upload was already imported."))])
         outcome = register_import(
-            cluster=upload.cluster, data=data, filename=upload.file.name, user=user
+            cluster=upload.cluster, data=data, filename=upload.file.name or "", user=user
         )
         locked.status = RegisterUpload.Status.IMPORTED
         locked.created, locked.updated, locked.joined = (

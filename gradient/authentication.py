@@ -92,7 +92,10 @@ def lockout_response(
         "minutes": _minutes(seconds) if seconds else None,
     }
     response = render(
-        request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE
+        request,
+        settings.AXES_LOCKOUT_TEMPLATE,
+        context,
+        status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
     )
     if seconds:
         response["Retry-After"] = str(seconds)

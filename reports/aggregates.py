@@ -73,7 +73,8 @@ def spreads(scores: QuerySet[DimensionScore]) -> dict[str, Spread]:
             rn=Window(RowNumber(), partition_by=[F("dimension_code")], order_by=F("score").asc())
         ).values_list("dimension_code", "rn", "score")
         for code, rn, score in ranked.filter(rn__in=numbers):
-            values[(code, rn)] = float(score)
+            if score is not None:
+                values[(code, rn)] = float(score)
     out = {}
     for code, row in stats.items():
         quart: dict[str, float | None] = {}

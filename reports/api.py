@@ -27,9 +27,11 @@ class ReportRequestSerializer(serializers.Serializer):
 class ReportJobSerializer(serializers.ModelSerializer):
     # What the report covers, named as in the request: cluster slug, round id, region id (null
     # once deleted). `params` repeats them in the form earlier clients read.
-    cluster = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    round = serializers.PrimaryKeyRelatedField(read_only=True)
-    region = serializers.PrimaryKeyRelatedField(read_only=True)
+    cluster: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    round: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    region: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     params = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -65,26 +65,31 @@ class ReportRequestForm(forms.Form):
         # False for a user who oversees nothing (a firm user who typed the address).
         self.can_request = True
         if clusters is not None:
-            self.fields["cluster"].queryset = clusters
+            self._choice("cluster").queryset = clusters
             only = list(clusters[:2])
             if len(only) == 1:
                 self.fields["cluster"].initial = only[0].slug  # nothing to choose
             self.can_request = bool(only)
-            self.fields["round"].queryset = Round.objects.filter(
+            self._choice("round").queryset = Round.objects.filter(
                 cluster__in=clusters
             ).select_related("cluster")
         if regions is not None:
-            self.fields["region"].queryset = regions
+            self._choice("region").queryset = regions
             if regions.exists():
                 self.can_request = True
             else:
                 # A cluster official has no region to compare: offer the cluster report only.
                 del self.fields["region"]
-                self.fields["kind"].choices = [(ReportJob.Kind.CLUSTER, _("Cluster report"))]
+                cast(forms.ChoiceField, self.fields["kind"]).choices = [
+                    (ReportJob.Kind.CLUSTER, _("Cluster report"))
+                ]
+
+    def _choice(self, name: str) -> forms.ModelChoiceField[Any]:
+        return cast("forms.ModelChoiceField[Any]", self.fields[name])
 
     def clean(self) -> dict[str, Any]:
         """Require the target that goes with the kind of report."""
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("kind") == ReportJob.Kind.CLUSTER and not data.get("cluster"):
             self.add_error("cluster", _("Choose a cluster for a cluster report."))
         if data.get("kind") == ReportJob.Kind.REGION and not data.get("region"):

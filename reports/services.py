@@ -276,8 +276,8 @@ def _render(job: ReportJob) -> Any:
 def _subject_exists(job: ReportJob) -> bool:
     """Whether the job's round or region is still in the database."""
     if job.kind == ReportJob.Kind.CLUSTER:
-        return Round.objects.filter(pk=job.round_id).exists()
-    return Region.objects.filter(pk=job.region_id).exists()
+        return job.round_id is not None and Round.objects.filter(pk=job.round_id).exists()
+    return job.region_id is not None and Region.objects.filter(pk=job.region_id).exists()
 
 
 def _file_stem(job: ReportJob) -> str:
@@ -363,12 +363,12 @@ def report_jobs_subject_deleted(
     with "no longer exists", finished ones stop being served, and the next clean-up removes
     their files. Returns the number of jobs changed.
     """
-    if round_id is None and region_id is None:
-        return 0
     if round_id is not None:
         jobs = ReportJob.objects.filter(round_id=round_id)
-    else:
+    elif region_id is not None:
         jobs = ReportJob.objects.filter(region_id=region_id)
+    else:
+        return 0
     now = timezone.now()
     changed = 0
     for language in LANGUAGES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -101,7 +101,7 @@ def report_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
+def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponseBase:
     """Stream a job's PDF or XLSX after the permission check; 409 while it is not ready."""
     if fmt not in {"pdf", "xlsx"}:
         raise Http404(_("This report has no such file."))
