@@ -76,6 +76,7 @@ class Level:
     title: Text
     description: Text | None
     when: tuple[dict, ...]
+    notes: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Question:
     integer: bool = False
     levels: tuple[LevelChoice, ...] = ()
     max_length: int = DEFAULT_MAX_LENGTH
+    notes: Text | None = None
 
     @property
     def is_scored(self) -> bool:
@@ -138,6 +140,15 @@ class Dimension:
     description: Text | None
     weight: Decimal
     questions: tuple[Question, ...]
+    notes: Text | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A titled group of questions: those carrying the tag `tag` (MIIT's scene groups)."""
+
+    tag: str
+    title: Text
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ class Framework:
     levels: tuple[Level, ...]
     dimensions: tuple[Dimension, ...]
     definition: dict = field(repr=False, compare=False)
+    notes: Text | None = None
+    groups: tuple[Group, ...] = ()
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -188,6 +201,13 @@ class Framework:
             if level.code == code:
                 return level
         raise KeyError(code)
+
+    def group_of(self, question: Question) -> Group | None:
+        """The first group whose tag the question carries, or None."""
+        for group in self.groups:
+            if group.tag in question.tags:
+                return group
+        return None
 
     def level_rank(self, code: str | None) -> int:
         """Index of the level in `levels` (lowest is 0); -1 for None (below the first level)."""
@@ -589,7 +609,7 @@ class _Validator:
                 "levels",
                 "dimensions",
             ),
-            ("description", "source"),
+            ("description", "source", "notes", "groups"),
         )
         if top is None:
             return None
@@ -610,6 +630,8 @@ class _Validator:
         title = self.text(top["title"], "title") if "title" in top else None
         description = self.optional_text(top, "description", "")
         source = self.optional_text(top, "source", "")
+        notes = self.optional_text(top, "notes", "")
+        groups = self._groups(top["groups"]) if "groups" in top else ()
 
         dimensions = self._dimensions(top.get("dimensions"))
         levels = self._levels(top.get("levels")) if "levels" in top else ()
@@ -631,7 +653,28 @@ class _Validator:
             levels=levels,
             dimensions=dimensions,
             definition=json.loads(json.dumps(top, ensure_ascii=False)),
+            notes=notes,
+            groups=groups,
         )
+
+    def _groups(self, value: object) -> tuple[Group, ...]:
+        items = self.listing(value, "groups", at_least=1)
+        groups: list[Group] = []
+        seen: set[str] = set()
+        for i, item in enumerate(items or []):
+            path = f"groups[{i}]"
+            data = self.mapping(item, path, ("tag", "title"))
+            if data is None:
+                continue
+            tag = self.string(data["tag"], f"{path}.tag", pattern=_CODE) if "tag" in data else None
+            if tag is not None and tag in seen:
+                self.add(f"{path}.tag", f'duplicate group tag "{tag}"')
+                tag = None
+            title = self.text(data["title"], f"{path}.title") if "title" in data else None
+            if tag is not None and title is not None:
+                seen.add(tag)
+                groups.append(Group(tag, title))
+        return tuple(groups)
 
     def _languages(self, value: object, present: bool) -> tuple[str, ...]:
         if not present:
@@ -682,7 +725,7 @@ class _Validator:
         levels: list[Level] = []
         for i, item in enumerate(items):
             path = f"levels[{i}]"
-            data = self.mapping(item, path, ("code", "title"), ("description", "when"))
+            data = self.mapping(item, path, ("code", "title"), ("description", "when", "notes"))
             if data is None:
                 continue
             code = self._code(data, path)
@@ -693,6 +736,7 @@ class _Validator:
                     self.level_codes.append(code)
             title = self.text(data["title"], f"{path}.title") if "title" in data else None
             description = self.optional_text(data, "description", path)
+            level_notes = self.optional_text(data, "notes", path)
             when: list[dict] = []
             raw_when = data.get("when")
             if raw_when is not None:
@@ -702,7 +746,7 @@ class _Validator:
                     if isinstance(condition, dict):
                         when.append(condition)
             if code is not None and title is not None:
-                levels.append(Level(code, title, description, tuple(when)))
+                levels.append(Level(code, title, description, tuple(when), level_notes))
         return tuple(levels)
 
     def _dimensions(self, value: object) -> tuple[Dimension, ...]:
@@ -715,7 +759,7 @@ class _Validator:
         for i, item in enumerate(items):
             path = f"dimensions[{i}]"
             data = self.mapping(
-                item, path, ("code", "title", "weight", "questions"), ("description",)
+                item, path, ("code", "title", "weight", "questions"), ("description", "notes")
             )
             if data is None:
                 continue
@@ -728,6 +772,7 @@ class _Validator:
                     self.dimension_codes.add(code)
             title = self.text(data["title"], f"{path}.title") if "title" in data else None
             description = self.optional_text(data, "description", path)
+            dim_notes = self.optional_text(data, "notes", path)
             weight = (
                 self.number(data["weight"], f"{path}.weight", minimum=Decimal(0))
                 if "weight" in data
@@ -741,7 +786,9 @@ class _Validator:
                     if parsed is not None:
                         questions.append(parsed)
             if code is not None and title is not None and weight is not None:
-                dimensions.append(Dimension(code, title, description, weight, tuple(questions)))
+                dimensions.append(
+                    Dimension(code, title, description, weight, tuple(questions), dim_notes)
+                )
         return tuple(dimensions)
 
     _TYPE_KEYS = {
@@ -775,10 +822,18 @@ class _Validator:
                 required.append("bands")
             if qtype == "level":
                 required.append("levels")
-            optional = ["help", "required", "tags", "show_if", *own]
+            optional = ["help", "notes", "required", "tags", "show_if", *own]
         else:
             required = ["code", "type", "text"]
-            optional = ["help", "required", "tags", "show_if", "points", *self._ALL_TYPE_KEYS]
+            optional = [
+                "help",
+                "notes",
+                "required",
+                "tags",
+                "show_if",
+                "points",
+                *self._ALL_TYPE_KEYS,
+            ]
             forbidden = {}
         data = self.mapping(value, path, required, optional, forbidden)
         if data is None:
@@ -796,6 +851,7 @@ class _Validator:
             qtype = None
         qtext = self.text(data["text"], f"{path}.text") if "text" in data else None
         help_text = self.optional_text(data, "help", path)
+        question_notes = self.optional_text(data, "notes", path)
         required_flag = True
         if "required" in data:
             flag = self.boolean(data["required"], f"{path}.required")
@@ -854,6 +910,7 @@ class _Validator:
             type=qtype,
             text=qtext,
             help=help_text,
+            notes=question_notes,
             required=required_flag,
             tags=tuple(tags),
             show_if=show_if if isinstance(show_if, dict) else None,

@@ -33,7 +33,7 @@ from assessments.framework import (  # noqa: E402
 )
 from assessments.scoring import score  # noqa: E402
 
-EXPECTED_BUILTINS = ("miit-sme-2024.yaml", "edih-dma-2023.yaml", "eu-dii-2023.yaml")
+EXPECTED_BUILTINS = ("miit-sme-2024.1.yaml", "edih-dma-2023.1.yaml", "eu-dii-2023.1.yaml")
 
 
 def random_answer(q: Question, rng: random.Random) -> object:

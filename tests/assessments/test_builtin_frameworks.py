@@ -26,9 +26,9 @@ from assessments.models import FrameworkVersion
 from assessments.scoring import check_answer, score
 
 FRAMEWORKS = Path(__file__).resolve().parents[2] / "assessments" / "frameworks"
-MIIT = FRAMEWORKS / "miit-sme-2024.yaml"
-DMA = FRAMEWORKS / "edih-dma-2023.yaml"
-DII = FRAMEWORKS / "eu-dii-2023.yaml"
+MIIT = FRAMEWORKS / "miit-sme-2024.1.yaml"
+DMA = FRAMEWORKS / "edih-dma-2023.1.yaml"
+DII = FRAMEWORKS / "eu-dii-2023.1.yaml"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -61,25 +61,25 @@ def unmet(result) -> list[tuple[dict, object]]:
 
 def test_the_three_builtins_are_the_shipped_files():
     assert [p.name for p in builtin_framework_paths()] == [
-        "edih-dma-2023.yaml",
-        "eu-dii-2023.yaml",
-        "miit-sme-2024.yaml",
+        "edih-dma-2023.1.yaml",
+        "eu-dii-2023.1.yaml",
+        "miit-sme-2024.1.yaml",
     ]
 
 
 @pytest.mark.parametrize(
     ("path", "slug", "version", "levels", "basic", "advanced"),
     [
-        (MIIT, "miit-sme", "2024", ["L1", "L2", "L3", "L4"], "L2", "L3"),
+        (MIIT, "miit-sme", "2024.1", ["L1", "L2", "L3", "L4"], "L2", "L3"),
         (
             DMA,
             "edih-dma",
-            "2023",
+            "2023.1",
             ["basic", "average", "moderately-advanced", "advanced"],
             "average",
             "moderately-advanced",
         ),
-        (DII, "eu-dii", "2023", ["very-low", "low", "high", "very-high"], "low", "high"),
+        (DII, "eu-dii", "2023.1", ["very-low", "low", "high", "very-high"], "low", "high"),
     ],
 )
 def test_builtin_validates_with_its_levels_and_bands(path, slug, version, levels, basic, advanced):
@@ -812,9 +812,9 @@ def test_dii_unanswered_indicators_do_not_count(dii):
 @pytest.mark.parametrize(
     ("path", "summary"),
     [
-        (MIIT, "miit-sme 2024: valid"),
-        (DMA, "edih-dma 2023: valid"),
-        (DII, "eu-dii 2023: valid"),
+        (MIIT, "miit-sme 2024.1: valid"),
+        (DMA, "edih-dma 2023.1: valid"),
+        (DII, "eu-dii 2023.1: valid"),
     ],
     ids=lambda v: v.stem if isinstance(v, Path) else None,
 )
@@ -830,9 +830,9 @@ def test_load_frameworks_publishes_the_builtins_and_their_stored_definitions_sco
     call_command("load_frameworks", stdout=StringIO(), stderr=StringIO())
     versions = FrameworkVersion.objects.published().select_related("framework")
     assert sorted((v.framework.slug, v.version) for v in versions) == [
-        ("edih-dma", "2023"),
-        ("eu-dii", "2023"),
-        ("miit-sme", "2024"),
+        ("edih-dma", "2023.1"),
+        ("eu-dii", "2023.1"),
+        ("miit-sme", "2024.1"),
     ]
     # The stored JSON definition must score exactly like the file (no precision lost on
     # points such as 0.7, 1.875 or 1.75).
