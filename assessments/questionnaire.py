@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from assessments import scoring
+from assessments import scoring, wording
 from assessments.framework import Framework, Question
 from assessments.models import Assessment
 from assessments.services import (
@@ -112,7 +112,7 @@ def answer_display(question: Question, value: Any) -> str:
     if question.type in {"single", "multi"}:
         codes = value if isinstance(value, list) else [value]
         labels = {o.code: _t(o.text) for o in question.options}
-        return "、".join(labels.get(c, str(c)) for c in codes) if codes else _("(none)")
+        return wording.join_answers(labels.get(c, str(c)) for c in codes) if codes else _("(none)")
     if question.type == "level":
         levels = {c.value: _t(c.text) for c in question.levels}
         return f"{value} · {levels.get(value, '')}"
@@ -126,8 +126,7 @@ def question_number(fw: Framework, code: str) -> int:
     return _numbers(fw)[code]
 
 
-def _numbers(fw: Framework) -> dict[str, int]:
-    return {q.code: n for n, q in enumerate(fw.questions, start=1)}
+_numbers = wording.question_numbers
 
 
 def _question_view(

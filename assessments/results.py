@@ -40,12 +40,14 @@ _PDF_TEXTS = (
 
 @dataclass
 class Suggestion:
-    """A question that would help reach the next level, and why."""
+    """A question that would help reach the next level, and why; `number` as the questionnaire
+    shows it."""
 
     code: str
     text: str
     dimension: str
     reason: str
+    number: int = 0
 
 
 @dataclass
@@ -64,6 +66,7 @@ class DimensionRow:
     score: Decimal | None
     peer: Any = None
     previous: Decimal | None = None
+    rated_by_scenarios: bool = False
 
     @property
     def change(self) -> Decimal | None:
@@ -81,6 +84,73 @@ class SceneRow:
     label: str
     top: int
     steps: list[tuple[int, str, bool]]
+
+
+@dataclass
+class CountCell:
+    """One count gate of a level: how many of the tagged questions the firm has at the step."""
+
+    tag: str
+    have: int
+    need: int
+
+    @property
+    def met(self) -> bool:
+        return self.have >= self.need
+
+
+@dataclass
+class CountRow:
+    """A level with its count gates (MIIT: scenarios and mandatory scenarios at the step),
+    one cell per column tag (None when the level has no gate on that tag)."""
+
+    level: str
+    step: str
+    cells: list[CountCell | None]
+    reached: bool
+
+
+def _count_rows(
+    fw: Framework, snapshot: dict[str, Any], applicable: frozenset[str], reached_rank: int
+) -> tuple[list[str], list[CountRow]]:
+    """Each level's tag-count gates against the firm's counts: (column tags, rows).
+
+    The counts are read from the stored attainment, as the scorer counted them.
+    """
+    attainment = {k: Decimal(str(v)) for k, v in (snapshot.get("attainment") or {}).items()}
+    tags: list[str] = []
+    gates: list[tuple[int, Any, dict[str, CountCell], set[Decimal]]] = []
+    for rank, level in enumerate(fw.levels):
+        cells: dict[str, CountCell] = {}
+        steps: set[Decimal] = set()
+        for condition in level.when:
+            spec = condition.get("count")
+            if not isinstance(spec, dict) or "tag" not in spec:
+                continue
+            bar = Decimal(str(spec.get("min_attainment", 0)))
+            steps.add(bar)
+            have = sum(
+                1
+                for q in fw.questions
+                if spec["tag"] in q.tags
+                and q.code in applicable
+                and attainment.get(q.code, Decimal(-1)) >= bar
+            )
+            cells[spec["tag"]] = CountCell(spec["tag"], have, int(spec["at_least"]))
+            if spec["tag"] not in tags:
+                tags.append(spec["tag"])
+        if cells:
+            gates.append((rank, level, cells, steps))
+    rows = [
+        CountRow(
+            level=_t(level.title),
+            step=wording.number(min(steps)) if len(steps) == 1 else "",
+            cells=[cells.get(tag) for tag in tags],
+            reached=rank <= reached_rank,
+        )
+        for rank, level, cells, steps in gates
+    ]
+    return tags, rows
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -138,7 +208,11 @@ class _Gaps:
         ranked.sort(key=lambda item: (-item[0], item[1].code))
         result = []
         for gain, q, open_points in ranked[:limit]:
-            if q.code in self.answers:
+            if q.type == "yesno" and q.code in self.answers:
+                reason = _("answered no: answering yes adds up to +%(gain)s") % {
+                    "gain": wording.number(gain)
+                }
+            elif q.code in self.answers:
                 reason = _("%(open)s of %(points)s points still open: up to +%(gain)s") % {
                     "open": wording.number(open_points),
                     "points": wording.number(q.points),
@@ -149,8 +223,17 @@ class _Gaps:
                     "points": wording.number(q.points),
                     "gain": wording.number(gain),
                 }
-            result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
+            result.append(self._suggestion(q, reason))
         return result
+
+    def _suggestion(self, q: Any, reason: str) -> Suggestion:
+        return Suggestion(
+            q.code,
+            _t(q.text),
+            _t(self.dims[q.dimension].title),
+            reason,
+            wording.question_numbers(self.fw)[q.code],
+        )
 
     def _count_suggestions(self, spec: dict[str, Any], limit: int = 4) -> list[Suggestion]:
         threshold = Decimal(str(spec.get("min_attainment", 0)))
@@ -171,6 +254,8 @@ class _Gaps:
         for current, q in pool[:limit]:
             if current < 0:
                 reason = _("unanswered")
+            elif q.type == "yesno":
+                reason = _("answered no: answer yes to meet it")
             elif q.type == "level":
                 reason = _("now at level %(now)s, needs %(need)s") % {
                     "now": wording.number(current),
@@ -181,7 +266,7 @@ class _Gaps:
                     "now": wording.number(current * 100),
                     "need": wording.number(threshold * 100),
                 }
-            result.append(Suggestion(q.code, _t(q.text), _t(self.dims[q.dimension].title), reason))
+            result.append(self._suggestion(q, reason))
         return result
 
     def _tagged(self, tag: str) -> frozenset[str]:
@@ -254,6 +339,7 @@ def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
             score=_dec(snapshot.get("dimensions", {}).get(d.code)),
             peer=benchmark.dimensions.get(d.code),
             previous=_dec(previous_dims.get(d.code)),
+            rated_by_scenarios=all(q.type == "level" for q in d.questions),
         )
         for d in fw.dimensions
     ]
@@ -283,6 +369,9 @@ def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
         next_title = _t(levels[next_level["code"]].title) if next_level["code"] in levels else ""
         maker = _Gaps(fw, snapshot, answers)
         gaps = maker.gaps(list(next_level["unmet"]))
+    count_tags, count_rows = _count_rows(
+        fw, snapshot, applicable, fw.level_rank(level.code) if level else -1
+    )
     total = _dec(snapshot.get("total"))
     previous_total = previous.total if previous is not None else None
     return {
@@ -304,6 +393,8 @@ def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
         "total": total,
         "dimensions": dimensions,
         "scenes": scenes,
+        "count_heads": [wording.tag_head(tag) for tag in count_tags],
+        "count_rows": count_rows,
         "next_level": next_level,
         "next_title": next_title,
         "gaps": gaps,

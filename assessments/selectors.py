@@ -139,6 +139,8 @@ class PeerBenchmark:
     firms: int
     total: Spread | None
     dimensions: dict[str, Spread]
+    # The firm's percentile rank among the round's totals (statistics.percentile_rank).
+    percentile: int | None = None
 
     @property
     def shown(self) -> bool:
@@ -166,9 +168,11 @@ def peer_benchmark(user: Any, assessment: Assessment) -> PeerBenchmark:
     for code, score in rows:
         if score is not None:
             by_dimension.setdefault(code, []).append(score)
+    own = assessment.total if assessment.is_submitted else None
     return PeerBenchmark(
         firms=len(totals),
         total=_spread(totals),
+        percentile=statistics.percentile_rank(own, totals) if own is not None else None,
         dimensions={
             code: _spread(values)
             for code, values in by_dimension.items()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "homogeneity",
     "interpolate",
     "mean",
+    "percentile_rank",
     "quartile_positions",
     "quartiles",
     "rank",
@@ -109,3 +110,16 @@ def rank(value: float | None, values: Iterable[float]) -> int | None:
     """1 for the highest of `values`, 2 for the next…; None when `value` is not among them."""
     ordered = sorted(values, reverse=True)
     return ordered.index(value) + 1 if value is not None and value in ordered else None
+
+
+def percentile_rank(value: Decimal, values: Sequence[Decimal]) -> int:
+    """Where `value` stands among `values` (which include it), 0–100: the share of values below
+    it, counting values equal to it as half, rounded half-up to a whole number.
+
+    The midpoint rule keeps ties fair: in a group where every firm has the same total, each one
+    is at 50, not at 0 or 100.
+    """
+    below = sum(1 for v in values if v < value)
+    equal = sum(1 for v in values if v == value)
+    exact = (Decimal(below) + Decimal(equal) / 2) * 100 / len(values)
+    return int(exact.quantize(Decimal(1), ROUND_HALF_UP))

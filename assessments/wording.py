@@ -21,14 +21,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from assessments.framework import Framework, Question, text
 
 DASH = "—"
 
 # The MIIT tags have names; any other tag is quoted as it is written in the file.
-_TAG_NAMES = {"scene": gettext_noop("scenes"), "constrained": gettext_noop("constrained scenes")}
+_TAG_NAMES = {
+    "scene": gettext_noop("scenarios"),
+    "constrained": gettext_noop("mandatory scenarios"),
+}
+# The same names as column heads, capitalised in English.
+_TAG_HEADS = {
+    "scene": gettext_noop("Scenarios"),
+    "constrained": gettext_noop("Mandatory scenarios"),
+}
 
 
 # --- Numbers ---------------------------------------------------------------------------------
@@ -71,6 +79,16 @@ def tag_name(tag: str, *, named: bool = True) -> str:
     return _("questions tagged “%(tag)s”") % {"tag": tag}
 
 
+def tag_head(tag: str) -> str:
+    """The questions carrying a tag as a column head: "Scenarios", or the tag as written."""
+    return _(_TAG_HEADS[tag]) if tag in _TAG_HEADS else tag
+
+
+def join_answers(labels: Iterable[str]) -> str:
+    """Several chosen answers in one line: "a, b" in English, "a、b" in Chinese."""
+    return pgettext("separator between chosen answers", ", ").join(labels)
+
+
 def dimension_title(fw: Framework | None, code: str, language: str) -> str:
     """A dimension's title, or its code when the framework does not know it."""
     try:
@@ -90,6 +108,24 @@ def question_label(fw: Framework | None, code: str, language: str) -> str:
     """A question's code and text ("F2 Network security measures"), or its code alone."""
     q = _question(fw, code)
     return f"{code} {text(q.text, language)}".strip() if q else code
+
+
+def question_numbers(fw: Framework) -> dict[str, int]:
+    """Each question's number as the questionnaire shows it: its place in the file, from 1."""
+    numbers: dict[str, int] | None = fw.__dict__.get("_numbers")
+    if numbers is None:
+        numbers = {q.code: n for n, q in enumerate(fw.questions, start=1)}
+        object.__setattr__(fw, "_numbers", numbers)
+    return numbers
+
+
+def numbered_title(fw: Framework, code: str, language: str) -> str:
+    """A question as the firm knows it from the questionnaire: "5. Network security measures"
+    (its code alone when the framework does not have it)."""
+    q = _question(fw, code)
+    if q is None:
+        return code
+    return f"{question_numbers(fw)[code]}. {text(q.text, language)}"
 
 
 def answer_values(
@@ -270,6 +306,17 @@ def gap_sentence(condition: Mapping[str, Any], fw: Framework, language: str, act
             if ("tag" in spec and spec["tag"] in q.tags)
             or ("dimension" in spec and q.dimension == spec["dimension"])
         ]
+        if selected and all(q.type == "yesno" for q in selected) and threshold > 0:
+            return ngettext(
+                "Answer yes to %(n)d more of the %(group)s (now %(have)d of %(want)d).",
+                "Answer yes to %(n)d more of the %(group)s (now %(have)d of %(want)d).",
+                need,
+            ) % {
+                "n": need,
+                "group": question_group(spec, fw, language),
+                "have": have,
+                "want": int(spec["at_least"]),
+            }
         if selected and all(q.type == "level" for q in selected):
             target = _("level %(level)s or higher") % {"level": number(threshold)}
         else:
@@ -287,7 +334,7 @@ def gap_sentence(condition: Mapping[str, Any], fw: Framework, language: str, act
         }
     if "question" in condition:
         code = condition["question"]
-        label = question_label(fw, code, language)
+        label = numbered_title(fw, code, language)
         if "in" in condition:
             return _('Answer "%(question)s" with: %(values)s.') % {
                 "question": label,

@@ -27,7 +27,7 @@ def firm_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         context["dimensions"],
         context["benchmark"].total.median if context["benchmark"].shown else None,
         font=cjk_font_family(),
-        width=760,
+        width=480,
     )
     pdf = render_pdf("reports/pdf/firm_result.html", context)
     response = HttpResponse(pdf, content_type="application/pdf")
