@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from assessments import scoring, wording
-from assessments.framework import Framework, Question
+from assessments.framework import Dimension, Framework, Group, Question
 from assessments.models import Assessment
 from assessments.services import (
     AnswerSaveResult,
@@ -197,10 +199,46 @@ def _dimension_nav(
     return nav
 
 
-def questionnaire_context(assessment: Assessment, dimension: str | None) -> dict[str, Any]:
-    """One part of a draft's questionnaire (the first when `dimension` is None), with progress.
+def _groups(fw: Framework, dim: Dimension) -> list[Group]:
+    """The titled groups a part is split into, in order; [] when it has fewer than two."""
+    groups: list[Group] = []
+    for q in dim.questions:
+        group = fw.group_of(q)
+        if group is not None and group not in groups:
+            groups.append(group)
+    return groups if len(groups) > 1 else []
 
-    Raises KeyError for a dimension code the framework does not have.
+
+def _page_of(fw: Framework, groups: list[Group], question: Question) -> Group | None:
+    """The group page a question is on: its own group, else the first (None: no split)."""
+    if not groups:
+        return None
+    group = fw.group_of(question)
+    return group if group in groups else groups[0]
+
+
+def _page_url(assessment: Assessment, dim_code: str, group: Group | None) -> str:
+    url = reverse("assessments:questionnaire_dimension", args=[assessment.pk, dim_code])
+    return f"{url}?{urlencode({'group': group.tag})}" if group is not None else url
+
+
+def _pages(fw: Framework) -> list[tuple[str, Group | None]]:
+    """Every page of the questionnaire in order: (dimension code, group or None)."""
+    pages: list[tuple[str, Group | None]] = []
+    for dim in fw.dimensions:
+        groups = _groups(fw, dim)
+        pages += [(dim.code, g) for g in groups] if groups else [(dim.code, None)]
+    return pages
+
+
+def questionnaire_context(
+    assessment: Assessment, dimension: str | None, group: str | None = None
+) -> dict[str, Any]:
+    """One page of a draft's questionnaire, with progress: a part (the first when `dimension`
+    is None), or one group of a part that the framework splits into groups (its first when
+    `group` is None).
+
+    Raises KeyError for a dimension code or group tag the framework does not have there.
     """
     fw = framework_for(assessment.framework_version)
     dims = list(fw.dimensions)
@@ -214,8 +252,20 @@ def questionnaire_context(assessment: Assessment, dimension: str | None) -> dict
     applicable = scoring.applicable(fw, answers)
     number_of = _numbers(fw)
     lock = assessment_lock_reason(assessment)
+    groups = _groups(fw, dim)
+    current: Group | None = None
+    if groups:
+        current = groups[0] if group is None else next((g for g in groups if g.tag == group), None)
+        if current is None:
+            raise KeyError(group)
+    elif group is not None:
+        raise KeyError(group)
+    pages = _pages(fw)
+    at = pages.index((dim.code, current))
     questions = []
     for q in dim.questions:
+        if current is not None and _page_of(fw, groups, q) != current:
+            continue
         view = _question_view(q, number_of[q.code], stored.get(q.code), q.code in applicable)
         view.locked = bool(lock)
         questions.append(view)
@@ -229,6 +279,28 @@ def questionnaire_context(assessment: Assessment, dimension: str | None) -> dict
         "dimension_count": len(dims),
         "previous_dimension": dims[index - 1].code if index > 0 else None,
         "next_dimension": dims[index + 1].code if index + 1 < len(dims) else None,
+        "previous_url": _page_url(assessment, *pages[at - 1]) if at > 0 else "",
+        "next_url": _page_url(assessment, *pages[at + 1]) if at + 1 < len(pages) else "",
+        "group": current,
+        "group_title": _t(current.title) if current else "",
+        "group_index": groups.index(current) + 1 if current else 0,
+        "group_count": len(groups),
+        "group_nav": [
+            {
+                "title": _t(g.title),
+                "url": _page_url(assessment, dim.code, g),
+                "current": g == current,
+                "answered": sum(
+                    1
+                    for q in dim.questions
+                    if _page_of(fw, groups, q) == g and q.code in applicable and q.code in answers
+                ),
+                "total": sum(
+                    1 for q in dim.questions if _page_of(fw, groups, q) == g and q.code in applicable
+                ),
+            }
+            for g in groups
+        ],
         "nav": _dimension_nav(fw, answers, applicable),
         "questions": questions,
         "progress": _progress(fw, answers, applicable),
@@ -341,12 +413,14 @@ class AnswerReply:
         fw, question = self.fw, self.question
         answers = answers_given(self.answers)
         number_of = _numbers(fw)
+        groups = _groups(fw, fw.dimension(question.dimension))
         changed = [
             _question_view(
                 q, number_of[q.code], self.answers.get(q.code), q.code in self.applicable
             )
             for q in fw.questions
             if q.dimension == question.dimension
+            and _page_of(fw, groups, q) == _page_of(fw, groups, question)
             and q.code != question.code
             and (q.code in self.applicable_before) != (q.code in self.applicable)
         ]

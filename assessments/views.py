@@ -64,7 +64,7 @@ def questionnaire(
     if assessment.is_submitted:
         return redirect("assessments:result", pk=assessment.pk)
     try:
-        context = questionnaire_context(assessment, dimension)
+        context = questionnaire_context(assessment, dimension, request.GET.get("group"))
     except KeyError:
         raise Http404 from None
     return render(request, "assessments/questionnaire.html", context)
