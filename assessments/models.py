@@ -244,7 +244,10 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
 
     def __str__(self) -> str:
-        return f"{self.firm_id} → round {self.round_id}"
+        return str(_("%(firm)s invited to %(round)s")) % {
+            "firm": self.firm.name,
+            "round": self.round.name,
+        }
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
@@ -313,7 +316,11 @@ class Assessment(models.Model):
         verbose_name_plural = _("assessments")
 
     def __str__(self) -> str:
-        return f"{self.firm_id} / round {self.round_id} ({self.status})"
+        return str(_("%(firm)s in %(round)s (%(status)s)")) % {
+            "firm": self.firm.name,
+            "round": self.round.name,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_submitted(self) -> bool:
@@ -342,7 +349,10 @@ class Answer(models.Model):
         verbose_name_plural = _("answers")
 
     def __str__(self) -> str:
-        return f"{self.assessment_id}.{self.question_code}"
+        return str(_("answer to %(question)s of %(assessment)s")) % {
+            "question": self.question_code,
+            "assessment": self.assessment,
+        }
 
 
 class DimensionScore(models.Model):
@@ -362,7 +372,11 @@ class DimensionScore(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.assessment_id}.{self.dimension_code} = {self.score}"
+        return str(_("%(dimension)s of %(assessment)s: %(score)s")) % {
+            "dimension": self.dimension_code,
+            "assessment": self.assessment,
+            "score": self.score,
+        }
 
 
 class QuestionAttainment(models.Model):
@@ -385,4 +399,8 @@ class QuestionAttainment(models.Model):
         indexes = [models.Index(fields=["question_code"])]
 
     def __str__(self) -> str:
-        return f"{self.assessment_id}.{self.question_code} = {self.attainment}"
+        return str(_("%(question)s of %(assessment)s: %(attainment)s")) % {
+            "question": self.question_code,
+            "assessment": self.assessment,
+            "attainment": self.attainment,
+        }

@@ -34,6 +34,7 @@ __all__ = [
     "Progress",
     "QuestionView",
     "answer_display",
+    "draft_progress",
     "question_number",
     "questionnaire_context",
     "review_context",
@@ -179,6 +180,13 @@ def _progress(fw: Framework, answers: dict[str, Any], applicable: frozenset[str]
         applicable=sum(1 for q in fw.questions if q.code in applicable),
         missing_required=len(scoring.missing_required(fw, answers)),
     )
+
+
+def draft_progress(assessment: Assessment) -> Progress:
+    """How far a draft has got: answered and applicable questions, required ones left."""
+    fw = framework_for(assessment.framework_version)
+    answers = answers_given(assessment_stored_answers(assessment))
+    return _progress(fw, answers, scoring.applicable(fw, answers))
 
 
 def _dimension_nav(

@@ -314,6 +314,15 @@ class _Gaps:
         return Gap(said)
 
 
+def level_title(assessment: Assessment) -> str:
+    """The level a submitted assessment reached, in words ("Below the first level" if none)."""
+    fw = framework_for(assessment.framework_version)
+    levels = {lv.code: lv for lv in fw.levels}
+    if assessment.level in levels:
+        return _t(levels[assessment.level].title)
+    return _("Below the first level")
+
+
 def result_context(user: Any, assessment: Assessment) -> dict[str, Any]:
     """Everything the result page and the firm's PDF show, in the active language."""
     fw = framework_for(assessment.framework_version)

@@ -175,7 +175,7 @@ class ClusterMembership(models.Model):
         verbose_name_plural = _("cluster memberships")
 
     def __str__(self) -> str:
-        return f"{self.firm_id} in {self.cluster_id}"
+        return str(_("%(firm)s in %(cluster)s")) % {"firm": self.firm.name, "cluster": self.cluster}
 
 
 class FirmMember(models.Model):
@@ -205,7 +205,11 @@ class FirmMember(models.Model):
         verbose_name_plural = _("firm members")
 
     def __str__(self) -> str:
-        return f"{self.user_id} @ {self.firm_id} ({self.role})"
+        return str(_("%(user)s at %(firm)s (%(role)s)")) % {
+            "user": self.user.get_username(),
+            "firm": self.firm.name,
+            "role": self.get_role_display(),
+        }
 
 
 class OfficialScope(models.Model):
@@ -246,8 +250,14 @@ class OfficialScope(models.Model):
         verbose_name_plural = _("official scopes")
 
     def __str__(self) -> str:
-        target = f"cluster {self.cluster_id}" if self.cluster_id else f"region {self.region_id}"
-        return f"{self.user_id} → {target}"
+        if self.cluster_id:
+            target = str(_("cluster %(name)s")) % {"name": self.cluster}
+        else:
+            target = str(_("region %(name)s")) % {"name": self.region}
+        return str(_("%(user)s oversees %(target)s")) % {
+            "user": self.user.get_username(),
+            "target": target,
+        }
 
 
 def _upload_path(instance: RegisterUpload, filename: str) -> str:
@@ -290,4 +300,8 @@ class RegisterUpload(models.Model):
         verbose_name_plural = _("register uploads")
 
     def __str__(self) -> str:
-        return f"{self.original_name} → {self.cluster_id} ({self.status})"
+        return str(_("%(file)s for %(cluster)s (%(status)s)")) % {
+            "file": self.original_name,
+            "cluster": self.cluster,
+            "status": self.get_status_display(),
+        }

@@ -81,7 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "csp",
-    "axes",
+    "gradient.apps.AxesConfig",
     "clusters",
     "assessments",
     "reports",

@@ -3,6 +3,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from gradient import views
@@ -18,6 +19,11 @@ api_docs = csp_update(
         "img-src": [_SWAGGER_CDN],
     }
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+
+# The admin speaks Gradient, not "Django administration" (texts in the core catalog).
+admin.site.site_header = _("Gradient administration")
+admin.site.site_title = _("Gradient admin")
+admin.site.index_title = _("Users, scopes and frameworks")
 
 urlpatterns = [
     path("", views.home, name="home"),

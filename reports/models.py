@@ -101,7 +101,11 @@ class ReportJob(models.Model):
         verbose_name_plural = _("report jobs")
 
     def __str__(self) -> str:
-        return f"{self.kind} report #{self.pk} ({self.status})"
+        return str(_("%(kind)s report no. %(pk)s (%(status)s)")) % {
+            "kind": self.get_kind_display(),
+            "pk": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 @receiver(pre_delete, sender="assessments.Round", dispatch_uid="report_jobs_round_deleted")
@@ -143,4 +147,4 @@ class BenchmarkSnapshot(models.Model):
         verbose_name_plural = _("benchmark snapshots")
 
     def __str__(self) -> str:
-        return f"benchmark of version {self.framework_version_id}"
+        return str(_("benchmark of %(version)s")) % {"version": self.framework_version}

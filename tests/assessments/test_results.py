@@ -61,9 +61,15 @@ def test_gaps_are_sentences_naming_the_questions_that_help(client, firm_user, su
     html = client.get(reverse("assessments:result", args=[submitted.pk])).content.decode()
     assert "What is missing for Level 2" in html
     # L2: score 40 is met; two scenes at level 2 are needed and only O1 is.
-    assert "Bring 1 more of the scenes to level 2 or higher" in html
+    assert "Bring 1 more of the scenarios to level 2 or higher" in html
     assert "(now 1 of 2)" in html
-    assert "O5" in html and "Warehouse and logistics" in html
+    # Named as the questionnaire shows it: its number and title, not its code.
+    from assessments.versions import framework_for
+    from assessments.wording import question_numbers
+
+    number = question_numbers(framework_for(submitted.framework_version))["O5"]
+    assert f"<strong>{number}.</strong> Warehouse and logistics" in html
+    assert "<strong>O5</strong>" not in html
 
 
 def test_score_gap_ranks_questions_by_points_still_open(firm_user, draft, demo_framework):
@@ -198,8 +204,8 @@ def test_constrained_scenes_are_told_inside_the_scenes_sentence(firm_user, draft
     with translation.override("en"):
         gaps = result_context(firm_user, draft)["gaps"]
     assert [g.sentence for g in gaps] == [
-        "Bring 1 more of the scenes to level 3 or higher (now 1 of 2). "
-        "Of them, 1 more must be constrained scenes (now 0 of 1)."
+        "Bring 1 more of the scenarios to level 3 or higher (now 1 of 2). "
+        "Of them, 1 more must be mandatory scenarios (now 0 of 1)."
     ]
     assert gaps[0].suggestions[0].code == "O1"
     with translation.override("zh-hans"):

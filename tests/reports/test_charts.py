@@ -35,8 +35,8 @@ def test_support_list_names_scenes_in_words_not_tag_codes() -> None:
     constrained = {"count": {"tag": "constrained", "at_least": 5, "min_attainment": 3}}
     with translation.override("en"):
         text = describe_condition(condition, None, "en", 6, with_actual=True)
-        assert text == "at least 8 scenes with attainment 3 or more (now 6)"
-        assert "constrained scenes" in describe_condition(constrained, None, "en")
+        assert text == "at least 8 scenarios with attainment 3 or more (now 6)"
+        assert "mandatory scenarios" in describe_condition(constrained, None, "en")
     with translation.override("zh-hans"):
         text = describe_condition(condition, None, "zh-hans")
         assert "场景" in text and "scene" not in text
