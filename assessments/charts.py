@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pygal
-from pygal import util as pygal_util
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from pygal import util as pygal_util
 from pygal.style import Style
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
@@ -111,7 +111,7 @@ def scores_chart(
 
     `dimensions` are rows with `title`, `score` and optionally `peer` (a Spread). The cluster
     median is drawn as a second series when the benchmark is shown. Long titles are cut to
-    fit 40% of the width (the table under the chart names them in full).
+    fit 45% of the width (the table under the chart names them in full).
     """
     # A dimension without any score (one kept out of the total) would be an empty row.
     dimensions = [
@@ -119,7 +119,7 @@ def scores_chart(
         for d in dimensions
         if d.score is not None or getattr(getattr(d, "peer", None), "median", None) is not None
     ]
-    room = 0.4 * width
+    room = 0.45 * width
     labels = [_fit(str(t), room) for t in [_("Total")] + [d.title for d in dimensions]]
     label_column = max(text_width(t) for t in labels)
     max_chars = max(len(t) for t in labels)

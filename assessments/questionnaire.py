@@ -304,7 +304,9 @@ def questionnaire_context(
                     if _page_of(fw, groups, q) == g and q.code in applicable and q.code in answers
                 ),
                 "total": sum(
-                    1 for q in dim.questions if _page_of(fw, groups, q) == g and q.code in applicable
+                    1
+                    for q in dim.questions
+                    if _page_of(fw, groups, q) == g and q.code in applicable
                 ),
             }
             for g in groups
