@@ -209,7 +209,7 @@ def trajectory_chart(
             x_label_rotation=_label_rotation(labels, width),
             dots_size=5,
             stroke_style={"width": 3},
-            margin_right=16,
+            margin_right=30,  # room for the last month label, centred on its point
         )
     )
     chart.x_labels = list(labels)

@@ -67,6 +67,14 @@ class Dimension:
 
 
 @dataclass(frozen=True)
+class ScoreLine:
+    """One dimension's scores across the submitted rounds, oldest first."""
+
+    title: str
+    scores: tuple[Decimal | None, ...]
+
+
+@dataclass(frozen=True)
 class LevelKey:
     """A level's number on the trajectory chart and its title."""
 
@@ -88,6 +96,15 @@ class FrameworkGroup:
     def results(self) -> list[RoundRow]:
         """The submitted rounds, oldest first: the trajectory in the order it happened."""
         return [row for row in reversed(self.rows) if row.is_submitted]
+
+    @property
+    def score_lines(self) -> list[ScoreLine]:
+        """The dimension table: one line per dimension, one column per result."""
+        results = self.results
+        return [
+            ScoreLine(dim.title, tuple(row.scores[i] for row in results))
+            for i, dim in enumerate(self.dimensions)
+        ]
 
 
 @dataclass(frozen=True)
