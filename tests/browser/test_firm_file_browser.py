@@ -66,15 +66,16 @@ def setting(transactional_db: None) -> dict[str, Any]:
             [answers_for(fw, skill, rng)] + [answers_for(fw, rng.random(), rng) for _ in peers],
         )
     miit = make_round(
-        cluster, miit_version, name="2025 年中小企业数字化水平测评", opens=now - dt.timedelta(days=90)
+        cluster,
+        miit_version,
+        name="2025 年中小企业数字化水平测评",
+        opens=now - dt.timedelta(days=90),
     )
     submit_many(miit, miit_fw, [firm], [answers_for(miit_fw, 0.6, rng)])
     open_round = make_round(cluster, version, name="2026 年数字化水平评估", opens=now)
     from assessments.models import Invitation
 
-    Invitation.objects.create(
-        round=open_round, firm=firm, token="browser-open-token", sent_at=now
-    )
+    Invitation.objects.create(round=open_round, firm=firm, token="browser-open-token", sent_at=now)
     users = get_user_model().objects
     official = users.create_user("li.guan", password=PASSWORD)
     OfficialScopeFactory(user=official, cluster=cluster)

@@ -319,9 +319,11 @@ def test_trajectory_chart_is_drawn_from_two_results_with_a_table(
 def test_invitations_list_sent_and_accepted(firm_user: Any, file_cast: FileCast) -> None:
     body = _get(firm_user, file_cast.firm)[1]
     invitation = Invitation.objects.get(round=file_cast.t1.round, firm=file_cast.firm)
-    local = timezone.localtime(invitation.accepted_at).strftime("%Y-%m-%d %H:%M")
-    assert local in body
-    assert "Invitations" in body
+    section = body[body.index('id="invitations"') :]
+    for moment in (invitation.sent_at, invitation.accepted_at):
+        local = timezone.localtime(moment)
+        assert f'{local:%Y-%m-%d}</span> <span class="nowrap">{local:%H:%M}' in section
+    assert section.count("<tr>") == 1 + 5  # the header and the five visible invitations
 
 
 def test_the_page_speaks_chinese_by_default(firm_user: Any, file_cast: FileCast) -> None:
