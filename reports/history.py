@@ -244,7 +244,7 @@ def firm_file(user: Any, firm: Firm) -> FirmFile:
     invitations = list(
         _visible_invitations(user, firm, is_own)
         .select_related("round__cluster")
-        .order_by("-round__opens_at", "-round_id")[:ROUND_LIMIT]
+        .order_by("-round__opens_at", "-round_id")[: ROUND_LIMIT + 1]
     )
     scores = Prefetch(
         "dimension_scores",
@@ -256,16 +256,19 @@ def firm_file(user: Any, firm: Firm) -> FirmFile:
         .select_related("round__cluster")
         .defer("result")  # the full snapshot is read only for the latest result's gaps
         .prefetch_related(scores)
-        .order_by("-round__opens_at", "-round_id")[:ROUND_LIMIT]
+        .order_by("-round__opens_at", "-round_id")[: ROUND_LIMIT + 1]
     )
     by_round_invitation = {inv.round_id: inv for inv in invitations}
     by_round_assessment = {a.round_id: a for a in assessments}
     rounds = {inv.round_id: inv.round for inv in invitations}
     rounds.update({a.round_id: a.round for a in assessments})
     ordered = sorted(rounds.values(), key=lambda r: (r.opens_at, r.pk), reverse=True)
-    # Either list may have been cut at the limit: say so rather than pretend it is all.
-    truncated = max(len(ordered), len(invitations), len(assessments)) >= ROUND_LIMIT
+    # One more than the limit was read: if there is more, say so rather than pretend it is all.
+    truncated = len(ordered) > ROUND_LIMIT
     ordered = ordered[:ROUND_LIMIT]
+    shown = {r.pk for r in ordered}
+    invitations = [inv for inv in invitations if inv.round_id in shown]
+    assessments = [a for a in assessments if a.round_id in shown]
     versions = {
         v.pk: v
         for v in FrameworkVersion.objects.filter(

@@ -378,9 +378,15 @@ def test_the_list_is_bounded(
 ) -> None:
     monkeypatch.setattr(history, "ROUND_LIMIT", 3)
     file = history.firm_file(firm_user, file_cast.firm)
-    assert sum(len(g.rows) for g in file.groups) == 3 and file.truncated
+    rows = [row for g in file.groups for row in g.rows]
+    assert [row.round_name for row in rows] == ["轮次Open", "轮次Gamma", "轮次Miit"]
+    assert file.truncated and len(file.invitations) == 3
     body = _get(firm_user, file_cast.firm)[1]
     assert "Only the latest 3 rounds are listed." in body
+    # Exactly at the limit, nothing is hidden and nothing is said.
+    monkeypatch.setattr(history, "ROUND_LIMIT", 5)
+    file = history.firm_file(firm_user, file_cast.firm)
+    assert sum(len(g.rows) for g in file.groups) == 5 and not file.truncated
 
 
 # --- Links to the file ----------------------------------------------------------------------
