@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from clusters.models import Cluster, Firm, OfficialScope, Region
 
@@ -145,3 +146,12 @@ def cluster_firms(user: Any, cluster: Cluster) -> QuerySet[Firm]:
         # the general visibility query keeps large registers fast.
         return Firm.objects.filter(memberships__cluster=cluster)
     return firms_visible_to(user).filter(memberships__cluster=cluster)
+
+
+def firm_for_user(user: Any, pk: int) -> Firm:
+    """One firm the user may see (their own, or one under their clusters or regions), or
+    Http404: a firm outside the scope answers exactly like one that does not exist."""
+    firm = firms_visible_to(user).select_related("region").filter(pk=pk).first()
+    if firm is None:
+        raise Http404
+    return firm

@@ -7,6 +7,7 @@ image so that WeasyPrint lays it out like any other image.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 
 import pygal
@@ -180,3 +181,37 @@ def cluster_charts(report: ClusterReport, *, font: str) -> dict[str, str]:
     if report.weakest:
         charts["weakest"] = weakest_chart(report, font=font)
     return {name: data_uri(svg) for name, svg in charts.items()}
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+
+
+def trajectory_chart(
+    labels: Sequence[str], levels: Sequence[int | None], *, top: int, width: int = 300
+) -> str:
+    """Line chart of a firm's level per round (0 below the first level, 1 to `top`), as an
+    SVG string without scripts for a web page (templates pass it through csp_nonce_styles).
+
+    Drawn at a fixed 300 px, the width a 375 px phone leaves inside a card, so that its
+    labels stay the size of the page's text; the page shows the numbers as a table too.
+    """
+    chart = pygal.Line(
+        **_config(
+            "Noto Sans CJK SC",
+            width=width,
+            height=220,
+            show_legend=False,
+            range=(0, top),
+            y_labels=list(range(top + 1)),
+            show_y_guides=True,
+            show_x_guides=False,
+            value_formatter=lambda v: f"{v:.0f}",
+            x_label_rotation=_label_rotation(labels, width),
+            dots_size=5,
+            stroke_style={"width": 3},
+            margin_right=30,  # room for the last month label, centred on its point
+        )
+    )
+    chart.x_labels = list(labels)
+    chart.add(_("Level"), [None if v is None else float(v) for v in levels])
+    return _SCRIPT.sub("", _render(chart))

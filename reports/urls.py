@@ -1,6 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from reports import api, firm, views
+from reports import api, firm, firm_file, views
+
+# Pages of the officials' workspace, reversed as "reports:<name>".
+workspace_patterns = [
+    path("firms/<int:pk>/", firm_file.firm_file, name="firm_file"),
+]
 
 # No app namespace: other parts add routes here too; names carry a "report" prefix instead.
 urlpatterns = [
@@ -16,4 +21,6 @@ urlpatterns = [
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
     path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+    # The officials' workspace (issue 10) names its pages "reports:<name>", in this namespace.
+    path("reports/", include((workspace_patterns, "reports"))),
 ]

@@ -934,6 +934,27 @@ MATRIX: list[Entry] = [
         allowed=NOBODY,
     ),
     Entry(
+        "file of F (in X and Y)",
+        "reports:firm_file",
+        kwargs=_pk("f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"firm_user"}) | OFFICIALS,
+    ),
+    Entry(
+        "file of G (in X)",
+        "reports:firm_file",
+        kwargs=_pk("g"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"other_firm_user"}) | OFFICIALS_X,
+    ),
+    Entry(
+        "file of H (in Y)",
+        "reports:firm_file",
+        kwargs=_pk("h"),
+        unknown_kwargs=MISSING_PK,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
         "API: request a report of Y",
         "api-report-request",
         "post",
