@@ -174,7 +174,7 @@ class RoundFilterForm(forms.Form):
         label=gettext_lazy("Rows per page"),
         required=False,
         coerce=int,
-        empty_value=ROUND_PAGE_SIZES[1],
+        empty_value=None,
         choices=[(n, str(n)) for n in ROUND_PAGE_SIZES],
     )
 

@@ -236,7 +236,7 @@ def round_page(
 def _filtered(round: Round, tracking: str, search: str) -> QuerySet[Firm]:
     firms = _round_firms(round)
     if tracking in Tracking.values:
-        firms = firms.filter(tracking=tracking)
+        firms = firms.filter(**{"tracking": tracking})  # an annotation the stubs cannot see
     search = search.strip()[:100]
     if search:
         firms = firms.filter(Q(name__icontains=search) | Q(uscc__icontains=search.upper()))
@@ -290,7 +290,7 @@ def round_rows(round: Round, firms: Any) -> list[RoundRow]:
         )
     )
     invitation_ids = [r["inv__id"] for r in rows if r["inv__id"]]
-    history = {
+    history: dict[int, Any] = {
         h["invitation_id"]: h
         for h in InvitationMessage.objects.filter(invitation_id__in=invitation_ids)
         .exclude(status=InvitationMessage.Status.FAILED)

@@ -6,7 +6,7 @@ import datetime
 import logging
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -445,9 +445,11 @@ def invitation_messages_dispatch(message_ids: Sequence[int]) -> int:
         return invitation_messages_send(ids)
     from assessments.tasks import send_invitation_messages
 
+    def enqueue(chunk: list[int]) -> Callable[[], None]:
+        return lambda: send_invitation_messages.delay(chunk)
+
     for start in range(0, len(ids), SEND_CHUNK):
-        chunk = ids[start : start + SEND_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: send_invitation_messages.delay(chunk))
+        transaction.on_commit(enqueue(ids[start : start + SEND_CHUNK]))
     return 0
 
 
