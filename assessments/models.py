@@ -226,8 +226,6 @@ class Invitation(models.Model):
     token = models.CharField(max_length=64, unique=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # When the link was first visited (the round page's "opened"); later visits keep it.
-    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -248,6 +246,29 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.firm_id} → round {self.round_id}"
+
+
+class InvitationOpening(models.Model):
+    """When an invitation's link was first visited: the round page's "opened".
+
+    A row of its own, written once: following a link never rewrites the invitation itself.
+    """
+
+    invitation = models.OneToOneField(
+        Invitation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="opening",
+        verbose_name=_("invitation"),
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invitation opening")
+        verbose_name_plural = _("invitation openings")
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id} opened {self.opened_at:%Y-%m-%d %H:%M}"
 
 
 class InvitationMessage(models.Model):

@@ -148,7 +148,7 @@ def _round_firms(round: Round) -> QuerySet[Firm]:
             tracking=Case(
                 When(ass__status=Assessment.Status.SUBMITTED, then=Value(Tracking.SUBMITTED)),
                 When(ass__status=Assessment.Status.DRAFT, then=Value(Tracking.IN_PROGRESS)),
-                When(inv__opened_at__isnull=False, then=Value(Tracking.OPENED)),
+                When(inv__opening__opened_at__isnull=False, then=Value(Tracking.OPENED)),
                 When(inv__id__isnull=False, then=Value(Tracking.INVITED)),
                 default=Value(Tracking.NOT_INVITED),
                 output_field=CharField(),
@@ -284,7 +284,7 @@ def round_rows(round: Round, firms: Any) -> list[RoundRow]:
             "inv__email",
             "inv__created_at",
             "inv__sent_at",
-            "inv__opened_at",
+            "inv__opening__opened_at",
             "ass__id",
             "ass__status",
         )
@@ -320,7 +320,7 @@ def round_rows(round: Round, firms: Any) -> list[RoundRow]:
             token=r["inv__token"] or "",
             invited_at=r["inv__created_at"],
             sent_at=r["inv__sent_at"],
-            opened_at=r["inv__opened_at"],
+            opened_at=r["inv__opening__opened_at"],
             assessment_id=r["ass__id"],
             percent_answered=percent.get(r["ass__id"]),
             reminders=history.get(r["inv__id"], {}).get("reminders", 0),

@@ -31,6 +31,7 @@ from assessments.models import (
     FrameworkVersion,
     Invitation,
     InvitationMessage,
+    InvitationOpening,
     QuestionAttainment,
     Round,
     active_language,
@@ -529,13 +530,10 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
 
 def invitation_mark_opened(invitation: Invitation, *, now: datetime.datetime | None = None) -> bool:
     """Record the first visit of an invitation link; returns True on that first visit."""
-    now = now or timezone.now()
-    first = Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
-        opened_at=now
+    _opening, created = InvitationOpening.objects.get_or_create(
+        invitation_id=invitation.pk, defaults={"opened_at": now or timezone.now()}
     )
-    if first:
-        invitation.opened_at = now
-    return bool(first)
+    return created
 
 
 @transaction.atomic

@@ -203,7 +203,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     )
     if found is None:
         return render(request, "assessments/invitation_invalid.html", status=404)
-    services.invitation_mark_opened(found)
+    # An official checking the link from the round page is not the firm opening it.
+    if not cluster_selectors.can_manage_cluster(request.user, found.round.cluster):
+        services.invitation_mark_opened(found)
     form = SignupForm()
     expired = services.invitation_expired(found)
     if expired and request.method == "POST" and not request.user.is_authenticated:

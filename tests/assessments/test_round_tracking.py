@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from assessments import selectors, services
 from assessments.forms import RoundForm
-from assessments.models import Assessment, Invitation, InvitationMessage
+from assessments.models import Assessment, Invitation, InvitationMessage, InvitationOpening
 from assessments.selectors import Tracking
 from tests.factories import (
     AssessmentFactory,
@@ -166,12 +166,18 @@ def test_opening_the_link_records_the_first_visit_only(client, open_round, invit
     invitation = invitations[0]
     url = reverse("assessments:invitation", args=[invitation.token])
     client.get(url)
-    invitation.refresh_from_db()
-    first = invitation.opened_at
-    assert first is not None
+    first = InvitationOpening.objects.get(invitation=invitation).opened_at
     client.get(url)
-    invitation.refresh_from_db()
-    assert invitation.opened_at == first
+    assert InvitationOpening.objects.get(invitation=invitation).opened_at == first
+    assert InvitationOpening.objects.count() == 1
+
+
+def test_an_official_checking_the_link_does_not_mark_it_opened(
+    client, cluster_official, open_round, invitations
+):
+    client.force_login(cluster_official)
+    client.get(reverse("assessments:invitation", args=[invitations[0].token]))
+    assert not InvitationOpening.objects.exists()
 
 
 # --- Reminding -------------------------------------------------------------------------------
@@ -256,8 +262,8 @@ def tracked(cluster_official, open_round, world, addressed):
     firms not invited, one of them findable by a distinct name."""
     a, b, c = addressed
     services.round_invite(open_round, user=cluster_official, firm_ids=[a.pk, b.pk, c.pk])
-    Invitation.objects.filter(round=open_round, firm=b).update(opened_at=timezone.now())
-    Invitation.objects.filter(round=open_round, firm=c).update(opened_at=timezone.now())
+    for firm in (b, c):
+        services.invitation_mark_opened(Invitation.objects.get(round=open_round, firm=firm))
     AssessmentFactory(round=open_round, firm=c, answers={"B1": 55, "B2": ["policy"]})
     for name in ("未邀请甲公司", "蓝海精工有限公司"):
         MembershipFactory(cluster=world["alpha"], firm=FirmFactory(name=name))
