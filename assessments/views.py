@@ -405,7 +405,9 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return _round_post(request, found)
         except PermissionDenied:
             raise Http404 from None
-    form = RoundFilterForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("size", str(ROUND_PAGE_SIZES[1]))  # so that the list shows the size used
+    form = RoundFilterForm(data)
     search, status, size = form.filters()
     shown = selectors.round_page(
         request.user,

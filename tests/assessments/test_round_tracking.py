@@ -336,6 +336,7 @@ def test_pages_are_bounded(client, cluster_official, open_round, world):
     client.force_login(cluster_official)
     first = client.get(_url(open_round)).content.decode()
     assert first.count('name="firm" value=') == 50
+    assert '<option value="50" selected>' in first  # the list says the size in use
     second = client.get(_url(open_round), {"page": "2"}).content.decode()
     assert second.count('name="firm" value=') == 13
     small = client.get(_url(open_round), {"size": "25", "page": "3"}).content.decode()
