@@ -337,7 +337,8 @@ def _mailing_message(outcome: services.MailingOutcome, *, remind: bool) -> str:
             )
             % {"n": outcome.without_email}
         )
-    return " ".join(parts)
+    # Chinese sentences end in "。" and take no space after it; English ones do.
+    return "".join(p if p.endswith("。") else p + " " for p in parts).strip()
 
 
 def _round_post(request: AuthenticatedHttpRequest, found: Round) -> HttpResponse:
