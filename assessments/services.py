@@ -190,13 +190,7 @@ def invitations_create(
     # In bulk: inviting every firm of a register of thousands is one click.
     Invitation.objects.bulk_create(new, batch_size=500)
     Invitation.objects.bulk_update(changed, ["email"], batch_size=500)
-    if new and new[0].pk is None:  # databases that return no ids from a bulk insert
-        ids_by_token = dict(
-            Invitation.objects.filter(token__in=[i.token for i in new]).values_list("token", "id")
-        )
-        for invitation in new:
-            invitation.pk = ids_by_token[invitation.token]
-    return result
+    return result  # PostgreSQL and SQLite (3.35+) give bulk-created rows their ids
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -287,14 +281,6 @@ def _queue(invitations: Iterable[Invitation], kind: str, *, user: User, language
         ],
         batch_size=500,
     )
-    if created and created[0].pk is None:
-        return list(
-            InvitationMessage.objects.filter(
-                invitation__in=[m.invitation_id for m in created],
-                kind=kind,
-                status=InvitationMessage.Status.QUEUED,
-            ).values_list("pk", flat=True)
-        )
     return [m.pk for m in created]
 
 

@@ -75,8 +75,6 @@ def main() -> None:
             ],
             batch_size=2000,
         )
-        if firms and firms[0].pk is None:
-            firms = list(Firm.objects.all())
         today = timezone.localdate()
         ClusterMembership.objects.bulk_create(
             [ClusterMembership(cluster=cluster, firm=f, start_date=today) for f in firms],
@@ -126,7 +124,9 @@ def main() -> None:
                 queries = len(captured.captured_queries)
             print(f"{label}: median {statistics.median(times) * 1000:.0f} ms, {queries} queries")
         seconds, outcome = _timed(lambda: services.round_remind(round_, user=official))
-        print(f"remind (all e-mailed today, so skipped): {seconds:.2f} s, skipped {outcome.skipped}")
+        print(
+            f"remind (all e-mailed today, so skipped): {seconds:.2f} s, skipped {outcome.skipped}"
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
