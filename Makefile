@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gradient
 PORT ?= 8000
+# Links in invitation e-mails and link lists point here: `make demo PORT=8301` gives links to
+# port 8301. Set SITE_URL yourself to override (a proxy, another host name).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # pytest-xdist processes; JOBS=0 runs the suite in one process.
 JOBS ?= auto
 
@@ -30,12 +33,14 @@ demo: install
 	$(PYTHON) manage.py seed_demo --clusters 6 --firms 600 --seed 1
 	$(MAKE) --no-print-directory run
 
-# The web app in the foreground, with a Celery worker beside it on the embedded broker.
+# The web app in the foreground, with a Celery worker beside it on the embedded broker; both
+# get SITE_URL, since the worker sends the e-mails of large rounds.
+run: export SITE_URL := $(SITE_URL)
 run:
 	@$(BIN)/celery -A gradient worker -Q reports,default --concurrency 1 --loglevel INFO \
 	  -B -s var/celerybeat-schedule & \
 	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	  echo "Gradient: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app and the worker)"; \
+	  echo "Gradient: http://127.0.0.1:$(PORT)/  links in e-mails: $$SITE_URL  (Ctrl-C stops both)"; \
 	  $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install

@@ -1,4 +1,4 @@
-"""Forms: opening a round, inviting firms, signing up from an invitation, and parsing answers."""
+"""Forms: opening a round, the round page's filters, signing up from an invitation, answers."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.framework import Question
 from assessments.models import FrameworkVersion
+from assessments.selectors import Tracking
 from assessments.services import MAX_NUMBER_DIGITS, framework_text
+from clusters.models import Cluster
 
 
 class AnswerParseError(Exception):
@@ -119,12 +122,20 @@ class FrameworkVersionChoiceField(forms.ModelChoiceField):
 
 
 class RoundForm(forms.Form):
-    """An official opens a round for one of their clusters."""
+    """An official opens a round for one of their clusters.
 
+    The lists have no "---------" entry: there is always a cluster and a version to choose,
+    and an official with a single cluster finds it chosen already.
+    """
+
+    cluster = forms.ModelChoiceField(
+        label=gettext_lazy("Cluster"), queryset=Cluster.objects.none(), empty_label=None
+    )
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     framework_version = FrameworkVersionChoiceField(
         label=gettext_lazy("Framework version"),
         queryset=FrameworkVersion.objects.published().select_related("framework"),
+        empty_label=None,
     )
     opens_at = forms.DateTimeField(
         label=gettext_lazy("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -134,12 +145,51 @@ class RoundForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
+    def __init__(self, *args: Any, clusters: QuerySet[Cluster], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cluster"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = clusters
+        only = list(clusters.values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            self.initial.setdefault("cluster", only[0])
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("The closing date must be after the opening date."))
         return data
+
+
+ROUND_PAGE_SIZES = (25, 50, 100)  # rows per page of the round: never thousands at once
+
+
+class RoundFilterForm(forms.Form):
+    """The round page's search (firm name or credit code), status filter and page size."""
+
+    q = forms.CharField(label=gettext_lazy("Name or credit code"), required=False, max_length=100)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    size = forms.TypedChoiceField(
+        label=gettext_lazy("Rows per page"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[(n, str(n)) for n in ROUND_PAGE_SIZES],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["status"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("All statuses")), *Tracking.choices]
+
+    def filters(self) -> tuple[str, str, int]:
+        """(search, status, page size), the defaults where the query is not valid."""
+        if not self.is_valid():
+            return "", "", ROUND_PAGE_SIZES[1]
+        data = self.cleaned_data
+        return data["q"].strip(), data["status"], data["size"] or ROUND_PAGE_SIZES[1]
 
 
 class SignupForm(UserCreationForm):

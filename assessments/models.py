@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -248,6 +249,77 @@ class Invitation(models.Model):
             "firm": self.firm.name,
             "round": self.round.name,
         }
+
+
+class InvitationOpening(models.Model):
+    """When an invitation's link was first visited: the round page's "opened".
+
+    A row of its own, written once: following a link never rewrites the invitation itself.
+    """
+
+    invitation = models.OneToOneField(
+        Invitation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="opening",
+        verbose_name=_("invitation"),
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invitation opening")
+        verbose_name_plural = _("invitation openings")
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id} opened {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class InvitationMessage(models.Model):
+    """One e-mail to an invited firm, the invitation or a reminder: the history of contacts.
+
+    Queued first (the row is the record that the official asked for it, and the claim that
+    stops a second click or a duplicate task from mailing twice), then sent or failed.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("invitation")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    email = models.EmailField(_("e-mail"))
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["invitation", "kind", "created_at"])]
+        verbose_name = _("invitation e-mail")
+        verbose_name_plural = _("invitation e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email} ({self.status})"
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):

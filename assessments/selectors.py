@@ -6,13 +6,34 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    FilteredRelation,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from assessments import statistics
-from assessments.models import Assessment, DimensionScore, Invitation, Round
+from assessments import scoring, statistics
+from assessments.models import (
+    Answer,
+    Assessment,
+    DimensionScore,
+    Invitation,
+    InvitationMessage,
+    Round,
+)
+from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
+from clusters.models import Firm
 
 # Peer figures shown to a firm are aggregates over at least this many firms (DESIGN.md).
 PEER_MINIMUM = 5
@@ -90,6 +111,265 @@ def round_progress(user: Any, round: Round) -> RoundProgress:
         started=assessments.count(),
         submitted=assessments.submitted().count(),
     )
+
+
+# --- Response tracking on the round page ----------------------------------------------------
+
+
+class Tracking:
+    """Where a firm of the round's cluster stands, from first to last."""
+
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"  # invited, the link not visited yet
+    OPENED = "opened"  # the link visited, no answers yet
+    IN_PROGRESS = "in_progress"  # a draft
+    SUBMITTED = "submitted"
+
+    choices = (
+        (NOT_INVITED, _("Not invited")),
+        (INVITED, _("Invited")),
+        (OPENED, _("Opened")),
+        (IN_PROGRESS, _("In progress")),
+        (SUBMITTED, _("Submitted")),
+    )
+    values = tuple(value for value, _label in choices)
+
+
+def _round_firms(round: Round) -> QuerySet[Firm]:
+    """The round's cluster's firms, each joined to its invitation and assessment in the round
+    (one LEFT JOIN each: a firm has at most one of both per round) and given its `tracking`."""
+    return (
+        Firm.objects.filter(memberships__cluster_id=round.cluster_id)
+        .annotate(
+            inv=FilteredRelation("invitations", condition=Q(invitations__round_id=round.pk)),
+            ass=FilteredRelation("assessments", condition=Q(assessments__round_id=round.pk)),
+        )
+        .annotate(
+            tracking=Case(
+                When(ass__status=Assessment.Status.SUBMITTED, then=Value(Tracking.SUBMITTED)),
+                When(ass__status=Assessment.Status.DRAFT, then=Value(Tracking.IN_PROGRESS)),
+                When(inv__opening__opened_at__isnull=False, then=Value(Tracking.OPENED)),
+                When(inv__id__isnull=False, then=Value(Tracking.INVITED)),
+                default=Value(Tracking.NOT_INVITED),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RoundResponse:
+    """The round's response summary: its cluster's firms counted by where they stand."""
+
+    firms: int
+    not_invited: int
+    invited: int
+    opened: int
+    in_progress: int
+    submitted: int
+
+    @property
+    def invited_total(self) -> int:
+        """Firms invited, whatever they did since."""
+        return self.firms - self.not_invited
+
+    @property
+    def not_submitted(self) -> int:
+        """Invited firms that have not submitted: whom a reminder goes to."""
+        return self.invited_total - self.submitted
+
+    @property
+    def response_rate(self) -> int:
+        """Submitted as a whole percentage of the invited (0 before any invitation)."""
+        return round(100 * self.submitted / self.invited_total) if self.invited_total else 0
+
+    def count(self, tracking: str) -> int:
+        """The number of firms at one tracking status."""
+        return int(getattr(self, tracking))
+
+
+def round_response(user: Any, round: Round) -> RoundResponse:
+    """The response summary of a round the user oversees (one aggregate query), or Http404."""
+    round_for_official(user, round.pk)
+    return _response(round)
+
+
+def _response(round: Round) -> RoundResponse:
+    counts = _round_firms(round).aggregate(
+        firms=Count("pk"),
+        **{value: Count("pk", filter=Q(tracking=value)) for value in Tracking.values},
+    )
+    return RoundResponse(**{key: int(value or 0) for key, value in counts.items()})
+
+
+def round_firms(user: Any, round: Round, *, tracking: str = "", search: str = "") -> QuerySet[Firm]:
+    """The firms of a round's cluster for its official, by name, annotated with `tracking` and
+    their invitation's and assessment's fields (`inv__…`, `ass__…` through `values()` or the
+    `round_rows` of one page); filtered by tracking status and a name or credit-code search.
+    Http404 when the user does not oversee the round."""
+    round_for_official(user, round.pk)
+    return _filtered(round, tracking, search)
+
+
+@dataclass(frozen=True)
+class RoundPage:
+    """What the round page shows: the summary, one page of firms and its rows."""
+
+    response: RoundResponse
+    page: Page[Firm]
+    rows: list[RoundRow]
+
+
+def round_page(
+    user: Any, round: Round, *, tracking: str = "", search: str = "", number: Any = 1, size: int
+) -> RoundPage:
+    """One page of the round's firms for its official, with the summary; Http404 out of scope.
+
+    Seven queries whatever the cluster's size: the scope, the summary, the count and the page,
+    and the page's e-mail history and answers.
+    """
+    round_for_official(user, round.pk)
+    page = Paginator(_filtered(round, tracking, search), size).get_page(number)
+    return RoundPage(response=_response(round), page=page, rows=round_rows(round, page.object_list))
+
+
+def _filtered(round: Round, tracking: str, search: str) -> QuerySet[Firm]:
+    firms = _round_firms(round)
+    if tracking in Tracking.values:
+        firms = firms.filter(**{"tracking": tracking})  # an annotation the stubs cannot see
+    search = search.strip()[:100]
+    if search:
+        firms = firms.filter(Q(name__icontains=search) | Q(uscc__icontains=search.upper()))
+    return firms.order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One firm on a page of the round: where it stands, and its invitation's history."""
+
+    firm_id: int
+    name: str
+    uscc: str
+    contact_person: str
+    email: str  # the invitation's address, else the register's
+    tracking: str
+    invitation_id: int | None
+    token: str
+    invited_at: Any
+    sent_at: Any
+    opened_at: Any
+    assessment_id: int | None
+    percent_answered: int | None  # drafts only
+    reminders: int
+    last_mailed_at: Any
+
+    @property
+    def tracking_label(self) -> str:
+        return str(dict(Tracking.choices)[self.tracking])
+
+
+def round_rows(round: Round, firms: Any) -> list[RoundRow]:
+    """One page of `round_firms` as rows, in three queries whatever the page's size: the page,
+    its invitations' e-mail history, and its drafts' answers (for the share answered)."""
+    rows = list(
+        firms.values(
+            "pk",
+            "name",
+            "uscc",
+            "contact_person",
+            "contact_email",
+            "tracking",
+            "inv__id",
+            "inv__token",
+            "inv__email",
+            "inv__created_at",
+            "inv__sent_at",
+            "inv__opening__opened_at",
+            "ass__id",
+            "ass__status",
+        )
+    )
+    invitation_ids = [r["inv__id"] for r in rows if r["inv__id"]]
+    history: dict[int, Any] = {
+        h["invitation_id"]: h
+        for h in InvitationMessage.objects.filter(invitation_id__in=invitation_ids)
+        .exclude(status=InvitationMessage.Status.FAILED)
+        .values("invitation_id")
+        .annotate(
+            reminders=Count("pk", filter=Q(kind=InvitationMessage.Kind.REMINDER)),
+            last=Max("created_at"),
+        )
+    }
+    drafts = [r["ass__id"] for r in rows if r["ass__status"] == Assessment.Status.DRAFT]
+    answers: dict[int, dict[str, Any]] = {pk: {} for pk in drafts}
+    for assessment_id, code, value in Answer.objects.filter(
+        assessment_id__in=drafts, value__isnull=False
+    ).values_list("assessment_id", "question_code", "value"):
+        answers[assessment_id][code] = value
+    framework = framework_for(round.framework_version)
+    percent = {pk: _percent_answered(framework, given) for pk, given in answers.items()}
+    return [
+        RoundRow(
+            firm_id=r["pk"],
+            name=r["name"],
+            uscc=r["uscc"],
+            contact_person=r["contact_person"],
+            email=r["inv__email"] or r["contact_email"],
+            tracking=r["tracking"],
+            invitation_id=r["inv__id"],
+            token=r["inv__token"] or "",
+            invited_at=r["inv__created_at"],
+            sent_at=r["inv__sent_at"],
+            opened_at=r["inv__opening__opened_at"],
+            assessment_id=r["ass__id"],
+            percent_answered=percent.get(r["ass__id"]),
+            reminders=history.get(r["inv__id"], {}).get("reminders", 0),
+            last_mailed_at=history.get(r["inv__id"], {}).get("last"),
+        )
+        for r in rows
+    ]
+
+
+def _percent_answered(framework: Any, answers: dict[str, Any]) -> int:
+    """The share of the applicable questions answered, as the firm's own progress bar counts."""
+    applicable = scoring.applicable(framework, answers)
+    total = sum(1 for q in framework.questions if q.code in applicable)
+    done = sum(1 for q in framework.questions if q.code in applicable and q.code in answers)
+    return round(100 * done / total) if total else 100
+
+
+@dataclass(frozen=True)
+class InvitationRecord:
+    """A firm's invitation to one round, with every e-mail sent for it, oldest first."""
+
+    invitation: Invitation
+    messages: list[InvitationMessage]
+
+    @property
+    def reminders(self) -> list[InvitationMessage]:
+        return [m for m in self.messages if m.kind == InvitationMessage.Kind.REMINDER]
+
+
+def invitations_for_firm(user: Any, firm: Firm | int) -> list[InvitationRecord]:
+    """The firm's invitations that the user may see, newest round first, with their e-mails.
+
+    An official sees those of the rounds of the clusters they oversee; a firm's own user sees
+    all of the firm's. Two queries, whatever the number of rounds.
+    """
+    firm_id = firm if isinstance(firm, int) else firm.pk
+    own = cluster_selectors.user_firms(user).filter(pk=firm_id).exists()
+    invitations = Invitation.objects.filter(firm_id=firm_id)
+    if not own:
+        invitations = invitations.filter(round__in=rounds_visible_to(user))
+    found = list(
+        invitations.select_related("round", "round__cluster").order_by(
+            "-round__opens_at", "-round_id"
+        )
+    )
+    messages: dict[int, list[InvitationMessage]] = {i.pk: [] for i in found}
+    for message in InvitationMessage.objects.filter(invitation__in=[i.pk for i in found]):
+        messages[message.invitation_id].append(message)
+    return [InvitationRecord(invitation=i, messages=messages[i.pk]) for i in found]
 
 
 @dataclass(frozen=True)

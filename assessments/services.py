@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,6 +30,8 @@ from assessments.models import (
     DimensionScore,
     FrameworkVersion,
     Invitation,
+    InvitationMessage,
+    InvitationOpening,
     QuestionAttainment,
     Round,
     active_language,
@@ -38,6 +42,8 @@ from clusters.models import Cluster, Firm, FirmMember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+log = logging.getLogger("assessments.invitations")
 
 _SIX_PLACES = Decimal("0.000001")
 # Number answers: at most this many digits before the decimal point (the questionnaire's page
@@ -154,7 +160,8 @@ def invitations_create(
 ) -> list[Invitation]:
     """Invite firms of the round's cluster (all when `firms` is None); returns the invitations.
 
-    Inviting a firm twice keeps its token; a new e-mail address replaces the old one.
+    Inviting a firm twice keeps its token. The address is the one given in `emails`, else the
+    register's contact e-mail; a new address replaces the old one.
     """
     if not cluster_selectors.can_manage_cluster(user, round.cluster):
         raise PermissionDenied(_("You cannot invite firms to this round."))
@@ -168,51 +175,351 @@ def invitations_create(
     emails = emails or {}
     existing = {inv.firm_id: inv for inv in round.invitations.select_for_update()}
     result: list[Invitation] = []
-    for firm in members.order_by("name", "pk"):
-        email = (emails.get(firm.pk) or "").strip()
+    new: list[Invitation] = []
+    changed: list[Invitation] = []
+    for firm in members.order_by("name", "pk").only("pk", "name", "contact_email"):
+        email = (emails.get(firm.pk) or firm.contact_email or "").strip()
         invitation = existing.get(firm.pk)
         if invitation is None:
-            invitation = Invitation.objects.create(
-                round=round, firm=firm, token=invitation_token(), email=email
-            )
+            invitation = Invitation(round=round, firm=firm, token=invitation_token(), email=email)
+            new.append(invitation)
         elif email and email != invitation.email:
             invitation.email = email
-            invitation.save(update_fields=["email"])
+            changed.append(invitation)
         result.append(invitation)
-    return result
+    # In bulk: inviting every firm of a register of thousands is one click.
+    Invitation.objects.bulk_create(new, batch_size=500)
+    Invitation.objects.bulk_update(changed, ["email"], batch_size=500)
+    return result  # PostgreSQL and SQLite (3.35+) give bulk-created rows their ids
 
 
 def invitation_url(invitation: Invitation) -> str:
-    """The absolute link a firm opens to accept its invitation."""
-    return settings.SITE_URL + reverse("assessments:invitation", args=[invitation.token])
+    """The absolute link a firm opens to accept its invitation (SITE_URL, never the request)."""
+    return invitation_url_for(invitation.token)
+
+
+def invitation_url_for(token: str) -> str:
+    """The absolute invitation link of a token, on the configured SITE_URL."""
+    return settings.SITE_URL + reverse("assessments:invitation", args=[token])
 
 
 def invitations_send(invitations: Iterable[Invitation], *, language: str = "zh-hans") -> int:
-    """E-mail each invitation that has an address; returns how many were sent."""
+    """E-mail each invitation that has an address, now; returns how many were sent.
+
+    Each e-mail is recorded as an InvitationMessage. The round page goes through
+    `round_invite`, which does not mail a firm twice; this sends whatever it is given.
+    """
+    queued = [
+        InvitationMessage.objects.create(
+            invitation=invitation,
+            kind=InvitationMessage.Kind.INVITATION,
+            email=invitation.email,
+            language=language,
+        ).pk
+        for invitation in invitations
+        if invitation.email
+    ]
+    return invitation_messages_send(queued)
+
+
+# --- Invitation e-mails and reminders --------------------------------------------------------
+
+# A firm gets at most one e-mail from the round per REMINDER_INTERVAL (the invitation counts),
+# and at most MAX_REMINDERS reminders in a round: a second click, a colleague pressing the same
+# button, or a daily habit cannot flood a firm's inbox.
+REMINDER_INTERVAL = datetime.timedelta(hours=24)
+MAX_REMINDERS = 5
+# Up to this many e-mails are sent inside the request; more go to a Celery task in chunks, so
+# that inviting a register of thousands never holds a web worker for minutes.
+INLINE_SEND_LIMIT = 20
+SEND_CHUNK = 200
+# A failed e-mail does not count as contact: the firm may be e-mailed again at once.
+_LIVE = (
+    InvitationMessage.Status.QUEUED,
+    InvitationMessage.Status.SENDING,
+    InvitationMessage.Status.SENT,
+)
+
+
+@dataclass(frozen=True)
+class MailingOutcome:
+    """What an invite or remind click did: rows created, e-mails queued and what was skipped."""
+
+    invited: int = 0  # invitations created
+    queued: int = 0  # e-mails queued (sent now, or by the worker)
+    sent_now: int = 0  # of those, sent within the request
+    without_email: int = 0  # firms with no address: give them the link from the XLSX list
+    skipped: int = 0  # already mailed, reminded within REMINDER_INTERVAL, or at MAX_REMINDERS
+
+
+class ReminderRefused(Exception):
+    """A reminder that the rules do not allow now; `message` says why, in the user's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _lock_round(round: Round, user: User, message: str) -> Round:
+    """The round's row, locked: invites and reminders of one round run one at a time."""
+    if not cluster_selectors.can_manage_cluster(user, round.cluster):
+        raise PermissionDenied(message)
+    return Round.objects.select_for_update().get(pk=round.pk)
+
+
+def _queue(invitations: Iterable[Invitation], kind: str, *, user: User, language: str) -> list[int]:
+    created = InvitationMessage.objects.bulk_create(
+        [
+            InvitationMessage(
+                invitation=invitation,
+                kind=kind,
+                email=invitation.email,
+                language=language,
+                created_by=user,
+            )
+            for invitation in invitations
+        ],
+        batch_size=500,
+    )
+    return [m.pk for m in created]
+
+
+def round_invite(
+    round: Round,
+    *,
+    user: User,
+    firm_ids: Iterable[int] | None = None,
+    emails: Mapping[int, str] | None = None,
+    language: str | None = None,
+) -> MailingOutcome:
+    """Invite the given firms of the round's cluster, or (None) every firm not yet invited,
+    and e-mail the invitation to those with an address; returns what was done.
+
+    Idempotent: an invitation already e-mailed (queued or sent) is not e-mailed again, so a
+    double click invites and mails each firm once. Raises PermissionDenied outside the
+    user's scope and ValidationError for a firm that is not in the round's cluster.
+    """
+    language = language or active_language()
+    with transaction.atomic():
+        locked = _lock_round(round, user, _("You cannot invite firms to this round."))
+        before = set(locked.invitations.values_list("firm_id", flat=True))
+        if firm_ids is None:
+            firms: Iterable[Firm] | None = list(
+                Firm.objects.filter(memberships__cluster_id=locked.cluster_id)
+                .exclude(pk__in=before)
+                .only("pk")
+            )
+        else:
+            firms = [Firm(pk=pk) for pk in sorted(set(firm_ids))]
+        invitations = invitations_create(locked, user=user, firms=firms, emails=emails)
+        mailed = set(
+            InvitationMessage.objects.filter(
+                invitation__round=locked, kind=InvitationMessage.Kind.INVITATION
+            )
+            .exclude(status=InvitationMessage.Status.FAILED)
+            .values_list("invitation_id", flat=True)
+        )
+        to_mail = [i for i in invitations if i.email and i.pk not in mailed]
+        queued = _queue(to_mail, InvitationMessage.Kind.INVITATION, user=user, language=language)
+    return MailingOutcome(
+        invited=sum(1 for i in invitations if i.firm_id not in before),
+        queued=len(queued),
+        sent_now=invitation_messages_dispatch(queued),
+        without_email=sum(1 for i in invitations if not i.email),
+        skipped=sum(1 for i in invitations if i.email and i.pk in mailed),
+    )
+
+
+def reminder_refusal(
+    last_mailed: datetime.datetime | None, reminders: int, now: datetime.datetime
+) -> str:
+    """Why an invitation cannot be reminded now ("" when it can), in the active language."""
+    if reminders >= MAX_REMINDERS:
+        return _("This firm has had %(n)d reminders in this round, the most it can get.") % {
+            "n": MAX_REMINDERS
+        }
+    if last_mailed is not None and now - last_mailed < REMINDER_INTERVAL:
+        return _("This firm was e-mailed less than %(hours)d hours ago.") % {
+            "hours": REMINDER_INTERVAL // datetime.timedelta(hours=1)
+        }
+    return ""
+
+
+def _remindable(round: Round) -> QuerySet[Invitation]:
+    """The round's invitations whose firm has not submitted, with their mailing history."""
+    live = Q(messages__status__in=_LIVE)
+    submitted = Assessment.objects.filter(
+        round_id=round.pk, firm_id=OuterRef("firm_id"), status=Assessment.Status.SUBMITTED
+    )
+    return (
+        Invitation.objects.filter(round_id=round.pk)
+        .exclude(Exists(submitted))
+        .annotate(
+            last_mailed=Max("messages__created_at", filter=live),
+            reminders=Count(
+                "messages",
+                filter=live & Q(messages__kind=InvitationMessage.Kind.REMINDER),
+            ),
+        )
+    )
+
+
+def round_remind(
+    round: Round, *, user: User, language: str | None = None, now: datetime.datetime | None = None
+) -> MailingOutcome:
+    """Remind by e-mail every invited firm of the round that has not submitted; returns counts.
+
+    A firm e-mailed within REMINDER_INTERVAL, or reminded MAX_REMINDERS times already, is
+    skipped, so that pressing the button twice sends each firm one reminder.
+    """
+    language = language or active_language()
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_round(round, user, _("You cannot send reminders for this round."))
+        due: list[Invitation] = []
+        without_email = skipped = 0
+        for invitation in _remindable(locked).order_by("pk"):
+            if not invitation.email:
+                without_email += 1
+            elif reminder_refusal(invitation.last_mailed, invitation.reminders, now):  # type: ignore[attr-defined]
+                skipped += 1
+            else:
+                due.append(invitation)
+        queued = _queue(due, InvitationMessage.Kind.REMINDER, user=user, language=language)
+    return MailingOutcome(
+        queued=len(queued),
+        sent_now=invitation_messages_dispatch(queued),
+        without_email=without_email,
+        skipped=skipped,
+    )
+
+
+def invitation_remind(
+    invitation: Invitation,
+    *,
+    user: User,
+    language: str | None = None,
+    now: datetime.datetime | None = None,
+) -> InvitationMessage:
+    """Remind one invited firm by e-mail now; returns the recorded reminder.
+
+    For the firm file and the API. Same rules as `round_remind`: raises ReminderRefused when
+    the firm has submitted, has no address, was e-mailed within REMINDER_INTERVAL or has had
+    MAX_REMINDERS reminders; PermissionDenied outside the user's scope.
+    """
+    language = language or active_language()
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_round(invitation.round, user, _("You cannot send reminders for this round."))
+        found = _remindable(locked).filter(pk=invitation.pk).first()
+        if found is None:
+            raise ReminderRefused(_("This firm has already submitted its answers."))
+        if not found.email:
+            raise ReminderRefused(_("This firm has no e-mail address in the register."))
+        refusal = reminder_refusal(found.last_mailed, found.reminders, now)  # type: ignore[attr-defined]
+        if refusal:
+            raise ReminderRefused(refusal)
+        [pk] = _queue([found], InvitationMessage.Kind.REMINDER, user=user, language=language)
+    invitation_messages_send([pk])
+    return InvitationMessage.objects.get(pk=pk)
+
+
+def invitation_messages_dispatch(message_ids: Sequence[int]) -> int:
+    """Send queued e-mails now when they are few, else hand them to the worker after commit;
+    returns how many were sent now."""
+    ids = list(message_ids)
+    if len(ids) <= INLINE_SEND_LIMIT:
+        return invitation_messages_send(ids)
+    from assessments.tasks import send_invitation_messages
+
+    def enqueue(chunk: list[int]) -> Callable[[], None]:
+        return lambda: send_invitation_messages.delay(chunk)
+
+    for start in range(0, len(ids), SEND_CHUNK):
+        transaction.on_commit(enqueue(ids[start : start + SEND_CHUNK]))
+    return 0
+
+
+def _message_text(message: InvitationMessage) -> tuple[str, str]:
+    """The subject and body of an invitation or reminder e-mail, in the message's language."""
+    invitation = message.invitation
+    round = invitation.round
+    values = {
+        "cluster": round.cluster.name,
+        "firm": invitation.firm.name,
+        "round": round.name,
+        "closes": date_format(timezone.localtime(round.closes_at), "DATE_FORMAT"),
+        "url": invitation_url(invitation),
+    }
+    if message.kind == InvitationMessage.Kind.REMINDER:
+        subject = _("Reminder: digital maturity questionnaire %(round)s") % values
+        body = (
+            _(
+                "Hello,\n\n%(cluster)s reminds %(firm)s that the digital maturity questionnaire "
+                '"%(round)s" closes on %(closes)s, and your firm has not submitted it yet.\n\n'
+                "Open this link to continue where you stopped; the answers already given are "
+                "kept:\n%(url)s\n"
+            )
+            % values
+        )
+        return subject, body
+    subject = _("Digital maturity questionnaire: %(round)s") % {"round": round.name}
+    body = (
+        _(
+            "Hello,\n\n%(cluster)s invites %(firm)s to answer the digital maturity "
+            'questionnaire "%(round)s" by %(closes)s.\n\nOpen this link to start; your '
+            "answers are saved as you go, so you can stop and come back at any time:\n"
+            "%(url)s\n"
+        )
+        % values
+    )
+    return subject, body
+
+
+def invitation_messages_send(message_ids: Sequence[int]) -> int:
+    """Send the queued e-mails among `message_ids`; returns how many were sent.
+
+    Each row is claimed first (QUEUED → SENDING, a conditional update), so a duplicate task or
+    a second caller sends nothing twice. A failure marks the row failed with the reason, and
+    the rest of the batch goes on.
+    """
     sent = 0
     connection = get_connection()  # one connection for the whole batch
-    for invitation in invitations:
-        if not invitation.email:
+    for pk in message_ids:
+        claimed = InvitationMessage.objects.filter(
+            pk=pk, status=InvitationMessage.Status.QUEUED
+        ).update(status=InvitationMessage.Status.SENDING)
+        if not claimed:
             continue
-        round = invitation.round
-        with override(language):
-            subject = _("Digital maturity questionnaire: %(round)s") % {"round": round.name}
-            body = _(
-                "Hello,\n\n%(cluster)s invites %(firm)s to answer the digital maturity "
-                'questionnaire "%(round)s" by %(closes)s.\n\nOpen this link to start; your '
-                "answers are saved as you go, so you can stop and come back at any time:\n"
-                "%(url)s\n"
-            ) % {
-                "cluster": round.cluster.name,
-                "firm": invitation.firm.name,
-                "round": round.name,
-                "closes": date_format(timezone.localtime(round.closes_at), "DATE_FORMAT"),
-                "url": invitation_url(invitation),
-            }
-        EmailMessage(subject, body, None, [invitation.email], connection=connection).send()
-        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+        message = InvitationMessage.objects.select_related(
+            "invitation__round__cluster", "invitation__firm"
+        ).get(pk=pk)
+        with override(message.language):
+            subject, body = _message_text(message)
+        try:
+            EmailMessage(subject, body, None, [message.email], connection=connection).send()
+        except Exception as exc:  # SMTP and connection errors: record them, go on
+            log.warning("invitation e-mail %s to %s failed: %s", pk, message.email, exc)
+            InvitationMessage.objects.filter(pk=pk).update(
+                status=InvitationMessage.Status.FAILED, error=str(exc)[:500]
+            )
+            continue
+        now = timezone.now()
+        InvitationMessage.objects.filter(pk=pk).update(
+            status=InvitationMessage.Status.SENT, sent_at=now
+        )
+        if message.kind == InvitationMessage.Kind.INVITATION:
+            Invitation.objects.filter(pk=message.invitation_id).update(sent_at=now)
         sent += 1
     return sent
+
+
+def invitation_mark_opened(invitation: Invitation, *, now: datetime.datetime | None = None) -> bool:
+    """Record the first visit of an invitation link; returns True on that first visit."""
+    _opening, created = InvitationOpening.objects.get_or_create(
+        invitation_id=invitation.pk, defaults={"opened_at": now or timezone.now()}
+    )
+    return created
 
 
 @transaction.atomic

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import selectors, services
 from assessments.exporting import invitations_export
-from assessments.forms import AnswerParseError, RoundForm, SignupForm, parse_answer
+from assessments.forms import (
+    ROUND_PAGE_SIZES,
+    AnswerParseError,
+    RoundFilterForm,
+    RoundForm,
+    SignupForm,
+    parse_answer,
+)
 from assessments.framework import text
-from assessments.models import Assessment, Invitation
+from assessments.models import Assessment, Invitation, Round
 from assessments.models import active_language as _lang
 from assessments.questionnaire import (
     AnswerReply,
@@ -32,7 +39,6 @@ from assessments.questionnaire import (
 from assessments.results import result_context
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
-from clusters.models import Cluster
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -197,6 +203,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     )
     if found is None:
         return render(request, "assessments/invitation_invalid.html", status=404)
+    # An official checking the link from the round page is not the firm opening it.
+    if not cluster_selectors.can_manage_cluster(request.user, found.round.cluster):
+        services.invitation_mark_opened(found)
     form = SignupForm()
     expired = services.invitation_expired(found)
     if expired and request.method == "POST" and not request.user.is_authenticated:
@@ -253,8 +262,7 @@ def round_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     clusters = cluster_selectors.clusters_visible_to(request.user)
     if not clusters.exists():
         raise Http404
-    form = RoundForm(request.POST or None)
-    form.fields["cluster"] = _cluster_field(clusters)
+    form = RoundForm(request.POST or None, clusters=clusters)
     if request.method == "POST" and form.is_valid():
         try:
             created = services.round_open(
@@ -279,65 +287,153 @@ def round_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "assessments/round_form.html", {"form": form}, status=status)
 
 
-def _cluster_field(clusters: QuerySet[Cluster]) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(label=_("Cluster"), queryset=clusters)
+# At most this many firms ticked in one post: a page shows at most 100, and "invite every firm
+# not yet invited" covers the rest without sending thousands of ids.
+_MAX_TICKED = 500
+
+
+def _round_query(data: QueryDict, *, page: bool = True) -> str:
+    """The round page's filters (and page) from a query or a form, as a query string."""
+    form = RoundFilterForm(data)
+    search, status, size = form.filters()
+    query = {k: v for k, v in (("q", search), ("status", status)) if v}
+    if size != ROUND_PAGE_SIZES[1]:
+        query["size"] = str(size)
+    number = data.get("page", "")
+    if page and number.isdigit() and len(number) < 7:
+        query["page"] = number
+    return urlencode(query)
+
+
+def _mailing_message(outcome: services.MailingOutcome, *, remind: bool) -> str:
+    """What an invite or remind click did, in one sentence."""
+    parts = []
+    if not remind:
+        parts.append(_("%(n)d firms invited.") % {"n": outcome.invited})
+    if outcome.queued and outcome.sent_now < outcome.queued:
+        parts.append(
+            _("%(n)d e-mails are being sent; the page shows them as they go.")
+            % {"n": outcome.queued}
+        )
+    else:
+        parts.append(_("%(sent)d e-mails sent.") % {"sent": outcome.sent_now})
+    if outcome.skipped:
+        parts.append(
+            (
+                _(
+                    "%(n)d firms were skipped: e-mailed less than 24 hours ago, or reminded "
+                    "too often already."
+                )
+                if remind
+                else _("%(n)d firms had their invitation e-mail already.")
+            )
+            % {"n": outcome.skipped}
+        )
+    if outcome.without_email:
+        parts.append(
+            _(
+                "%(n)d firms have no e-mail address in the register: give them their link "
+                "from the link list."
+            )
+            % {"n": outcome.without_email}
+        )
+    # Chinese sentences end in "。" and take no space after it; English ones do.
+    return "".join(p if p.endswith("。") else p + " " for p in parts).strip()
+
+
+def _round_post(request: AuthenticatedHttpRequest, found: Round) -> HttpResponse:
+    """The round page's bulk actions: invite the ticked firms or all not yet invited, remind."""
+    back = reverse("assessments:round", args=[found.pk])
+    query = _round_query(request.POST)
+    back = f"{back}?{query}" if query else back
+    action = request.POST.get("action", "invite")
+    ticked = request.POST.getlist("firm")
+    if action not in {"invite", "invite_all", "remind"}:
+        messages.error(request, _("Choose one of the buttons to invite or remind firms."))
+        return redirect(back)
+    if action == "remind":
+        outcome = services.round_remind(found, user=request.user, language=_lang())
+        messages.success(request, _mailing_message(outcome, remind=True))
+        return redirect(back)
+    if action == "invite_all":
+        outcome = services.round_invite(found, user=request.user, language=_lang())
+        messages.success(request, _mailing_message(outcome, remind=False))
+        return redirect(back)
+    if len(ticked) > _MAX_TICKED:
+        messages.error(
+            request,
+            _("Tick at most %(max)d firms at a time, or invite every firm not yet invited.")
+            % {"max": _MAX_TICKED},
+        )
+        return redirect(back)
+    ids = sorted({int(i) for i in ticked if i.isdigit() and len(i) < 12})
+    if not ids:
+        messages.error(request, _("Tick at least one firm to invite."))
+        return redirect(back)
+    # An address typed on the page for a ticked firm wins over the register's.
+    emails = {pk: request.POST.get(f"email-{pk}", "").strip()[:254] for pk in ids}
+    emails = {pk: e for pk, e in emails.items() if e}
+    bad = []
+    for email in emails.values():
+        try:
+            validate_email(email)
+        except ValidationError:
+            bad.append(email)
+    if bad:
+        messages.error(
+            request, _("Not a valid e-mail address: %(list)s") % {"list": ", ".join(bad)}
+        )
+        return redirect(back)
+    try:
+        outcome = services.round_invite(
+            found, user=request.user, firm_ids=ids, emails=emails, language=_lang()
+        )
+    except ValidationError:
+        # The same answer for an id of another cluster's firm and for an id that no firm has.
+        messages.error(request, _("Only firms of the round's cluster can be invited."))
+        return redirect(back)
+    messages.success(request, _mailing_message(outcome, remind=False))
+    return redirect(back)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A round for its official: invitations, who answered, invite and send links."""
+    """A round for its official: response summary, bulk actions, firms filtered and paged."""
     found = selectors.round_for_official(request.user, pk)
-    firms = Cluster.objects.get(pk=found.cluster_id).firms.order_by("name")
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("firm") if i.isdigit()]
-        emails = {
-            firm.pk: request.POST.get(f"email-{firm.pk}", "").strip()
-            for firm in firms
-            if request.POST.get(f"email-{firm.pk}")
-        }
-        bad = [e for e in emails.values() if "@" not in e]
-        if bad:
-            messages.error(
-                request, _("Not a valid e-mail address: %(list)s") % {"list": ", ".join(bad)}
-            )
-        elif not ids:
-            messages.error(request, _("Tick at least one firm to invite."))
-        else:
-            invitations = services.invitations_create(
-                found, user=request.user, firms=firms.filter(pk__in=ids), emails=emails
-            )
-            sent = services.invitations_send(invitations, language=_lang())
-            messages.success(
-                request,
-                _("%(n)d firms invited; %(sent)d e-mails sent.")
-                % {"n": len(invitations), "sent": sent},
-            )
-            return redirect("assessments:round", pk=found.pk)
-    invited = {i.firm_id: i for i in found.invitations.all()}
-    assessments = {
-        firm_id: (pk, status)
-        for firm_id, pk, status in Assessment.objects.filter(round=found).values_list(
-            "firm_id", "pk", "status"
-        )
-    }
-    rows = [
-        {
-            "firm": firm,
-            "invitation": invited.get(firm.pk),
-            "status": assessments.get(firm.pk, (None, ""))[1],
-            "assessment_pk": assessments.get(firm.pk, (None, ""))[0],
-            "url": services.invitation_url(invited[firm.pk]) if firm.pk in invited else "",
-        }
-        for firm in firms
-    ]
+        try:
+            return _round_post(request, found)
+        except PermissionDenied:
+            raise Http404 from None
+    data = request.GET.copy()
+    data.setdefault("size", str(ROUND_PAGE_SIZES[1]))  # so that the list shows the size used
+    form = RoundFilterForm(data)
+    search, status, size = form.filters()
+    shown = selectors.round_page(
+        request.user,
+        found,
+        tracking=status,
+        search=search,
+        number=request.GET.get("page"),
+        size=size,
+    )
+    query = _round_query(request.GET, page=False)
     return render(
         request,
         "assessments/round_detail.html",
         {
             "round": found,
-            "rows": rows,
-            "progress": selectors.round_progress(request.user, found),
+            "form": form,
+            "page": shown.page,
+            "rows": [
+                (r, services.invitation_url_for(r.token) if r.token else "") for r in shown.rows
+            ],
+            "query": query,
+            "response": shown.response,
+            "statuses": selectors.Tracking.choices,
+            "status": status,
+            "search": search,
             "framework_title": text(framework_for(found.framework_version).title, _lang()),
         },
     )

@@ -82,9 +82,11 @@ class FirmAdmin(admin.ModelAdmin):
         "employees",
         "revenue_10k_cny",
         "size_class",
+        "contact_person",
+        "contact_email",
     ]
     list_filter = ["size_class", "industry_section", "industry_division", "region__level"]
-    search_fields = ["name", "uscc"]
+    search_fields = ["name", "uscc", "contact_person", "contact_email"]
     autocomplete_fields = ["region"]
     readonly_fields = ["size_class", "created_at", "updated_at"]
     inlines = [MembershipInline, FirmMemberInline]

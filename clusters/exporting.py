@@ -98,7 +98,10 @@ def register_template() -> bytes:
             "Formulas are not calculated: type values, or save the file in Excel so that each "
             "formula keeps its value."
         ),
-        _("Example: 91350100M000100Y43 | 示例精密机械有限公司 | 320583 | C34 | 120 | 8000"),
+        _(
+            "Example: 91350100M000100Y43 | 示例精密机械有限公司 | 320583 | C34 | 120 | 8000 | "
+            "| 王芳 | wangfang@example.com | 0512-5750 1234"
+        ),
     ):
         notes.append([text_cell(notes, line)])
     buffer = io.BytesIO()
@@ -125,6 +128,9 @@ def register_export(firms: Iterable[Firm]) -> bytes:
             firm.employees,
             firm.revenue_10k_cny,
             firm.total_assets_10k_cny,
+            firm.contact_person,
+            firm.contact_email,
+            firm.contact_phone,
             str(sizes.get(firm.size_class, "")),
             name if firm.industry_section == "C" else "",
         ]

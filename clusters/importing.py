@@ -22,14 +22,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils import get_column_letter
 
-from clusters import industries, uscc
+from clusters import contacts, industries, uscc
 from clusters.models import Firm, Region
-from clusters.validators import uscc_message
+from clusters.validators import phone_message, uscc_message
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -106,6 +108,27 @@ COLUMNS: tuple[Column, ...] = (
         False,
         ("资产总额",),
     ),
+    Column(
+        "contact_person",
+        "联系人",
+        gettext_lazy("Contact person (who receives the invitations)"),
+        False,
+        ("联系人姓名", "contact", "contactname"),
+    ),
+    Column(
+        "contact_email",
+        "电子邮箱",
+        gettext_lazy("Contact e-mail (one address; invitations and reminders go here)"),
+        False,
+        ("邮箱", "联系邮箱", "电子邮件", "email", "e-mail"),
+    ),
+    Column(
+        "contact_phone",
+        "联系电话",
+        gettext_lazy("Contact telephone (mobile, or landline with area code)"),
+        False,
+        ("电话", "手机", "手机号码", "phone", "telephone"),
+    ),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 
@@ -154,6 +177,9 @@ class FirmRow:
     employees: int | None = None
     revenue_10k_cny: Decimal | None = None
     total_assets_10k_cny: Decimal | None = None
+    contact_person: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
     present: frozenset[str] = frozenset()  # the column keys the file has
 
 
@@ -770,6 +796,8 @@ def _check_row(
                     % {"value": _text(get[key])[:40]},
                 )
 
+    contact = _check_contact(checker, get)
+
     if checker.failed:
         return None
     return FirmRow(
@@ -781,8 +809,58 @@ def _check_row(
         employees=employees,
         revenue_10k_cny=amounts["revenue_10k_cny"],
         total_assets_10k_cny=amounts["total_assets_10k_cny"],
+        contact_person=contact.get("contact_person"),
+        contact_email=contact.get("contact_email"),
+        contact_phone=contact.get("contact_phone"),
         present=frozenset(checker.positions),
     )
+
+
+def _check_contact(checker: _RowChecker, get: dict[str, Any]) -> dict[str, str]:
+    """The row's contact cells that are filled in and valid; problems go to the checker."""
+    found: dict[str, str] = {}
+    for key in ("contact_person", "contact_email", "contact_phone"):
+        if key in get and get[key] is not _Formula and _text(get[key]):
+            found[key] = _text(get[key])
+    person = found.get("contact_person", "")
+    if len(person) > contacts.MAX_PERSON:
+        checker.fail(
+            "contact_person",
+            _("the name is longer than %(max)d characters.") % {"max": contacts.MAX_PERSON},
+        )
+    email = found.get("contact_email", "")
+    if email:
+        if len(email) > contacts.MAX_EMAIL:
+            checker.fail(
+                "contact_email",
+                _("the address is longer than %(max)d characters.") % {"max": contacts.MAX_EMAIL},
+            )
+        elif re.search(r"[\s,;，；、]", email):
+            checker.fail(
+                "contact_email",
+                _("“%(value)s” holds more than one address; give one address per firm.")
+                % {"value": email[:60]},
+            )
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                checker.fail(
+                    "contact_email",
+                    _("“%(value)s” is not an e-mail address such as name@example.com.")
+                    % {"value": email[:60]},
+                )
+            else:
+                local, _at, domain = email.rpartition("@")
+                found["contact_email"] = f"{local}@{domain.lower()}"
+    phone = found.get("contact_phone", "")
+    if phone:
+        problem = contacts.phone_problem(phone)
+        if problem is not None:
+            checker.fail("contact_phone", f"“{phone[:40]}”: {phone_message(problem)}")
+        else:
+            found["contact_phone"] = contacts.normalise_phone(phone)
+    return found
 
 
 def _is_blank(cells: list[Any]) -> bool:

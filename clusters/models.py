@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clusters.validators import validate_uscc
+from clusters.validators import validate_phone, validate_uscc
 
 
 class BilingualName:
@@ -134,6 +134,12 @@ class Firm(models.Model):
     )
     size_class = models.CharField(
         _("size class"), max_length=10, choices=SizeClass.choices, blank=True, db_index=True
+    )
+    # The person the cluster office writes to: invitations and reminders go to contact_email.
+    contact_person = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(
+        _("contact telephone"), max_length=40, blank=True, validators=[validate_phone]
     )
     clusters = models.ManyToManyField(
         Cluster, through="ClusterMembership", related_name="firms", blank=True

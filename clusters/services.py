@@ -170,6 +170,9 @@ _UPDATABLE = (
     "employees",
     "revenue_10k_cny",
     "total_assets_10k_cny",
+    "contact_person",
+    "contact_email",
+    "contact_phone",
 )
 
 
@@ -188,6 +191,9 @@ def _apply_row(firm: Firm, row: importing.FirmRow, regions: dict[str, int]) -> N
         firm.revenue_10k_cny = row.revenue_10k_cny
     if row.total_assets_10k_cny is not None:
         firm.total_assets_10k_cny = row.total_assets_10k_cny
+    for name in ("contact_person", "contact_email", "contact_phone"):
+        if getattr(row, name) is not None:
+            setattr(firm, name, getattr(row, name))
     firm.size_class = firm_size_class(firm)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from clusters import uscc
+from clusters import contacts, uscc
 
 
 def uscc_message(problem: uscc.UsccProblem) -> str:
@@ -36,3 +36,20 @@ def validate_uscc(value: str) -> None:
     found = uscc.problem(uscc.normalise(value))
     if found is not None:
         raise ValidationError(uscc_message(found), code=f"uscc_{found.kind}")
+
+
+def phone_message(problem: contacts.PhoneProblem) -> str:
+    """A sentence in the active language saying what is wrong with a telephone number."""
+    if problem == "length":
+        return _("A telephone number has at most %(max)d characters.") % {"max": contacts.MAX_PHONE}
+    return _(
+        "Write a mainland mobile number (11 digits, such as 138 1234 5678), a landline with "
+        "its area code (such as 0512-5750 1234, an extension after 转), or a 400/800 number."
+    )
+
+
+def validate_phone(value: str) -> None:
+    """Raise ValidationError unless the value is a Chinese mobile, landline or 400/800 number."""
+    found = contacts.phone_problem(value)
+    if found is not None:
+        raise ValidationError(phone_message(found), code=f"phone_{found}")

@@ -36,7 +36,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from assessments.models import Answer, Assessment, Invitation, Round
+from assessments.models import Answer, Assessment, Invitation, InvitationMessage, Round
 from clusters.models import Cluster, ClusterMembership, Firm, FirmMember, RegisterUpload
 from reports.models import ReportJob
 from tests.factories import (
@@ -324,6 +324,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         FirmMember,
         Round,
         Invitation,
+        InvitationMessage,
         Assessment,
         Answer,
         RegisterUpload,
@@ -688,6 +689,33 @@ MATRIX: list[Entry] = [
         unknown_kwargs=MISSING_PK,
         data={"firm": lambda c: [c.g.pk], "email": "g@example.com"},
         allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "invite every firm not yet invited into X's round",
+        "assessments:round",
+        "post",
+        kwargs=_pk("rx_open"),
+        unknown_kwargs=MISSING_PK,
+        data={"action": "invite_all"},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "remind in X's round",
+        "assessments:round",
+        "post",
+        kwargs=_pk("rx_open"),
+        unknown_kwargs=MISSING_PK,
+        data={"action": "remind"},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "remind in Y's round",
+        "assessments:round",
+        "post",
+        kwargs=_pk("ry"),
+        unknown_kwargs=MISSING_PK,
+        data={"action": "remind"},
+        allowed=OFFICIALS_Y,
     ),
     Entry(
         "invitation list of X's round",
