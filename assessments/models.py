@@ -319,7 +319,7 @@ class InvitationMessage(models.Model):
         verbose_name_plural = _("invitation e-mails")
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.email} ({self.status})"
+        return f"{self.get_kind_display()} {self.email} ({self.get_status_display()})"
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
 from assessments.framework import Framework
-from assessments.models import Assessment, DimensionScore, FrameworkVersion, Invitation, Round
+from assessments.models import (
+    Assessment,
+    DimensionScore,
+    FrameworkVersion,
+    Invitation,
+    InvitationMessage,
+    Round,
+)
 from assessments.results import Gap, result_context
 from assessments.services import framework_text as _t
 from assessments.versions import framework_for
@@ -243,7 +250,16 @@ def firm_file(user: Any, firm: Firm) -> FirmFile:
     is_own = cluster_selectors.user_firms(user).filter(pk=firm.pk).exists()
     invitations = list(
         _visible_invitations(user, firm, is_own)
-        .select_related("round__cluster")
+        .select_related("round__cluster", "opening")
+        .prefetch_related(
+            Prefetch(
+                "messages",
+                queryset=InvitationMessage.objects.filter(
+                    kind=InvitationMessage.Kind.REMINDER
+                ).exclude(status=InvitationMessage.Status.FAILED),
+                to_attr="reminders",
+            )
+        )
         .order_by("-round__opens_at", "-round_id")[: ROUND_LIMIT + 1]
     )
     scores = Prefetch(

@@ -420,3 +420,33 @@ def test_totals_are_decimal_two_places(firm_user: Any, file_cast: FileCast) -> N
     file = history.firm_file(firm_user, file_cast.firm)
     for row in file.groups[0].results:
         assert isinstance(row.total, Decimal) and row.total.as_tuple().exponent == -2
+
+
+def test_officials_see_contacts_reminders_and_first_opening(
+    cluster_official: Any, firm_user: Any, file_cast: FileCast
+) -> None:
+    from assessments.models import InvitationMessage, InvitationOpening
+
+    Firm.objects.filter(pk=file_cast.firm.pk).update(
+        contact_person="王经理", contact_email="wang@example.cn", contact_phone="13800138000"
+    )
+    invitation = Invitation.objects.get(round=file_cast.t1.round, firm=file_cast.firm)
+    InvitationOpening.objects.create(invitation=invitation, opened_at=_when(429))
+    for days, status in ((20, "sent"), (10, "sent"), (5, "failed")):
+        InvitationMessage.objects.create(
+            invitation=invitation,
+            kind=InvitationMessage.Kind.REMINDER,
+            email="wang@example.cn",
+            status=status,
+            created_at=_when(days),
+        )
+    body = _get(cluster_official, file_cast.firm)[1]
+    assert "王经理" in body and "mailto:wang@example.cn" in body and "13800138000" in body
+    section = body[body.index('id="invitations"') :]
+    # The failed e-mail is no reminder; the last one counted is ten days old.
+    assert f"Reminded 2 times, last on {timezone.localtime(_when(10)):%Y-%m-%d}" in section
+    assert f"opened {timezone.localtime(_when(429)):%Y-%m-%d}" in section
+    zh = _client(cluster_official, "zh-hans").get(_url(file_cast.firm)).content.decode()
+    assert "已提醒 2 次" in zh
+    # A firm's own user is not shown its register contacts as if it were an official's record.
+    assert "mailto:wang@example.cn" not in _get(firm_user, file_cast.firm)[1]
