@@ -180,3 +180,35 @@ def cluster_charts(report: ClusterReport, *, font: str) -> dict[str, str]:
     if report.weakest:
         charts["weakest"] = weakest_chart(report, font=font)
     return {name: data_uri(svg) for name, svg in charts.items()}
+
+
+def trend_chart(
+    labels: Sequence[str],
+    basic: Sequence[float | None],
+    advanced: Sequence[float | None],
+    *,
+    font: str,
+) -> str:
+    """Line chart for the dashboard: the basic and advanced shares round after round.
+
+    Drawn at a fixed 340 × 260 px with 13 px labels, so that it fits a 375 px phone as it is
+    and its text stays the same size on any screen (the page never scales it).
+    """
+    chart = pygal.Line(
+        **_config(
+            font,
+            width=340,
+            height=260,
+            range=(0, 100),
+            value_formatter=_percent,
+            legend_at_bottom_columns=1,
+            x_label_rotation=_label_rotation(labels, 300),
+            dots_size=4,
+            stroke_style={"width": 2.5},
+            margin_bottom=16,
+        )
+    )
+    chart.x_labels = list(labels)
+    chart.add(_("Basic or above (%)"), _clean(basic))
+    chart.add(_("Advanced or above (%)"), _clean(advanced))
+    return _render(chart)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import api, firm, views
+from reports import api, firm, views, workspace
 
 # No app namespace: other parts add routes here too; names carry a "report" prefix instead.
 urlpatterns = [
@@ -16,4 +16,23 @@ urlpatterns = [
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
     path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+]
+
+# The officials' workspace (reports/workspace.py).
+urlpatterns += [
+    path(
+        "reports/clusters/<slug:slug>/dashboard/",
+        workspace.cluster_dashboard,
+        name="report-dashboard",
+    ),
+    path(
+        "reports/clusters/<slug:slug>/targets/",
+        workspace.target_create,
+        name="report-target-create",
+    ),
+    path(
+        "reports/clusters/<slug:slug>/targets/<int:target_id>/remove/",
+        workspace.target_remove,
+        name="report-target-remove",
+    ),
 ]

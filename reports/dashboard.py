@@ -1,0 +1,282 @@
+"""The live cluster dashboard: the cluster report's own figures, on screen.
+
+The headline, levels, dimensions, weakest questions, homogeneity and support list are the
+`ClusterReport` that reports/context.py assembles for the PDF (one source of truth, so the
+numbers agree to the digit); it is kept in the cache under the report's input fingerprint
+(reports/services.py), so it is recomputed exactly when a PDF of it would be. What the PDF does
+not have is added here with a fixed number of GROUP BY queries, whatever the number of firms or
+rounds: the response of every round, the trend over the rounds on the same framework, and the
+progress towards the cluster's targets (reports/targets.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+
+from assessments import statistics
+from assessments.models import Assessment, Invitation, Round
+from clusters.models import Cluster, Firm
+from reports.aggregates import submitted_in
+from reports.context import ClusterReport, SupportEntry, cluster_report
+from reports.models import ReportJob, Target
+from reports.services import report_fingerprint
+from reports.targets import NextFirm, TargetProgress, next_to_count, progress_for_cluster
+
+# How long an assembled report stays in the cache. Its key changes with every submission,
+# invitation or round; the timeout bounds what the key does not see (a firm renamed).
+CACHE_SECONDS = 600
+SUPPORT_PAGE_SIZE = 25
+# The name the firm file's route will have; the support list links to it once it exists.
+FIRM_FILE_ROUTE = "reports:firm_file"
+# The invitation field that records the first visit of the link, once it exists.
+OPENED_FIELD = "opened_at"
+
+
+@dataclass(frozen=True)
+class RoundResponse:
+    """Invited, opened, draft and submitted firms of one round of the cluster."""
+
+    round_id: int
+    name: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    framework: str
+    invited: int
+    opened: int | None  # None until invitations record their first visit
+    draft: int
+    submitted: int
+    response_rate: float | None  # percent of invited, as the report's headline computes it
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One round on the dashboard round's framework: firms assessed and the two shares."""
+
+    round_id: int
+    name: str
+    opens_at: dt.datetime
+    version: str
+    assessed: int
+    basic_count: int
+    advanced_count: int
+    basic_share: float | None
+    advanced_share: float | None
+
+
+@dataclass(frozen=True)
+class SupportRow:
+    """A support-list entry with the firm's id, its file's address and whether it would count
+    next towards one of the targets."""
+
+    entry: SupportEntry
+    firm_id: int | None
+    file_url: str | None
+    counts_next: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard page shows for one round of a cluster."""
+
+    cluster: Cluster
+    round: Round | None
+    rounds: tuple[Round, ...]  # newest first, for the round picker
+    report: ClusterReport | None
+    response: tuple[RoundResponse, ...]  # newest first
+    trend: tuple[TrendRow, ...]  # oldest first, rounds with submissions only
+    targets: tuple[TargetProgress, ...]
+    next_firms: tuple[tuple[TargetProgress, tuple[NextFirm, ...]], ...]
+
+    @property
+    def next_firm_ids(self) -> frozenset[int]:
+        """Firms that would count next towards any of the targets."""
+        return frozenset(f.firm_id for _t, firms in self.next_firms for f in firms)
+
+
+def cluster_rounds(cluster: Cluster) -> list[Round]:
+    """The cluster's rounds, newest first, with their framework versions."""
+    return list(
+        Round.objects.filter(cluster=cluster)
+        .select_related("framework_version__framework")
+        .newest_first()
+    )
+
+
+def default_round(rounds: list[Round]) -> Round | None:
+    """The newest round with submissions (a round that has just opened shows nothing yet),
+    else the newest round."""
+    if not rounds:
+        return None
+    with_results = set(
+        Assessment.objects.submitted()
+        .filter(round_id__in=[r.pk for r in rounds])
+        .values_list("round_id", flat=True)
+        .distinct()
+    )
+    return next((r for r in rounds if r.pk in with_results), rounds[0])
+
+
+def report_for(round_: Round, *, language: str) -> ClusterReport:
+    """The round's cluster report (officials' edition), from the cache while its inputs are
+    unchanged; call under the page's language, as the PDF is rendered under the job's."""
+    key = "dashboard:" + report_fingerprint(
+        ReportJob.Kind.CLUSTER, round_=round_, language=language, shareable=False
+    )
+    report = cache.get(key)
+    if report is None:
+        report = cluster_report(round_, language=language)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _has_opened_field() -> bool:
+    return any(f.name == OPENED_FIELD for f in Invitation._meta.get_fields())
+
+
+def round_response(rounds: list[Round]) -> list[RoundResponse]:
+    """Invited, opened, draft and submitted firms of each round: two GROUP BY queries."""
+    ids = [r.pk for r in rounds]
+    aggregates: dict[str, Any] = {"invited": Count("id")}
+    opened = _has_opened_field()
+    if opened:
+        aggregates["opened"] = Count("id", filter=Q(**{f"{OPENED_FIELD}__isnull": False}))
+    invited = {
+        row["round_id"]: row
+        for row in Invitation.objects.filter(round_id__in=ids)
+        .values("round_id")
+        .annotate(**aggregates)
+    }
+    states = {
+        row["round_id"]: row
+        for row in Assessment.objects.filter(round_id__in=ids)
+        .values("round_id")
+        .annotate(
+            draft=Count("id", filter=Q(status=Assessment.Status.DRAFT)),
+            submitted=Count("id", filter=Q(status=Assessment.Status.SUBMITTED)),
+        )
+    }
+    out = []
+    for r in rounds:
+        inv = invited.get(r.pk, {})
+        state = states.get(r.pk, {})
+        n_invited = inv.get("invited", 0)
+        submitted = state.get("submitted", 0)
+        out.append(
+            RoundResponse(
+                round_id=r.pk,
+                name=r.name,
+                opens_at=r.opens_at,
+                closes_at=r.closes_at,
+                framework=str(r.framework_version),
+                invited=n_invited,
+                opened=inv.get("opened", 0) if opened else None,
+                draft=state.get("draft", 0),
+                submitted=submitted,
+                response_rate=statistics.share(submitted, n_invited),
+            )
+        )
+    return out
+
+
+def trend(rounds: list[Round], round_: Round) -> list[TrendRow]:
+    """The assessed firms and the basic and advanced shares of every round of the cluster on
+    the round's framework (any version), oldest first: one GROUP BY, the headline's arithmetic."""
+    framework_id = round_.framework_version.framework_id
+    same = sorted(
+        (r for r in rounds if r.framework_version.framework_id == framework_id),
+        key=lambda r: (r.opens_at, r.pk),
+    )
+    counts = {
+        row["round_id"]: row
+        for row in submitted_in([r.pk for r in same])
+        .values("round_id")
+        .annotate(
+            n=Count("id"),
+            basic=Count("id", filter=Q(basic=True)),
+            advanced=Count("id", filter=Q(advanced=True)),
+        )
+    }
+    out = []
+    for r in same:
+        row = counts.get(r.pk)
+        if not row or not row["n"]:
+            continue
+        out.append(
+            TrendRow(
+                round_id=r.pk,
+                name=r.name,
+                opens_at=r.opens_at,
+                version=r.framework_version.version,
+                assessed=row["n"],
+                basic_count=row["basic"],
+                advanced_count=row["advanced"],
+                basic_share=statistics.share(row["basic"], row["n"]),
+                advanced_share=statistics.share(row["advanced"], row["n"]),
+            )
+        )
+    return out
+
+
+def dashboard(
+    cluster: Cluster, round_: Round | None, rounds: list[Round], *, language: str
+) -> Dashboard:
+    """The dashboard of one round of the cluster (`rounds`: all of the cluster's, newest first;
+    the caller has checked the scope)."""
+    report = report_for(round_, language=language) if round_ is not None else None
+    targets: list[TargetProgress] = []
+    next_firms = []
+    if round_ is not None:
+        framework = round_.framework_version.framework
+        targets = progress_for_cluster(cluster, framework, language=language)
+        by_id = {t.pk: t for t in Target.objects.filter(pk__in=[p.target_id for p in targets])}
+        for progress in targets:
+            if progress.met:
+                continue
+            firms = next_to_count(round_, by_id[progress.target_id], language=language)
+            next_firms.append((progress, tuple(firms)))
+    return Dashboard(
+        cluster=cluster,
+        round=round_,
+        rounds=tuple(rounds),
+        report=report,
+        response=tuple(round_response(rounds)),
+        trend=tuple(trend(rounds, round_)) if round_ is not None else (),
+        targets=tuple(targets),
+        next_firms=tuple(next_firms),
+    )
+
+
+def _file_url(firm_id: int | None) -> str | None:
+    if firm_id is None:
+        return None
+    try:
+        return reverse(FIRM_FILE_ROUTE, args=[firm_id])
+    except NoReverseMatch:
+        return None  # the firm file is not there yet: the name stays plain text
+
+
+def support_page(board: Dashboard, number: Any) -> Page | None:
+    """One page of the support list, with the firms' ids looked up for that page only."""
+    if board.report is None or not board.report.support:
+        return None
+    page = Paginator(board.report.support, SUPPORT_PAGE_SIZE).get_page(number)
+    entries: list[SupportEntry] = list(page.object_list)
+    ids = dict(Firm.objects.filter(uscc__in=[e.uscc for e in entries]).values_list("uscc", "pk"))
+    upcoming = board.next_firm_ids
+    page.object_list = [
+        SupportRow(
+            entry=e,
+            firm_id=ids.get(e.uscc),
+            file_url=_file_url(ids.get(e.uscc)),
+            counts_next=ids.get(e.uscc) in upcoming,
+        )
+        for e in entries
+    ]
+    return page
