@@ -147,14 +147,14 @@ def round_response(rounds: list[Round]) -> list[RoundResponse]:
     opened = _has_opened_field()
     if opened:
         aggregates["opened"] = Count("id", filter=Q(**{f"{OPENED_FIELD}__isnull": False}))
-    invited = {
-        row["round_id"]: row
+    invited: dict[int, dict[str, Any]] = {
+        row["round_id"]: dict(row)
         for row in Invitation.objects.filter(round_id__in=ids)
         .values("round_id")
         .annotate(**aggregates)
     }
-    states = {
-        row["round_id"]: row
+    states: dict[int, dict[str, Any]] = {
+        row["round_id"]: dict(row)
         for row in Assessment.objects.filter(round_id__in=ids)
         .values("round_id")
         .annotate(
@@ -164,8 +164,8 @@ def round_response(rounds: list[Round]) -> list[RoundResponse]:
     }
     out = []
     for r in rounds:
-        inv = invited.get(r.pk, {})
-        state = states.get(r.pk, {})
+        inv: dict[str, Any] = invited.get(r.pk, {})
+        state: dict[str, Any] = states.get(r.pk, {})
         n_invited = inv.get("invited", 0)
         submitted = state.get("submitted", 0)
         out.append(
@@ -270,7 +270,7 @@ def support_page(board: Dashboard, number: Any) -> Page | None:
     entries: list[SupportEntry] = list(page.object_list)
     ids = dict(Firm.objects.filter(uscc__in=[e.uscc for e in entries]).values_list("uscc", "pk"))
     upcoming = board.next_firm_ids
-    page.object_list = [
+    rows: list[Any] = [
         SupportRow(
             entry=e,
             firm_id=ids.get(e.uscc),
@@ -279,4 +279,5 @@ def support_page(board: Dashboard, number: Any) -> Page | None:
         )
         for e in entries
     ]
+    page.object_list = rows  # the page now holds SupportRows
     return page

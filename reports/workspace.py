@@ -75,8 +75,10 @@ class TargetForm(forms.Form):
     def __init__(self, *args: Any, version: FrameworkVersion, language: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         fw = framework_for(version)
-        self.fields["level"].choices = [(lv.code, text(lv.title, language)) for lv in fw.levels]
-        self.fields["level"].initial = fw.bands.basic
+        level = self.fields["level"]
+        assert isinstance(level, forms.ChoiceField)
+        level.choices = [(lv.code, text(lv.title, language)) for lv in fw.levels]
+        level.initial = fw.bands.basic
         self.fields["deadline"].initial = dt.date(timezone.localdate().year + 1, 6, 30)
 
 
