@@ -22,12 +22,18 @@ from django.urls import NoReverseMatch, reverse
 
 from assessments import statistics
 from assessments.models import Assessment, Invitation, Round
+from assessments.versions import framework_for
 from clusters.models import Cluster, Firm
-from reports.aggregates import submitted_in
 from reports.context import ClusterReport, SupportEntry, cluster_report
 from reports.models import ReportJob, Target
 from reports.services import report_fingerprint
-from reports.targets import NextFirm, TargetProgress, next_to_count, progress_for_cluster
+from reports.targets import (
+    NEXT_LIMIT,
+    NextFirm,
+    TargetProgress,
+    next_to_count,
+    progress_for_cluster,
+)
 
 # How long an assembled report stays in the cache. Its key changes with every submission,
 # invitation or round; the timeout bounds what the key does not see (a firm renamed).
@@ -95,9 +101,9 @@ class Dashboard:
     next_firms: tuple[tuple[TargetProgress, tuple[NextFirm, ...]], ...]
 
     @property
-    def next_firm_ids(self) -> frozenset[int]:
-        """Firms that would count next towards any of the targets."""
-        return frozenset(f.firm_id for _t, firms in self.next_firms for f in firms)
+    def next_firm_codes(self) -> frozenset[str]:
+        """Credit codes of the firms that would count next towards any of the targets."""
+        return frozenset(f.uscc for _t, firms in self.next_firms for f in firms)
 
 
 def cluster_rounds(cluster: Cluster) -> list[Round]:
@@ -109,18 +115,63 @@ def cluster_rounds(cluster: Cluster) -> list[Round]:
     )
 
 
-def default_round(rounds: list[Round]) -> Round | None:
+@dataclass(frozen=True)
+class Cell:
+    """Assessments of one round in one state: status, level rank and bands."""
+
+    status: str
+    level_rank: int
+    basic: bool
+    advanced: bool
+    count: int
+
+
+def round_counts(rounds: list[Round]) -> dict[int, list[Cell]]:
+    """{round id: its assessments counted by status, level rank and band}: one GROUP BY over
+    every round of the cluster, which the response, the trend, the default round and the
+    targets' counts all read (a few dozen groups, whatever the number of firms)."""
+    out: dict[int, list[Cell]] = {r.pk: [] for r in rounds}
+    rows = (
+        Assessment.objects.filter(round_id__in=list(out))
+        .order_by()  # not the model's ordering, which would split the groups
+        .values("round_id", "status", "level_rank", "basic", "advanced")
+        .annotate(c=Count("id"))
+    )
+    for row in rows:
+        out[row["round_id"]].append(
+            Cell(
+                status=row["status"],
+                level_rank=-1 if row["level_rank"] is None else row["level_rank"],
+                basic=bool(row["basic"]),
+                advanced=bool(row["advanced"]),
+                count=row["c"],
+            )
+        )
+    return out
+
+
+def _submitted(cells: list[Cell]) -> list[Cell]:
+    return [c for c in cells if c.status == Assessment.Status.SUBMITTED]
+
+
+def rank_counts(counts: dict[int, list[Cell]]) -> dict[int, dict[int, int]]:
+    """{round id: {level rank: submitted firms}}, as reports/targets.py counts them."""
+    out: dict[int, dict[int, int]] = {}
+    for round_id, cells in counts.items():
+        ranks: dict[int, int] = {}
+        for c in _submitted(cells):
+            ranks[c.level_rank] = ranks.get(c.level_rank, 0) + c.count
+        if ranks:
+            out[round_id] = ranks
+    return out
+
+
+def default_round(rounds: list[Round], counts: dict[int, list[Cell]]) -> Round | None:
     """The newest round with submissions (a round that has just opened shows nothing yet),
     else the newest round."""
     if not rounds:
         return None
-    with_results = set(
-        Assessment.objects.submitted()
-        .filter(round_id__in=[r.pk for r in rounds])
-        .values_list("round_id", flat=True)
-        .distinct()
-    )
-    return next((r for r in rounds if r.pk in with_results), rounds[0])
+    return next((r for r in rounds if _submitted(counts.get(r.pk, []))), rounds[0])
 
 
 def report_for(round_: Round, *, language: str) -> ClusterReport:
@@ -140,34 +191,25 @@ def _has_opened_field() -> bool:
     return any(f.name == OPENED_FIELD for f in Invitation._meta.get_fields())
 
 
-def round_response(rounds: list[Round]) -> list[RoundResponse]:
-    """Invited, opened, draft and submitted firms of each round: two GROUP BY queries."""
-    ids = [r.pk for r in rounds]
+def round_response(rounds: list[Round], counts: dict[int, list[Cell]]) -> list[RoundResponse]:
+    """Invited, opened, draft and submitted firms of each round (one GROUP BY for the
+    invitations; the assessments are in `counts`)."""
     aggregates: dict[str, Any] = {"invited": Count("id")}
     opened = _has_opened_field()
     if opened:
         aggregates["opened"] = Count("id", filter=Q(**{f"{OPENED_FIELD}__isnull": False}))
     invited: dict[int, dict[str, Any]] = {
         row["round_id"]: dict(row)
-        for row in Invitation.objects.filter(round_id__in=ids)
+        for row in Invitation.objects.filter(round_id__in=[r.pk for r in rounds])
         .values("round_id")
         .annotate(**aggregates)
-    }
-    states: dict[int, dict[str, Any]] = {
-        row["round_id"]: dict(row)
-        for row in Assessment.objects.filter(round_id__in=ids)
-        .values("round_id")
-        .annotate(
-            draft=Count("id", filter=Q(status=Assessment.Status.DRAFT)),
-            submitted=Count("id", filter=Q(status=Assessment.Status.SUBMITTED)),
-        )
     }
     out = []
     for r in rounds:
         inv: dict[str, Any] = invited.get(r.pk, {})
-        state: dict[str, Any] = states.get(r.pk, {})
+        cells = counts.get(r.pk, [])
         n_invited = inv.get("invited", 0)
-        submitted = state.get("submitted", 0)
+        submitted = sum(c.count for c in _submitted(cells))
         out.append(
             RoundResponse(
                 round_id=r.pk,
@@ -177,7 +219,7 @@ def round_response(rounds: list[Round]) -> list[RoundResponse]:
                 framework=str(r.framework_version),
                 invited=n_invited,
                 opened=inv.get("opened", 0) if opened else None,
-                draft=state.get("draft", 0),
+                draft=sum(c.count for c in cells if c.status == Assessment.Status.DRAFT),
                 submitted=submitted,
                 response_rate=statistics.share(submitted, n_invited),
             )
@@ -185,69 +227,96 @@ def round_response(rounds: list[Round]) -> list[RoundResponse]:
     return out
 
 
-def trend(rounds: list[Round], round_: Round) -> list[TrendRow]:
+def trend(rounds: list[Round], round_: Round, counts: dict[int, list[Cell]]) -> list[TrendRow]:
     """The assessed firms and the basic and advanced shares of every round of the cluster on
-    the round's framework (any version), oldest first: one GROUP BY, the headline's arithmetic."""
+    the round's framework (any version) with submissions, oldest first, with the headline's
+    arithmetic."""
     framework_id = round_.framework_version.framework_id
     same = sorted(
         (r for r in rounds if r.framework_version.framework_id == framework_id),
         key=lambda r: (r.opens_at, r.pk),
     )
-    counts = {
-        row["round_id"]: row
-        for row in submitted_in([r.pk for r in same])
-        .values("round_id")
-        .annotate(
-            n=Count("id"),
-            basic=Count("id", filter=Q(basic=True)),
-            advanced=Count("id", filter=Q(advanced=True)),
-        )
-    }
     out = []
     for r in same:
-        row = counts.get(r.pk)
-        if not row or not row["n"]:
+        cells = _submitted(counts.get(r.pk, []))
+        n = sum(c.count for c in cells)
+        if not n:
             continue
+        basic = sum(c.count for c in cells if c.basic)
+        advanced = sum(c.count for c in cells if c.advanced)
         out.append(
             TrendRow(
                 round_id=r.pk,
                 name=r.name,
                 opens_at=r.opens_at,
                 version=r.framework_version.version,
-                assessed=row["n"],
-                basic_count=row["basic"],
-                advanced_count=row["advanced"],
-                basic_share=statistics.share(row["basic"], row["n"]),
-                advanced_share=statistics.share(row["advanced"], row["n"]),
+                assessed=n,
+                basic_count=basic,
+                advanced_count=advanced,
+                basic_share=statistics.share(basic, n),
+                advanced_share=statistics.share(advanced, n),
             )
         )
     return out
 
 
+def _next_from_support(
+    report: ClusterReport, target: Target, round_: Round
+) -> list[NextFirm] | None:
+    """For a target at the basic or advanced band's level (on all industries): the support
+    list's firms within reach of that band, in its order; None for any other target."""
+    fw = framework_for(round_.framework_version)
+    band = {fw.bands.basic: "basic", fw.bands.advanced: "advanced"}.get(target.level)
+    if band is None or target.industry:
+        return None
+    return [
+        NextFirm(
+            firm_id=None,
+            name=e.firm,
+            uscc=e.uscc,
+            total=e.total,
+            unmet=e.unmet_count,
+            lacks=e.lacks,
+        )
+        for e in report.support
+        if e.band == band
+    ][:NEXT_LIMIT]
+
+
 def dashboard(
-    cluster: Cluster, round_: Round | None, rounds: list[Round], *, language: str
+    cluster: Cluster,
+    round_: Round | None,
+    rounds: list[Round],
+    counts: dict[int, list[Cell]],
+    *,
+    language: str,
 ) -> Dashboard:
-    """The dashboard of one round of the cluster (`rounds`: all of the cluster's, newest first;
-    the caller has checked the scope)."""
+    """The dashboard of one round of the cluster (`rounds`: all of the cluster's, newest first,
+    `counts` their `round_counts`; the caller has checked the scope)."""
     report = report_for(round_, language=language) if round_ is not None else None
     targets: list[TargetProgress] = []
     next_firms = []
-    if round_ is not None:
+    if round_ is not None and report is not None:
         framework = round_.framework_version.framework
-        targets = progress_for_cluster(cluster, framework, language=language)
+        targets = progress_for_cluster(
+            cluster, framework, language=language, all_industries=rank_counts(counts)
+        )
         by_id = {t.pk: t for t in Target.objects.filter(pk__in=[p.target_id for p in targets])}
         for progress in targets:
             if progress.met:
                 continue
-            firms = next_to_count(round_, by_id[progress.target_id], language=language)
+            target = by_id[progress.target_id]
+            firms = _next_from_support(report, target, round_)
+            if firms is None:
+                firms = next_to_count(round_, target, language=language)
             next_firms.append((progress, tuple(firms)))
     return Dashboard(
         cluster=cluster,
         round=round_,
         rounds=tuple(rounds),
         report=report,
-        response=tuple(round_response(rounds)),
-        trend=tuple(trend(rounds, round_)) if round_ is not None else (),
+        response=tuple(round_response(rounds, counts)),
+        trend=tuple(trend(rounds, round_, counts)) if round_ is not None else (),
         targets=tuple(targets),
         next_firms=tuple(next_firms),
     )
@@ -269,13 +338,13 @@ def support_page(board: Dashboard, number: Any) -> Page | None:
     page = Paginator(board.report.support, SUPPORT_PAGE_SIZE).get_page(number)
     entries: list[SupportEntry] = list(page.object_list)
     ids = dict(Firm.objects.filter(uscc__in=[e.uscc for e in entries]).values_list("uscc", "pk"))
-    upcoming = board.next_firm_ids
+    upcoming = board.next_firm_codes
     rows: list[Any] = [
         SupportRow(
             entry=e,
             firm_id=ids.get(e.uscc),
             file_url=_file_url(ids.get(e.uscc)),
-            counts_next=ids.get(e.uscc) in upcoming,
+            counts_next=e.uscc in upcoming,
         )
         for e in entries
     ]

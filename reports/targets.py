@@ -75,7 +75,7 @@ class TargetProgress:
 class NextFirm:
     """A firm just below the target's level: what it lacks to count."""
 
-    firm_id: int
+    firm_id: int | None  # None when taken from the support list, which names firms by code
     name: str
     uscc: str
     total: Decimal | None
@@ -286,10 +286,18 @@ def _progress(
 
 
 def progress_for_cluster(
-    cluster: Cluster, framework: Framework | str, *, language: str = "zh-hans"
+    cluster: Cluster,
+    framework: Framework | str,
+    *,
+    language: str = "zh-hans",
+    all_industries: dict[int, dict[int, int]] | None = None,
 ) -> list[TargetProgress]:
     """Progress of every target of the cluster on the framework (a row or its slug), counted
-    on the cluster's latest round of it with submissions, with the trend over all its rounds."""
+    on the cluster's latest round of it with submissions, with the trend over all its rounds.
+
+    `all_industries`: {round id: {level rank: submitted firms}} of the cluster's rounds, when
+    the caller has counted them already (the dashboard); targets of one industry count their
+    own, and without it each distinct industry is counted once."""
     fw_row = _framework_of(framework)
     if fw_row is None:
         return []
@@ -300,9 +308,24 @@ def progress_for_cluster(
     )
     out = []
     subject = cluster.name_for(language)
+    known: dict[str, dict[int, dict[int, int]]] = {}
+    if all_industries is not None:
+        known[""] = all_industries
+    on_framework = list(
+        Round.objects.filter(cluster=cluster, framework_version__framework=fw_row)
+        .select_related("framework_version")
+        .order_by("opens_at", "id")
+    )
     for target in targets:
-        rounds = _rounds_on(target, [cluster.pk])
-        counts = _rank_counts([r.pk for r in rounds], target)
+        rounds = [
+            r
+            for r in on_framework
+            if not target.framework_version_id
+            or r.framework_version_id == target.framework_version_id
+        ]
+        if target.industry not in known:
+            known[target.industry] = _rank_counts([r.pk for r in on_framework], target)
+        counts = known[target.industry]
         trend = []
         for r in rounds:
             if not counts.get(r.pk):

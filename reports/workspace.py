@@ -42,10 +42,12 @@ def _cluster_or_404(user: Any, slug: str) -> Cluster:
     return cluster
 
 
-def _chosen_round(raw: str | None, rounds: list[Round]) -> Round | None:
+def _chosen_round(
+    raw: str | None, rounds: list[Round], counts: dict[int, list[dashboard.Cell]]
+) -> Round | None:
     """?round=<id> among the cluster's rounds; the default round when absent."""
     if raw in (None, ""):
-        return dashboard.default_round(rounds)
+        return dashboard.default_round(rounds, counts)
     found = next((r for r in rounds if str(r.pk) == raw), None)
     if found is None:
         raise Http404(NO_SUCH_ROUND)
@@ -86,12 +88,13 @@ def _page(
     request: HttpRequest,
     cluster: Cluster,
     rounds: list[Round],
+    counts: dict[int, list[dashboard.Cell]],
     round_: Round | None,
     form: TargetForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     language = _language()
-    board = dashboard.dashboard(cluster, round_, rounds, language=language)
+    board = dashboard.dashboard(cluster, round_, rounds, counts, language=language)
     chart = ""
     if len(board.trend) >= 1:
         chart = charts.trend_chart(
@@ -124,8 +127,9 @@ def cluster_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """A cluster's live dashboard for one round (?round=, default the latest with results)."""
     cluster = _cluster_or_404(request.user, slug)
     rounds = dashboard.cluster_rounds(cluster)
-    round_ = _chosen_round(request.GET.get("round"), rounds)
-    return _page(request, cluster, rounds, round_)
+    counts = dashboard.round_counts(rounds)
+    round_ = _chosen_round(request.GET.get("round"), rounds, counts)
+    return _page(request, cluster, rounds, counts, round_)
 
 
 @login_required
@@ -134,7 +138,8 @@ def target_create(request: HttpRequest, slug: str) -> HttpResponse:
     """Set a target for the cluster on the framework of the chosen round."""
     cluster = _cluster_or_404(request.user, slug)
     rounds = dashboard.cluster_rounds(cluster)
-    round_ = _chosen_round(request.POST.get("round"), rounds)
+    counts = dashboard.round_counts(rounds)
+    round_ = _chosen_round(request.POST.get("round"), rounds, counts)
     if round_ is None:
         raise Http404(NO_SUCH_ROUND)
     version = round_.framework_version
@@ -162,7 +167,7 @@ def target_create(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("The target is set."))
             url = reverse("report-dashboard", args=[cluster.slug])
             return redirect(f"{url}?round={round_.pk}#targets")
-    return _page(request, cluster, rounds, round_, form=form, status=400)
+    return _page(request, cluster, rounds, counts, round_, form=form, status=400)
 
 
 @login_required

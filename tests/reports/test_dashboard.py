@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from assessments.models import Assessment
 from reports import dashboard
@@ -110,7 +110,8 @@ def test_response_and_trend_agree_with_the_headline(scored: Any, cluster_officia
         framework_version=scored.round.framework_version,
     )
     rounds = dashboard.cluster_rounds(scored.round.cluster)
-    board = dashboard.dashboard(scored.round.cluster, scored.round, rounds, language="en")
+    counts = dashboard.round_counts(rounds)
+    board = dashboard.dashboard(scored.round.cluster, scored.round, rounds, counts, language="en")
     report = cluster_report(scored.round, language="en")
     current = next(r for r in board.response if r.round_id == scored.round.pk)
     assert (current.invited, current.submitted, current.draft) == (
@@ -146,7 +147,7 @@ def test_default_round_is_the_latest_with_submissions(scored: Any, cluster_offic
     )
     rounds = dashboard.cluster_rounds(scored.round.cluster)
     assert rounds[0] == just_opened
-    assert dashboard.default_round(rounds) == scored.round
+    assert dashboard.default_round(rounds, dashboard.round_counts(rounds)) == scored.round
     html = _page(cluster_official, "alpha").content.decode()
     assert f'<option value="{scored.round.pk}" selected>' in html
     chosen = _page(cluster_official, "alpha", round=just_opened.pk).content.decode()
@@ -220,3 +221,45 @@ def test_query_count_does_not_grow_with_rounds_or_firms(
     after = _queries(cluster_official, "alpha")
     assert len(after) == len(before), "\n".join(q for q in after if q not in before)
     assert len(after) <= 40
+
+
+def test_firms_counting_next_come_from_the_support_list_for_a_band_level(
+    scored: Any, cluster_official: Any
+) -> None:
+    from reports import targets
+
+    fw = scored.fw
+    deadline = timezone.localdate() + dt.timedelta(days=300)
+    framework = scored.round.framework_version.framework
+    with translation.override("en"):
+        basic = targets.target_set(
+            cluster_official,
+            cluster=scored.round.cluster,
+            framework=framework,
+            level=fw.bands.basic,
+            firms=999,
+            deadline=deadline,
+        )
+        below_basic = targets.target_set(
+            cluster_official,
+            cluster=scored.round.cluster,
+            framework=framework,
+            level=fw.levels[0].code,
+            firms=999,
+            deadline=deadline,
+        )
+    rounds = dashboard.cluster_rounds(scored.round.cluster)
+    counts = dashboard.round_counts(rounds)
+    board = dashboard.dashboard(scored.round.cluster, scored.round, rounds, counts, language="en")
+    report = cluster_report(scored.round, language="en")
+    listed = {progress.target_id: firms for progress, firms in board.next_firms}
+    assert [f.uscc for f in listed[basic.pk]] == [
+        e.uscc for e in report.support if e.band == "basic"
+    ][: targets.NEXT_LIMIT]
+    assert [f.uscc for f in listed[below_basic.pk]] == [
+        f.uscc for f in targets.next_to_count(scored.round, below_basic, language="en")
+    ]
+    html = _page(cluster_official, "alpha").content.decode()
+    badges = _section(html, "support").count("Counts next towards a target")
+    on_first_page = {e.uscc for e in report.support[: dashboard.SUPPORT_PAGE_SIZE]}
+    assert badges == len(on_first_page & board.next_firm_codes) > 0
