@@ -192,10 +192,21 @@ def targets_visible_to(user: Any) -> QuerySet[Target]:
     )
 
 
-def _framework_of(framework: Framework | str) -> Framework | None:
-    if isinstance(framework, Framework):
-        return framework
-    return Framework.objects.filter(slug=framework).first()
+def _targets_on(
+    framework: Framework | str, **subject: Any
+) -> tuple[Framework | None, list[Target]]:
+    """The framework row (from a row or a slug) and the subject's targets on it."""
+    row = (
+        framework
+        if isinstance(framework, Framework)
+        else Framework.objects.filter(slug=framework).first()
+    )
+    if row is None:
+        return None, []
+    found = Target.objects.filter(framework=row, **subject).select_related(
+        "framework", "framework_version"
+    )
+    return row, list(found)
 
 
 def _at_or_above(target: Target, fw: ParsedFramework) -> int | None:
@@ -298,14 +309,9 @@ def progress_for_cluster(
     `all_industries`: {round id: {level rank: submitted firms}} of the cluster's rounds, when
     the caller has counted them already (the dashboard); targets of one industry count their
     own, and without it each distinct industry is counted once."""
-    fw_row = _framework_of(framework)
+    fw_row, targets = _targets_on(framework, cluster=cluster)
     if fw_row is None:
         return []
-    targets = list(
-        Target.objects.filter(cluster=cluster, framework=fw_row).select_related(
-            "framework", "framework_version"
-        )
-    )
     out = []
     subject = cluster.name_for(language)
     known: dict[str, dict[int, dict[int, int]]] = {}
@@ -346,15 +352,8 @@ def progress_for_region(
 ) -> list[TargetProgress]:
     """Progress of every target of the region on the framework: firms at or above the level on
     the latest round with submissions of each cluster in the region's subtree, each firm once."""
-    fw_row = _framework_of(framework)
-    if fw_row is None:
-        return []
-    targets = list(
-        Target.objects.filter(region=region, framework=fw_row).select_related(
-            "framework", "framework_version"
-        )
-    )
-    if not targets:
+    fw_row, targets = _targets_on(framework, region=region)
+    if fw_row is None or not targets:
         return []
     cluster_ids = list(
         Cluster.objects.filter(region__path__startswith=region.path).values_list("pk", flat=True)

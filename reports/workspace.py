@@ -30,6 +30,8 @@ from clusters.selectors import clusters_visible_to
 from reports import charts, dashboard, pdf, targets
 from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_ROUND
 
+Counts = dict[int, list[dashboard.Cell]]
+
 
 def _language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-hans"
@@ -42,9 +44,7 @@ def _cluster_or_404(user: Any, slug: str) -> Cluster:
     return cluster
 
 
-def _chosen_round(
-    raw: str | None, rounds: list[Round], counts: dict[int, list[dashboard.Cell]]
-) -> Round | None:
+def _chosen_round(raw: str | None, rounds: list[Round], counts: Counts) -> Round | None:
     """?round=<id> among the cluster's rounds; the default round when absent."""
     if raw in (None, ""):
         return dashboard.default_round(rounds, counts)
@@ -52,6 +52,16 @@ def _chosen_round(
     if found is None:
         raise Http404(NO_SUCH_ROUND)
     return found
+
+
+def _subject(
+    request: HttpRequest, slug: str, raw_round: str | None
+) -> tuple[Cluster, list[Round], Counts, Round | None]:
+    """The cluster in the user's scope, its rounds with their counts, and the chosen round."""
+    cluster = _cluster_or_404(request.user, slug)
+    rounds = dashboard.cluster_rounds(cluster)
+    counts = dashboard.round_counts(rounds)
+    return cluster, rounds, counts, _chosen_round(raw_round, rounds, counts)
 
 
 class TargetForm(forms.Form):
@@ -88,7 +98,7 @@ def _page(
     request: HttpRequest,
     cluster: Cluster,
     rounds: list[Round],
-    counts: dict[int, list[dashboard.Cell]],
+    counts: Counts,
     round_: Round | None,
     form: TargetForm | None = None,
     status: int = 200,
@@ -125,10 +135,7 @@ def _page(
 @require_GET
 def cluster_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """A cluster's live dashboard for one round (?round=, default the latest with results)."""
-    cluster = _cluster_or_404(request.user, slug)
-    rounds = dashboard.cluster_rounds(cluster)
-    counts = dashboard.round_counts(rounds)
-    round_ = _chosen_round(request.GET.get("round"), rounds, counts)
+    cluster, rounds, counts, round_ = _subject(request, slug, request.GET.get("round"))
     return _page(request, cluster, rounds, counts, round_)
 
 
@@ -136,10 +143,7 @@ def cluster_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def target_create(request: HttpRequest, slug: str) -> HttpResponse:
     """Set a target for the cluster on the framework of the chosen round."""
-    cluster = _cluster_or_404(request.user, slug)
-    rounds = dashboard.cluster_rounds(cluster)
-    counts = dashboard.round_counts(rounds)
-    round_ = _chosen_round(request.POST.get("round"), rounds, counts)
+    cluster, rounds, counts, round_ = _subject(request, slug, request.POST.get("round"))
     if round_ is None:
         raise Http404(NO_SUCH_ROUND)
     version = round_.framework_version

@@ -263,3 +263,9 @@ def test_firms_counting_next_come_from_the_support_list_for_a_band_level(
     badges = _section(html, "support").count("Counts next towards a target")
     on_first_page = {e.uscc for e in report.support[: dashboard.SUPPORT_PAGE_SIZE]}
     assert badges == len(on_first_page & board.next_firm_codes) > 0
+
+
+def test_a_cluster_without_rounds_says_so(cluster_official: Any) -> None:
+    response = _page(cluster_official, "alpha")
+    assert response.status_code == 200
+    assert "This cluster has no round yet." in response.content.decode()
