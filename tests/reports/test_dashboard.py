@@ -85,7 +85,7 @@ def test_every_figure_equals_the_pdf_context(scored: Any, cluster_official: Any)
     dims = _section(html, "dimensions")
     for d in report.dimensions:
         c = d.cluster
-        expected = f"{d.title} {num1(c.mean)} {num1(c.q1)} {num1(c.median)} {num1(c.q3)}"
+        expected = f"{d.title} {num1(c.mean)} {num1(c.median)} {num1(c.q1)} – {num1(c.q3)}"
         assert f"{expected} {num1(d.benchmark.mean)}" in dims
     hg = report.homogeneity
     assert f"Homogeneity of this cluster: {num2(hg.value)}." in dims
