@@ -215,3 +215,41 @@ def trajectory_chart(
     chart.x_labels = list(labels)
     chart.add(_("Level"), [None if v is None else float(v) for v in levels])
     return _SCRIPT.sub("", _render(chart))
+
+
+def trend_chart(
+    labels: Sequence[str],
+    basic: Sequence[float | None],
+    advanced: Sequence[float | None],
+    *,
+    font: str,
+) -> str:
+    """Line chart for the dashboard: the basic and advanced shares round after round.
+
+    Drawn at a fixed 300 × 250 px with 13 px labels, so that it fits a 375 px phone as it is
+    and its text stays the same size on any screen (the page never scales it).
+    """
+    width = 300
+    chart = pygal.Line(
+        **_config(
+            font,
+            width=width,
+            height=250,
+            range=(0, 100),
+            y_labels=[0, 25, 50, 75, 100],
+            value_formatter=_percent,
+            legend_at_bottom_columns=1,
+            # two or three round names sit side by side; more are tilted
+            x_label_rotation=30 if len(labels) > 3 else 0,
+            dots_size=4,
+            stroke_style={"width": 2.5},
+            # room for the first and last round's names, centred under the outermost points
+            margin_left=24,
+            margin_right=40,
+            margin_bottom=28 if len(labels) > 3 else 12,
+        )
+    )
+    chart.x_labels = list(labels)
+    chart.add(_("Basic or above (%)"), _clean(basic))
+    chart.add(_("Advanced or above (%)"), _clean(advanced))
+    return _render(chart)

@@ -148,3 +148,81 @@ class BenchmarkSnapshot(models.Model):
 
     def __str__(self) -> str:
         return str(_("benchmark of %(version)s")) % {"version": self.framework_version}
+
+
+class Target(models.Model):
+    """A goal an official sets for a cluster or a region: "by `deadline`, `firms` firms at
+    `level` or above on `framework`" (optionally one framework version, one industry).
+
+    Progress is counted on the latest round of the framework that has submissions
+    (reports/targets.py); the row only says what was promised, by whom.
+    """
+
+    cluster = models.ForeignKey(
+        "clusters.Cluster",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("cluster"),
+    )
+    region = models.ForeignKey(
+        "clusters.Region",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("region"),
+    )
+    framework = models.ForeignKey(
+        "assessments.Framework",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("framework"),
+    )
+    # Empty: any version of the framework counts (the latest round's, whatever it is).
+    framework_version = models.ForeignKey(
+        "assessments.FrameworkVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("framework version"),
+    )
+    level = models.CharField(_("level or above"), max_length=40)
+    firms = models.PositiveIntegerField(_("number of firms"))
+    deadline = models.DateField(_("deadline"))
+    # A GB/T 4754 code such as "C34": only firms of that division count; empty for all.
+    industry = models.CharField(_("industry"), max_length=4, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        constraints = [
+            # Exactly one subject: a cluster or a region.
+            models.CheckConstraint(
+                condition=Q(cluster__isnull=False, region__isnull=True)
+                | Q(cluster__isnull=True, region__isnull=False),
+                name="target_cluster_or_region",
+            ),
+            models.CheckConstraint(condition=Q(firms__gt=0), name="target_firms_positive"),
+        ]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        subject = self.cluster if self.cluster_id else self.region
+        return str(_("%(subject)s: %(firms)s firms at %(level)s or above by %(deadline)s")) % {
+            "subject": subject,
+            "firms": self.firms,
+            "level": self.level,
+            "deadline": self.deadline,
+        }

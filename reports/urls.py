@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from reports import api, firm, firm_file, views
+from reports import api, firm, firm_file, views, workspace
 
 # Pages of the officials' workspace, reversed as "reports:<name>".
 workspace_patterns = [
@@ -23,4 +23,23 @@ urlpatterns = [
     path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
     # The officials' workspace (issue 10) names its pages "reports:<name>", in this namespace.
     path("reports/", include((workspace_patterns, "reports"))),
+]
+
+# The officials' workspace (reports/workspace.py).
+urlpatterns += [
+    path(
+        "reports/clusters/<slug:slug>/dashboard/",
+        workspace.cluster_dashboard,
+        name="report-dashboard",
+    ),
+    path(
+        "reports/clusters/<slug:slug>/targets/",
+        workspace.target_create,
+        name="report-target-create",
+    ),
+    path(
+        "reports/clusters/<slug:slug>/targets/<int:target_id>/remove/",
+        workspace.target_remove,
+        name="report-target-remove",
+    ),
 ]

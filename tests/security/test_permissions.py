@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Invitation, InvitationMessage, Round
 from clusters.models import Cluster, ClusterMembership, Firm, FirmMember, RegisterUpload
-from reports.models import ReportJob
+from reports.models import ReportJob, Target
 from tests.factories import (
     ClusterFactory,
     FirmFactory,
@@ -104,6 +104,7 @@ class Cast:
     dimension: str
     version_pk: int
     names: dict[str, str] = field(default_factory=dict)
+    target_x: Any = None  # a Target of cluster X (issue 10)
 
 
 @pytest.fixture(autouse=True)
@@ -288,6 +289,13 @@ def cast(
         question=question,
         dimension=fw.dimensions[0].code,
         version_pk=version.pk,
+        target_x=Target.objects.create(
+            cluster=x,
+            framework=version.framework,
+            level=fw.levels[0].code,
+            firms=10,
+            deadline=dt.date(2030, 6, 30),
+        ),
     )
 
 
@@ -329,6 +337,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         Answer,
         RegisterUpload,
         ReportJob,
+        Target,
     )
     return {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
 
@@ -525,6 +534,7 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
 
 
 ANSWER_PUT = {"value": None, "base_revision": 1}
+TARGET_POST = {"level": "L1", "firms": "5", "deadline": "2031-06-30", "industry": ""}
 
 
 MATRIX: list[Entry] = [
@@ -941,6 +951,63 @@ MATRIX: list[Entry] = [
         allowed=frozenset({"regional_official", "staff"}),
     ),
     Entry(
+        "dashboard of X",
+        "report-dashboard",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "dashboard of Y",
+        "report-dashboard",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "set a target for X",
+        "report-target-create",
+        "post",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        data={"round": lambda c: c.rx_past.pk, **TARGET_POST},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "set a target for Y",
+        "report-target-create",
+        "post",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        data={"round": lambda c: c.ry.pk, **TARGET_POST},
+        allowed=OFFICIALS_Y,
+    ),
+    Entry(
+        "set a target for X with Y's round",
+        "report-target-create",
+        "post",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        data={"round": lambda c: c.ry.pk, **TARGET_POST},
+        allowed=NOBODY,
+    ),
+    Entry(
+        "remove X's target",
+        "report-target-remove",
+        "post",
+        kwargs=lambda c: {"slug": c.x.slug, "target_id": c.target_x.pk},
+        unknown_kwargs=lambda c: {"slug": c.x.slug, "target_id": MISSING},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "remove X's target under Y's slug",
+        "report-target-remove",
+        "post",
+        kwargs=lambda c: {"slug": c.y.slug, "target_id": c.target_x.pk},
+        unknown_kwargs=lambda c: {"slug": c.y.slug, "target_id": MISSING},
+        allowed=NOBODY,
+    ),
+    Entry(
         "PDF of F's result in X",
         "report-firm-result",
         kwargs=_pk("result_fx"),
@@ -1135,6 +1202,8 @@ def test_every_named_route_is_in_the_matrix() -> None:
         "assessments:api-assessment-answer",
         "assessments:api-framework-score",
         "report-request",
+        "report-target-create",
+        "report-target-remove",
         "api-report-request",
         "logout",
         "set_language",
