@@ -27,7 +27,8 @@ class _RoundChoice(forms.ModelChoiceField):
         if n is None:
             return label
         if n == 0:
-            return f"{label} — ⚠ {_('no submissions yet')}"
+            none_yet = _("no submissions yet")
+            return f"{label} — ⚠ {none_yet}"
         words = ngettext("%(n)s submitted", "%(n)s submitted", n) % {"n": n}
         if is_small_sample(n):
             return f"{label} — ⚠ {words}"

@@ -243,11 +243,12 @@ def render_region_xlsx(report: RegionReport) -> bytes:
         (_("Clusters without a round on this framework"), "、".join(report.clusters_without_round)),
     ):
         _append(ws, [label, value])
+    comparison = _("Comparison")
     for number, group in enumerate(report.groups, start=1):
         _append(
             ws,
             [
-                f"{_('Comparison')} {number}",
+                f"{comparison} {number}",
                 f"{group.framework} · {_('version')} {group.framework_version}",
             ],
         )
@@ -255,7 +256,7 @@ def render_region_xlsx(report: RegionReport) -> bytes:
     for number, group in enumerate(report.groups, start=1):
         ws = _sheet(
             wb,
-            f"{_('Comparison')} {number}"[:31],
+            f"{comparison} {number}"[:31],
             [28, 18, 24, 10, 10, 12, 12, 12, 14, 14, 12, 24, 16]
             + [12] * (len(group.dimensions) + len(group.levels)),
             [
