@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 
 from reports.context import RegionClusterRow, RegionGroup, RegionReport
 
-# The columns of the comparison table, in order: (key, numeric).
+# The columns of the comparison table, in order: (key, numeric). The cluster's cell also
+# names its region and round, to keep the table narrow enough for a phone.
 COLUMN_KEYS: tuple[tuple[str, bool], ...] = (
     ("cluster", False),
-    ("region", False),
-    ("round", False),
     ("invited", True),
     ("assessed", True),
     ("response", True),
