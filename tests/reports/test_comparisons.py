@@ -413,3 +413,30 @@ def test_home_links_the_regional_official_to_the_comparison(
     client.force_login(regional_official)
     body = client.get(reverse("home")).content.decode()
     assert reverse("report-region", args=[region["province"].pk]) in body
+
+
+def test_region_report_queries_do_not_grow_with_clusters_or_firms(
+    region: dict[str, Any], world: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ClusterFactory
+
+    province = region["province"]
+    version = region["big"].framework_version
+    fw = framework_version()[1]
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            context.region_report(province, language="en", framework=region["framework"])
+        return len(captured)
+
+    before = queries()
+    for i in range(3):
+        cluster = ClusterFactory(slug=f"extra-{i}", region=world["city_a"])
+        old = make_round(cluster, version, name=f"旧{i}", opens=T0)
+        _submit(old, fw, _firms(cluster, 12, f"增{i}"), 30 + i)
+        new = make_round(cluster, version, name=f"新{i}", opens=T0 + dt.timedelta(days=90))
+        _submit(new, fw, _firms(cluster, 7, f"新{i}"), 40 + i)
+    assert queries() == before
