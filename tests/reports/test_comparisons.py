@@ -45,6 +45,13 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 
 
+def _english(user: Any) -> Client:
+    """A client logged in as the user, asking for English pages."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
 def _firms(cluster: Any, n: int, prefix: str) -> list[Any]:
     firms = []
     for i in range(n):
@@ -109,8 +116,7 @@ def test_just_opened_round_is_not_the_default(
         cluster_official, kind="cluster", language="zh-hans", cluster=alpha, round_=just_opened
     )
     assert chosen.round == just_opened
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(cluster_official)
+    client = _english(cluster_official)
     page = client.get(reverse("report-job", args=[chosen.pk])).content.decode()
     assert "no submitted assessment yet" in page
     form = ReportRequestForm(clusters=alpha.__class__.objects.filter(pk=alpha.pk))
@@ -126,8 +132,7 @@ def test_small_default_round_is_warned_about_on_the_form(
     alpha = world["alpha"]
     small = make_round(alpha, version, name="小样本轮", opens=T0)
     _submit(small, fw, _firms(alpha, 3, "乙"), 2)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(cluster_official)
+    client = _english(cluster_official)
     page = client.get(reverse("report-index")).content.decode()
     assert "has only 3 submissions" in page
 
@@ -334,8 +339,7 @@ def test_region_page_shows_the_regional_report_figures(
     region: dict[str, Any], regional_official: Any
 ) -> None:
     province = region["province"]
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(regional_official)
+    client = _english(regional_official)
     response = _page(client, province)
     assert response.status_code == 200
     shown = response.context["report"]
@@ -367,8 +371,7 @@ def test_region_page_shows_the_regional_report_figures(
 
 def test_region_page_sorts_by_every_column(region: dict[str, Any], regional_official: Any) -> None:
     province = region["province"]
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(regional_official)
+    client = _english(regional_official)
     for key in ("cluster", "invited", "assessed", "response", "basic", "homogeneity"):
         for sort in (key, f"-{key}"):
             rows = _page(client, province, sort=sort).context["report"].groups[0].rows
@@ -384,8 +387,7 @@ def test_region_page_flags_small_samples_and_rejects_a_bad_year(
     region: dict[str, Any], regional_official: Any
 ) -> None:
     province = region["province"]
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(regional_official)
+    client = _english(regional_official)
     body = _page(client, province, framework=region["eu"].slug).content.decode()
     assert "small-sample" in body and "⚠ 4 firms" in body
     bad = _page(client, province, year="20x6")
@@ -398,8 +400,7 @@ def test_region_page_flags_small_samples_and_rejects_a_bad_year(
 def test_region_page_is_404_outside_the_scope(
     region: dict[str, Any], regional_official: Any, cluster_official: Any, world: dict[str, Any]
 ) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(regional_official)
+    client = _english(regional_official)
     assert _page(client, world["province_b"]).status_code == 404
     assert _page(client, world["city_a"]).status_code == 200  # a sub-region is in scope
     client.force_login(cluster_official)
@@ -409,8 +410,7 @@ def test_region_page_is_404_outside_the_scope(
 def test_home_links_the_regional_official_to_the_comparison(
     region: dict[str, Any], regional_official: Any
 ) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(regional_official)
+    client = _english(regional_official)
     body = client.get(reverse("home")).content.decode()
     assert reverse("report-region", args=[region["province"].pk]) in body
 
