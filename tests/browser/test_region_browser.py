@@ -105,4 +105,12 @@ def test_regional_official_compares_the_clusters(
         expect(table.locator("tr.small-sample")).to_contain_text("⚠ 3 firms")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.screenshot(path=str(screenshots / f"region-en-{tag}.png"), full_page=True)
+
+        # On to the PDF: the request form comes with the region and framework chosen.
+        page.get_by_role("link", name="Download as PDF and XLSX").click()
+        expect(page.locator("#id_kind")).to_have_value("region")
+        expect(page.locator("#id_region")).to_have_value(str(region["city"].pk))
+        expect(page.locator("#id_framework")).to_have_value("report-test")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(screenshots / f"region-request-en-{tag}.png"), full_page=True)
         context.close()
