@@ -65,6 +65,18 @@ class FrameworkVersion(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # The format (FRAMEWORK_FORMAT.md) rejects unknown keys, so a file cannot declare this: it
+    # is set when a version is published (`load_frameworks --comparable`). It names an earlier
+    # version of the same framework whose levels mean the same, so that reports may show a
+    # change between rounds on the two versions. Metadata, not content: the hash ignores it.
+    levels_comparable_with = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("levels comparable with"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = FrameworkVersionQuerySet.as_manager()
@@ -127,6 +139,29 @@ class FrameworkVersion(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def comparable_version_ids(self) -> set[int]:
+        """Ids of the versions whose levels compare with this one's: itself, and every version
+        of the same framework linked to it by a chain of `levels_comparable_with` declarations
+        (one query over the framework's few versions)."""
+        links = dict(
+            FrameworkVersion.objects.filter(framework_id=self.framework_id).values_list(
+                "pk", "levels_comparable_with_id"
+            )
+        )
+        neighbours: dict[int, set[int]] = {pk: set() for pk in links}
+        for pk, older in links.items():
+            if older is not None and older in neighbours:
+                neighbours[pk].add(older)
+                neighbours[older].add(pk)
+        seen = {self.pk}
+        todo = [self.pk]
+        while todo:
+            for other in neighbours.get(todo.pop(), ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return seen
+
     @staticmethod
     def hash_definition(definition: object) -> str:
         """SHA-256 of the canonical JSON of a definition (sorted keys, no spaces)."""
@@ -148,14 +183,45 @@ class RoundQuerySet(models.QuerySet["Round"]):
         cluster_id = cluster if isinstance(cluster, int) else cluster.pk
         return self.filter(cluster_id=cluster_id).newest_first().first()
 
-    def previous_of(self, round_: Round) -> Round | None:
-        """The round of the same cluster that opened last before this one, or None.
+    def reportable(self, now: datetime.datetime | None = None) -> RoundQuerySet:
+        """Rounds worth a report: with at least one submission, or closed by `now`."""
+        moment = now or timezone.now()
+        submitted = Assessment.objects.submitted().filter(round_id=models.OuterRef("pk"))
+        return self.filter(Q(closes_at__lte=moment) | Q(models.Exists(submitted)))
 
-        Any framework: a round on another framework than `round_` still counts as its previous
-        round (as the reports have always compared them).
+    def latest_reportable_of(self, cluster: Cluster | int) -> Round | None:
+        """The cluster's most recent round with a submission (or closed); else its latest.
+
+        A round that has just opened has nothing to show yet, so a report defaults past it.
         """
+        cluster_id = cluster if isinstance(cluster, int) else cluster.pk
+        return self.filter(cluster_id=cluster_id).reportable().newest_first().first() or (
+            self.latest_of(cluster_id)
+        )
+
+    def previous_of(self, round_: Round) -> Round | None:
+        """The round of the same cluster on the same framework (any version of it) that
+        opened last before this one, or None. Whether its figures may be set against this
+        round's is `comparable_previous_of`."""
         return (
-            self.filter(cluster_id=round_.cluster_id, opens_at__lt=round_.opens_at)
+            self.filter(
+                cluster_id=round_.cluster_id,
+                framework_version__framework_id=round_.framework_version.framework_id,
+                opens_at__lt=round_.opens_at,
+            )
+            .newest_first()
+            .first()
+        )
+
+    def comparable_previous_of(self, round_: Round) -> Round | None:
+        """The latest earlier round of the same cluster whose framework version's levels compare
+        with this round's (the same version, or one declared comparable), or None."""
+        return (
+            self.filter(
+                cluster_id=round_.cluster_id,
+                framework_version_id__in=round_.framework_version.comparable_version_ids(),
+                opens_at__lt=round_.opens_at,
+            )
             .newest_first()
             .first()
         )

@@ -100,6 +100,22 @@ def framework_version_publish(version: FrameworkVersion) -> FrameworkVersion:
     return version
 
 
+@transaction.atomic
+def framework_version_declare_comparable(
+    version: FrameworkVersion, older: FrameworkVersion
+) -> FrameworkVersion:
+    """Declare that `version`'s levels mean the same as `older`'s (an earlier version of the
+    same framework), so that reports show changes between rounds on the two; returns it."""
+    if older.framework_id != version.framework_id or older.pk == version.pk:
+        raise FrameworkVersionConflict(
+            f"{version} can only be declared comparable with another version of the same "
+            f"framework, not with {older}"
+        )
+    FrameworkVersion.objects.filter(pk=version.pk).update(levels_comparable_with=older)
+    version.levels_comparable_with = older
+    return version
+
+
 def framework_for(version: FrameworkVersion) -> ParsedFramework:
     """The parsed Framework of a stored version, cached per (pk, content hash)."""
     key = (version.pk, version.content_hash)

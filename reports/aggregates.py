@@ -41,6 +41,33 @@ def submitted_in(round_ids: Iterable[int]) -> QuerySet[Assessment]:
     return Assessment.objects.submitted().filter(round_id__in=list(round_ids))
 
 
+@dataclass(frozen=True)
+class BandCounts:
+    """Submitted assessments of a round, and how many of them are basic and advanced."""
+
+    n: int
+    basic: int
+    advanced: int
+
+
+NO_BAND_COUNTS = BandCounts(0, 0, 0)
+
+
+def band_counts(round_ids: Iterable[int]) -> dict[int, BandCounts]:
+    """{round id: its BandCounts} in one GROUP BY; rounds without submissions are left out."""
+    return {
+        row["round_id"]: BandCounts(row["n"], row["basic"], row["advanced"])
+        for row in submitted_in(round_ids)
+        .values("round_id")
+        .annotate(
+            n=Count("id"),
+            basic=Count("id", filter=Q(basic=True)),
+            advanced=Count("id", filter=Q(advanced=True)),
+        )
+        .order_by()
+    }
+
+
 def meet_threshold(question: Question) -> Decimal | None:
     """The attainment from which a firm meets a question; None for text questions."""
     if question.type == "text":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,10 +30,14 @@ from assessments.models import (
     QuestionAttainment,
     Round,
 )
+from assessments.models import Framework as FrameworkModel
 from assessments.versions import framework_for
 from clusters.models import Cluster, Firm, Region
 from reports.aggregates import (
+    NO_BAND_COUNTS,
+    BandCounts,
     Spread,
+    band_counts,
     homogeneity_by_group,
     meet_threshold,
     question_stats,
@@ -41,6 +45,7 @@ from reports.aggregates import (
     submitted_in,
 )
 from reports.benchmark import benchmark
+from reports.methodology import methodology_notes
 
 # Cells drawn from fewer firms than this are suppressed in the shareable variant.
 MIN_CELL = 5
@@ -72,6 +77,23 @@ class Headline:
     previous_advanced_share: float | None
     basic_change: float | None  # percentage points
     advanced_change: float | None
+    # The latest earlier round of the cluster on the same framework when its version's levels
+    # are not declared comparable with this round's (then nothing is compared), else None.
+    incomparable_round: str | None = None
+    small_sample: bool = False  # fewer than MIN_CELL firms submitted (none included)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A round's headline shares set against its comparable previous round."""
+
+    previous_round: str | None
+    previous_round_id: int | None
+    previous_basic_share: float | None
+    previous_advanced_share: float | None
+    basic_change: float | None  # percentage points
+    advanced_change: float | None
+    incomparable_round: str | None  # see Headline.incomparable_round
 
 
 @dataclass(frozen=True)
@@ -177,6 +199,8 @@ class Methodology:
     levels: tuple[MethodLevel, ...]
     basic_level: str
     advanced_level: str
+    # The framework's provenance notes, for officials only (reports/methodology.py).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,11 +251,18 @@ class RegionClusterRow:
     advanced_share: float | None
     dimension_means: tuple[float | None, ...]
     level_counts: tuple[int | None, ...]
+    cluster_slug: str = ""
+    round_id: int = 0
+    previous_round: str | None = None  # the comparable previous round, if any
+    basic_change: float | None = None  # percentage points against it
+    advanced_change: float | None = None
+    homogeneity: float | None = None
+    small_sample: bool = False  # fewer than MIN_CELL firms submitted: flagged or suppressed
 
 
 @dataclass(frozen=True)
 class RegionGroup:
-    """Clusters of a region whose latest round uses the same framework version."""
+    """Clusters of a region whose compared round uses the same framework version."""
 
     framework: str
     framework_version: str
@@ -250,8 +281,11 @@ class RegionReport:
     language: str
     shareable: bool
     groups: tuple[RegionGroup, ...]
-    clusters_without_round: tuple[str, ...]
+    clusters_without_round: tuple[str, ...]  # no round on the framework (in the period)
     min_cell: int = MIN_CELL
+    framework: str = ""  # the framework compared, in the report's language
+    framework_slug: str = ""
+    year: int | None = None  # the year the compared rounds opened in; None: any year
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -262,6 +296,16 @@ def _keep(value: Any, n: int | None, shareable: bool) -> Any:
     if shareable and (n is None or n < MIN_CELL):
         return None
     return value
+
+
+def is_small_sample(n: int | None) -> bool:
+    """True when a figure is drawn from fewer than MIN_CELL firms (or from none)."""
+    return n is None or n < MIN_CELL
+
+
+def round_submitted(round_: Round) -> int:
+    """The number of submitted assessments in the round."""
+    return band_counts([round_.pk]).get(round_.pk, NO_BAND_COUNTS).n
 
 
 def _level_titles(fw: Framework, language: str) -> list[tuple[str, str]]:
@@ -278,35 +322,73 @@ def _source(fw: Framework, version: FrameworkVersion, language: str) -> str:
 # --- The cluster report ---------------------------------------------------------------------
 
 
-def _headline(round_: Round, shareable: bool) -> Headline:
-    def counts(r: Round) -> dict[str, int]:
-        return submitted_in([r.pk]).aggregate(
-            n=Count("id"),
-            basic=Count("id", filter=Q(basic=True)),
-            advanced=Count("id", filter=Q(advanced=True)),
-        )
+def _shares(counts: BandCounts, shareable: bool) -> tuple[float | None, float | None]:
+    """The basic and advanced shares (percent of submitted), each suppressed in the shareable
+    edition when it rests on fewer than MIN_CELL firms."""
+    n = counts.n
+    return (
+        _keep(statistics.share(counts.basic, n), min(counts.basic, n), shareable),
+        _keep(statistics.share(counts.advanced, n), min(counts.advanced, n), shareable),
+    )
 
-    now = counts(round_)
-    invited = Invitation.objects.filter(round=round_).count()
-    n = now["n"]
-    basic = _keep(now["basic"], min(now["basic"], n), shareable)
-    advanced = _keep(now["advanced"], min(now["advanced"], n), shareable)
-    previous = Round.objects.previous_of(round_)
+
+def _difference(now: float | None, before: float | None) -> float | None:
+    return round(now - before, 1) if now is not None and before is not None else None
+
+
+def _change(
+    now: BandCounts,
+    previous: Round | None,
+    before: BandCounts | None,
+    incomparable: Round | None,
+    shareable: bool,
+) -> Change:
+    basic, advanced = _shares(now, shareable)
     prev_basic = prev_adv = None
     if previous is not None:
-        before = counts(previous)
-        prev_basic = _keep(
-            statistics.share(before["basic"], before["n"]),
-            min(before["basic"], before["n"]),
-            shareable,
-        )
-        prev_adv = _keep(
-            statistics.share(before["advanced"], before["n"]),
-            min(before["advanced"], before["n"]),
-            shareable,
-        )
-    basic_share = _keep(statistics.share(now["basic"], n), min(now["basic"], n), shareable)
-    adv_share = _keep(statistics.share(now["advanced"], n), min(now["advanced"], n), shareable)
+        prev_basic, prev_adv = _shares(before or NO_BAND_COUNTS, shareable)
+    return Change(
+        previous_round=previous.name if previous else None,
+        previous_round_id=previous.pk if previous else None,
+        previous_basic_share=prev_basic,
+        previous_advanced_share=prev_adv,
+        basic_change=_difference(basic, prev_basic),
+        advanced_change=_difference(advanced, prev_adv),
+        incomparable_round=incomparable.name if incomparable else None,
+    )
+
+
+def _incomparable(round_: Round, previous: Round | None) -> Round | None:
+    """The latest earlier round on the same framework when it is not `previous` (so its
+    version's levels are not declared comparable with this round's)."""
+    latest = Round.objects.previous_of(round_)
+    if latest is None or (previous is not None and latest.opens_at <= previous.opens_at):
+        return None
+    return latest
+
+
+def change_against_previous(round_: Round, *, shareable: bool = False) -> Change:
+    """The round's basic and advanced shares against its comparable previous round
+    (`Round.objects.comparable_previous_of`): the one "change" every report and page shows."""
+    previous = Round.objects.comparable_previous_of(round_)
+    counts = band_counts([round_.pk] + ([previous.pk] if previous else []))
+    return _change(
+        counts.get(round_.pk, NO_BAND_COUNTS),
+        previous,
+        counts.get(previous.pk) if previous else None,
+        _incomparable(round_, previous),
+        shareable,
+    )
+
+
+def _headline(round_: Round, shareable: bool) -> Headline:
+    now = band_counts([round_.pk]).get(round_.pk, NO_BAND_COUNTS)
+    invited = Invitation.objects.filter(round=round_).count()
+    n = now.n
+    basic = _keep(now.basic, min(now.basic, n), shareable)
+    advanced = _keep(now.advanced, min(now.advanced, n), shareable)
+    basic_share, adv_share = _shares(now, shareable)
+    change = change_against_previous(round_, shareable=shareable)
     return Headline(
         invited=invited,
         assessed=n,
@@ -315,19 +397,13 @@ def _headline(round_: Round, shareable: bool) -> Headline:
         advanced_count=advanced,
         basic_share=basic_share,
         advanced_share=adv_share,
-        previous_round=previous.name if previous else None,
-        previous_basic_share=prev_basic,
-        previous_advanced_share=prev_adv,
-        basic_change=(
-            round(basic_share - prev_basic, 1)
-            if basic_share is not None and prev_basic is not None
-            else None
-        ),
-        advanced_change=(
-            round(adv_share - prev_adv, 1)
-            if adv_share is not None and prev_adv is not None
-            else None
-        ),
+        previous_round=change.previous_round,
+        previous_basic_share=change.previous_basic_share,
+        previous_advanced_share=change.previous_advanced_share,
+        basic_change=change.basic_change,
+        advanced_change=change.advanced_change,
+        incomparable_round=change.incomparable_round,
+        small_sample=is_small_sample(n),
     )
 
 
@@ -440,6 +516,7 @@ def methodology(version: FrameworkVersion, language: str) -> Methodology:
         return ""
 
     return Methodology(
+        notes=methodology_notes(version, language),
         framework=text(fw.title, language),
         version=version.version,
         source=_source(fw, version, language),
@@ -576,39 +653,133 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
 # --- The regional report --------------------------------------------------------------------
 
 
-def region_report(region: Region, *, language: str, shareable: bool = False) -> RegionReport:
-    """Every cluster in the region and its sub-regions, side by side, on its latest round."""
-    clusters = list(
-        Cluster.objects.filter(region__path__startswith=region.path).select_related("region")
+def region_clusters(region: Region) -> QuerySet[Cluster]:
+    """The clusters of the region and its sub-regions, with their region loaded."""
+    return (
+        Cluster.objects.filter(region__path__startswith=region.path)
+        .select_related("region")
+        .order_by("region__path", "slug")
     )
-    latest = Round.objects.select_related("framework_version__framework").latest_per_cluster(
-        clusters
+
+
+def region_frameworks(region: Region) -> list[tuple[FrameworkModel, int]]:
+    """The frameworks that the region's clusters have rounds on, with their number of submitted
+    assessments there, most submissions first (then by slug)."""
+    rounds = Round.objects.filter(cluster__region__path__startswith=region.path)
+    counts = dict(
+        Assessment.objects.submitted()
+        .filter(round__in=rounds)
+        .values("framework_version__framework_id")
+        .annotate(c=Count("id"))
+        .order_by()
+        .values_list("framework_version__framework_id", "c")
     )
+    frameworks = FrameworkModel.objects.filter(versions__rounds__in=rounds).distinct()
+    return sorted(
+        ((f, counts.get(f.pk, 0)) for f in frameworks), key=lambda fc: (-fc[1], fc[0].slug)
+    )
+
+
+def region_default_framework(region: Region) -> FrameworkModel | None:
+    """The framework with the most submitted assessments in the region (None: no rounds)."""
+    choices = region_frameworks(region)
+    return choices[0][0] if choices else None
+
+
+def region_rounds(
+    region: Region, framework: FrameworkModel, year: int | None = None
+) -> dict[int, Round]:
+    """{cluster id: the round compared}: per cluster of the region, its latest round on the
+    framework (opened in `year`, if given) that has a submission or is closed."""
+    rounds = (
+        Round.objects.filter(
+            cluster__region__path__startswith=region.path,
+            framework_version__framework=framework,
+        )
+        .reportable()
+        .select_related("framework_version__framework")
+    )
+    if year is not None:
+        rounds = rounds.filter(opens_at__year=year)
+    latest: dict[int, Round] = {}
+    for r in rounds.order_by("cluster_id", "-opens_at", "-id"):
+        latest.setdefault(r.cluster_id, r)
+    return latest
+
+
+def _comparable_previous(rounds: list[Round]) -> dict[int, tuple[Round | None, Round | None]]:
+    """{round id: (its comparable previous round, an incomparable later one)} for many rounds
+    of different clusters at once, as `comparable_previous_of` and `_incomparable` decide."""
+    if not rounds:
+        return {}
+    comparable: dict[int, set[int]] = {}
+    for r in rounds:
+        if r.framework_version_id not in comparable:
+            comparable[r.framework_version_id] = r.framework_version.comparable_version_ids()
+    frameworks = {r.framework_version.framework_id for r in rounds}
+    earlier: dict[int, list[Round]] = defaultdict(list)
+    for r in (
+        Round.objects.filter(
+            cluster_id__in={r.cluster_id for r in rounds},
+            framework_version__framework_id__in=frameworks,
+        )
+        .select_related("framework_version")
+        .newest_first()
+    ):
+        earlier[r.cluster_id].append(r)
+    out: dict[int, tuple[Round | None, Round | None]] = {}
+    for r in rounds:
+        before = [
+            e
+            for e in earlier[r.cluster_id]
+            if e.opens_at < r.opens_at
+            and e.framework_version.framework_id == r.framework_version.framework_id
+        ]
+        ok = comparable[r.framework_version_id]
+        previous = next((e for e in before if e.framework_version_id in ok), None)
+        latest = before[0] if before else None
+        incomparable = latest if latest is not None and latest is not previous else None
+        if incomparable is not None and previous is not None:
+            incomparable = incomparable if incomparable.opens_at > previous.opens_at else None
+        out[r.pk] = (previous, incomparable)
+    return out
+
+
+def region_report(
+    region: Region,
+    *,
+    language: str,
+    shareable: bool = False,
+    framework: FrameworkModel | None = None,
+    year: int | None = None,
+) -> RegionReport:
+    """The clusters of the region and its sub-regions side by side on one framework: each on
+    its latest round on it (in the year, if given) with a submission or closed. Without a
+    framework, the one with the most submissions in the region."""
+    clusters = list(region_clusters(region))
+    framework = framework or region_default_framework(region)
+    latest = region_rounds(region, framework, year) if framework is not None else {}
     round_ids = [r.pk for r in latest.values()]
     subs = submitted_in(round_ids)
-    heads = {
-        row["round_id"]: row
-        for row in subs.values("round_id").annotate(
-            n=Count("id"),
-            basic=Count("id", filter=Q(basic=True)),
-            advanced=Count("id", filter=Q(advanced=True)),
-        )
-    }
+    previous = _comparable_previous(list(latest.values()))
+    heads = band_counts(round_ids + [p.pk for p, _i in previous.values() if p is not None])
     invited = {
         row["round_id"]: row["c"]
         for row in Invitation.objects.filter(round_id__in=round_ids)
         .values("round_id")
         .annotate(c=Count("id"))
+        .order_by()
     }
     means: dict[tuple[int, str], tuple[int, Any]] = {
         (row["assessment__round_id"], row["dimension_code"]): (row["n"], row["m"])
         for row in DimensionScore.objects.filter(assessment__in=subs, score__isnull=False)
         .values("assessment__round_id", "dimension_code")
         .annotate(n=Count("id"), m=Avg("score"))
+        .order_by()
     }
     level_counts: dict[tuple[int, str], int] = {
         (row["round_id"], row["level"]): row["c"]
-        for row in subs.values("round_id", "level").annotate(c=Count("id"))
+        for row in subs.values("round_id", "level").annotate(c=Count("id")).order_by()
     }
     by_version: dict[int, list[Cluster]] = defaultdict(list)
     versions: dict[int, FrameworkVersion] = {}
@@ -618,20 +789,32 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
             by_version[r.framework_version_id].append(cluster)
             versions[r.framework_version_id] = r.framework_version
     groups = []
-    for version_id, members in sorted(by_version.items(), key=lambda kv: -len(kv[1])):
+    for version_id, members in sorted(by_version.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         version = versions[version_id]
         fw = framework_for(version)
         dims = [(d.code, text(d.title, language)) for d in fw.dimensions]
         lvls = _level_titles(fw, language)
+        homogeneity = homogeneity_by_group(
+            DimensionScore.objects.filter(
+                assessment__in=submitted_in([latest[c.pk].pk for c in members])
+            ),
+            "assessment__round_id",
+            fw,
+        )
         rows = []
-        for cluster in sorted(members, key=lambda c: (c.region.path, c.slug)):
+        for cluster in members:
             r = latest[cluster.pk]
-            head = heads.get(r.pk, {"n": 0, "basic": 0, "advanced": 0})
-            n = head["n"]
+            head = heads.get(r.pk, NO_BAND_COUNTS)
+            n = head.n
             dim_values = []
             for code, _t in dims:
                 dn, m = means.get((r.pk, code), (0, None))
                 dim_values.append(_keep(statistics.rounded(m), dn, shareable))
+            prev, incomparable = previous.get(r.pk, (None, None))
+            change = _change(
+                head, prev, heads.get(prev.pk) if prev else None, incomparable, shareable
+            )
+            basic_share, advanced_share = _shares(head, shareable)
             rows.append(
                 RegionClusterRow(
                     cluster=cluster.name_for(language),
@@ -640,12 +823,8 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                     invited=invited.get(r.pk, 0),
                     assessed=n,
                     response_rate=statistics.share(n, invited.get(r.pk, 0)),
-                    basic_share=_keep(
-                        statistics.share(head["basic"], n), min(head["basic"], n), shareable
-                    ),
-                    advanced_share=_keep(
-                        statistics.share(head["advanced"], n), min(head["advanced"], n), shareable
-                    ),
+                    basic_share=basic_share,
+                    advanced_share=advanced_share,
                     dimension_means=tuple(dim_values),
                     level_counts=tuple(
                         _keep(
@@ -655,6 +834,13 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
                         )
                         for code, _t in lvls
                     ),
+                    cluster_slug=cluster.slug,
+                    round_id=r.pk,
+                    previous_round=change.previous_round,
+                    basic_change=change.basic_change,
+                    advanced_change=change.advanced_change,
+                    homogeneity=_keep(homogeneity.get(r.pk), n, shareable),
+                    small_sample=is_small_sample(n),
                 )
             )
         groups.append(
@@ -673,4 +859,12 @@ def region_report(region: Region, *, language: str, shareable: bool = False) -> 
         shareable=shareable,
         groups=tuple(groups),
         clusters_without_round=tuple(c.name_for(language) for c in clusters if c.pk not in latest),
+        framework=str(framework_title(framework, language)) if framework else "",
+        framework_slug=framework.slug if framework else "",
+        year=year,
     )
+
+
+def framework_title(framework: FrameworkModel, language: str) -> str:
+    """A framework's title in the language (its slug when it has none)."""
+    return text(framework.title, language) or framework.slug

@@ -61,6 +61,17 @@ class ReportJob(models.Model):
         related_name="report_jobs",
         verbose_name=_("region"),
     )
+    # A regional report compares the clusters' rounds on one framework, opened in one year
+    # (null: any year); both are part of its fingerprint.
+    framework = models.ForeignKey(
+        "assessments.Framework",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("framework"),
+    )
+    year = models.PositiveSmallIntegerField(_("round year"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     shareable = models.BooleanField(_("shareable variant"), default=False)
     requested_by = models.ForeignKey(

@@ -7,15 +7,15 @@ step is timed separately and can report its progress.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from assessments.models import Round
+from assessments.models import Framework, Round
 from clusters.models import Region
-from reports import charts, context, pdf, xlsx
+from reports import charts, context, pdf, regional, xlsx
 
 Progress = Callable[[int], None]
 
@@ -48,6 +48,26 @@ def _noop(_percent: int) -> None:
     return None
 
 
+def _any(values: Iterable[object]) -> bool:
+    return any(v is not None for v in values)
+
+
+def _cluster_charts(report: context.ClusterReport, *, font: str) -> dict[str, str]:
+    """The cluster report's charts that have something to show, as data: URIs.
+
+    A chart whose every value is missing (no submission yet, or all suppressed) would be an
+    empty frame with pygal's English "No data": it is left out, and the template says why.
+    """
+    drawn: dict[str, str] = {}
+    if _any(lv.share for lv in report.levels):
+        drawn["levels"] = charts.data_uri(charts.level_chart(report, font=font))
+    if _any(d.cluster.mean for d in report.dimensions if d.benchmark.n):
+        drawn["dimensions"] = charts.data_uri(charts.dimension_chart(report, font=font))
+    if report.weakest:
+        drawn["weakest"] = charts.data_uri(charts.weakest_chart(report, font=font))
+    return drawn
+
+
 def _layout(template: str, context: dict[str, object], *, about: str, shareable: bool) -> str:
     """The report's HTML, in the active language, with the running footer every report shows.
 
@@ -76,7 +96,7 @@ def render_cluster(
         clock.lap("aggregate")
         progress(25)
         font = pdf.cjk_font_family()
-        drawn = charts.cluster_charts(report, font=font)
+        drawn = _cluster_charts(report, font=font)
         clock.lap("charts")
         progress(35)
         out.html = _layout(
@@ -99,18 +119,30 @@ def render_cluster(
 
 
 def render_region(
-    region: Region, *, language: str, shareable: bool = False, progress: Progress = _noop
+    region: Region,
+    *,
+    language: str,
+    shareable: bool = False,
+    framework: Framework | None = None,
+    year: int | None = None,
+    with_xlsx: bool = True,
+    progress: Progress = _noop,
 ) -> Rendered:
-    """Render the regional comparison to PDF bytes, in the given language."""
+    """Render the regional comparison on one framework to PDF (and XLSX) bytes."""
     out = Rendered()
     clock = _Clock(out)
     with translation.override(language):
-        report = context.region_report(region, language=language, shareable=shareable)
+        report = context.region_report(
+            region, language=language, shareable=shareable, framework=framework, year=year
+        )
         clock.lap("aggregate")
         progress(30)
         font = pdf.cjk_font_family()
+        # No chart is drawn from nothing: a group without a single share gets none.
         groups = [
             replace(g, chart=charts.data_uri(charts.region_chart(g, font=font)))
+            if _any(r.basic_share for r in g.rows) or _any(r.advanced_share for r in g.rows)
+            else g
             for g in report.groups
         ]
         report = replace(report, groups=tuple(groups))
@@ -118,7 +150,7 @@ def render_region(
         progress(45)
         out.html = _layout(
             "reports/pdf/region_report.html",
-            {"report": report},
+            {"report": report, "columns": regional.columns()},
             about=report.region,
             shareable=shareable,
         )
@@ -126,6 +158,10 @@ def render_region(
         progress(55)
         out.pdf = pdf.html_to_pdf(out.html)
         clock.lap("pdf")
-        progress(95)
+        progress(85 if with_xlsx else 95)
+        if with_xlsx:
+            out.xlsx = xlsx.render_region_xlsx(report)
+            clock.lap("xlsx")
+            progress(95)
     clock.stop()
     return out

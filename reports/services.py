@@ -23,11 +23,12 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments.models import Assessment, Invitation, Round
+from assessments.models import Assessment, Framework, FrameworkVersion, Invitation, Round
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
 from reports.benchmark import benchmark_key
+from reports.context import region_default_framework
 from reports.models import ReportJob
 from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
 from reports.selectors import TargetNotFound as ReportTargetNotFound
@@ -35,8 +36,10 @@ from reports.selectors import TargetNotFound as ReportTargetNotFound
 log = logging.getLogger(__name__)
 
 # Bump when the report's content or layout changes, so that cached files are not served.
-CODE_VERSION = "cluster-report-3"
+CODE_VERSION = "cluster-report-4"
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
+# The years a regional report may be asked for (the year its rounds opened in).
+YEAR_MIN, YEAR_MAX = 2000, 2100
 # A running job whose worker died is failed after its hard time limit plus this margin.
 STUCK_MARGIN = dt.timedelta(minutes=5)
 # A queued job nobody picked up for this long is failed: no worker is consuming the queue.
@@ -72,7 +75,7 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
             n=Count("id"), last=Max("submitted_at"), last_id=Max("id"), updated=Max("updated_at")
         )
     )
-    previous = Round.objects.previous_of(round_)
+    previous = Round.objects.comparable_previous_of(round_)
     prev = (
         Assessment.objects.submitted()
         .filter(round=previous)
@@ -91,6 +94,16 @@ def _round_inputs(round_: Round) -> dict[str, Any]:
         # benchmark snapshot keys them.
         "benchmark": benchmark_key(round_.framework_version),
         "previous": [previous and previous.pk, prev and prev["n"], prev and str(prev["last"])],
+        # A later round on another, incomparable version is named in the report.
+        "framework_rounds": list(
+            Round.objects.filter(
+                cluster_id=round_.cluster_id,
+                framework_version__framework_id=round_.framework_version.framework_id,
+            )
+            .order_by("id")
+            .values_list("id", "name", "framework_version_id")
+        ),
+        "comparable": sorted(round_.framework_version.comparable_version_ids()),
     }
 
 
@@ -99,6 +112,8 @@ def report_fingerprint(
     *,
     round_: Round | None = None,
     region: Region | None = None,
+    framework: Framework | None = None,
+    year: int | None = None,
     language: str,
     shareable: bool,
 ) -> str:
@@ -129,6 +144,17 @@ def report_fingerprint(
                 .order_by("id")
                 .values_list("id", "name_zh", "name_en")
             ),
+            # Which rounds are compared, and what each is compared with, depend on these.
+            framework and framework.pk,
+            year,
+            str(subs.aggregate(upd=Max("updated_at"))["upd"]),
+            list(
+                FrameworkVersion.objects.filter(framework=framework)
+                .order_by("id")
+                .values_list("id", "levels_comparable_with_id")
+            )
+            if framework
+            else [],
         ]
     canonical = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -162,10 +188,16 @@ def report_request(
     cluster: Cluster | None = None,
     round_: Round | None = None,
     region: Region | None = None,
+    framework: Framework | None = None,
+    year: int | None = None,
 ) -> tuple[ReportJob, str]:
     """Reuse, serve from cache or enqueue a report; returns the job and "reused", "cached" or
     "queued". Raises ReportTargetNotFound for a cluster, round or region outside the user's
-    scope (worded as for one that does not exist), ValidationError on bad input."""
+    scope (worded as for one that does not exist), ValidationError on bad input.
+
+    A cluster report without a round covers the cluster's latest round with a submission (or
+    closed); a regional report without a framework compares the clusters on the framework
+    with the most submissions in the region, in any year unless `year` is given."""
     _check_language(language)
     if kind == ReportJob.Kind.CLUSTER:
         if cluster is None:
@@ -173,7 +205,7 @@ def report_request(
         if not can_view_cluster(user, cluster):
             raise ReportTargetNotFound(NO_SUCH_CLUSTER)
         if round_ is None:
-            round_ = Round.objects.latest_of(cluster)
+            round_ = Round.objects.latest_reportable_of(cluster)
         if round_ is None:
             raise ValidationError(_("This cluster has no assessment round yet."))
         if not rounds_visible_to(user).filter(pk=round_.pk).exists():
@@ -187,11 +219,27 @@ def report_request(
         if not regions_visible_to(user).filter(pk=region.pk).exists():
             raise ReportTargetNotFound(NO_SUCH_REGION)
         cluster = round_ = None
+        if year is not None and not (YEAR_MIN <= year <= YEAR_MAX):
+            raise ValidationError(
+                _("The year must lie between %(low)s and %(high)s.")
+                % {"low": YEAR_MIN, "high": YEAR_MAX}
+            )
+        framework = framework or region_default_framework(region)
+        if framework is None:
+            raise ValidationError(_("No cluster in this region has an assessment round yet."))
     else:
         raise ValidationError(_("Unknown report kind “%(kind)s”.") % {"kind": kind})
 
+    if kind == ReportJob.Kind.CLUSTER:
+        framework = year = None
     fingerprint = report_fingerprint(
-        kind, round_=round_, region=region, language=language, shareable=shareable
+        kind,
+        round_=round_,
+        region=region,
+        framework=framework,
+        year=year,
+        language=language,
+        shareable=shareable,
     )
     jobs = ReportJob.objects.select_for_update().filter(fingerprint=fingerprint)
     active = jobs.active().order_by("-created_at").first()
@@ -210,6 +258,8 @@ def report_request(
         round=round_,
         cluster=cluster,
         region=region,
+        framework=framework,
+        year=year,
         language=language,
         shareable=shareable,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
@@ -252,7 +302,7 @@ def report_job_release(job_id: int) -> None:
 def _job_with_subject(job_id: int) -> ReportJob:
     """The job with its round (and the round's cluster, region and version) or its region."""
     return ReportJob.objects.select_related(
-        "round__cluster__region", "round__framework_version", "region"
+        "round__cluster__region", "round__framework_version", "region", "framework"
     ).get(pk=job_id)
 
 
@@ -269,7 +319,12 @@ def _render(job: ReportJob) -> Any:
     if job.region is None:
         raise SubjectGone
     return render_region(
-        job.region, language=job.language, shareable=job.shareable, progress=progress
+        job.region,
+        language=job.language,
+        shareable=job.shareable,
+        framework=job.framework,
+        year=job.year,
+        progress=progress,
     )
 
 

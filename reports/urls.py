@@ -18,6 +18,7 @@ urlpatterns = [
         views.report_download,
         name="report-download",
     ),
+    path("reports/regions/<int:region_id>/", views.report_region, name="report-region"),
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
     path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),

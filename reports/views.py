@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clusters.selectors import clusters_visible_to, regions_visible_to
-from reports import selectors, services
+from reports import context, regional, selectors, services
 from reports.forms import ReportRequestForm
 from reports.models import ReportJob
 
@@ -44,7 +44,15 @@ def report_index(request: HttpRequest) -> HttpResponse:
     """The reports page: a request form and the user's recent jobs."""
     form = _form(request)
     if request.GET.get("cluster"):
-        form.initial.update(kind=ReportJob.Kind.CLUSTER, cluster=request.GET["cluster"])
+        form.initial.update(kind=ReportJob.Kind.CLUSTER, cluster=request.GET["cluster"][:80])
+    elif request.GET.get("region"):
+        # From the regional comparison page: the same framework and year, preselected.
+        form.initial.update(
+            kind=ReportJob.Kind.REGION,
+            region=request.GET["region"][:20],
+            framework=request.GET.get("framework", "")[:80],
+            year=request.GET.get("year", "")[:8],
+        )
     return _index(request, form)
 
 
@@ -65,6 +73,8 @@ def report_request(request: HttpRequest) -> HttpResponse:
             cluster=data.get("cluster"),
             round_=data.get("round"),
             region=data.get("region"),
+            framework=data.get("framework"),
+            year=data.get("year"),
         )
     except ValidationError as exc:
         form.add_error(None, exc)
@@ -88,8 +98,14 @@ def _job_or_404(request: HttpRequest, job_id: int) -> ReportJob:
 @login_required
 @require_GET
 def report_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    """A job's page with its progress bar, error or download links."""
-    return render(request, "reports/job.html", {"job": _job_or_404(request, job_id)})
+    """A job's page with its progress bar, error or download links, and a warning when its
+    round has fewer than 5 submissions."""
+    job = _job_or_404(request, job_id)
+    return render(
+        request,
+        "reports/job.html",
+        {"job": job, "submitted": context.round_submitted(job.round) if job.round else None},
+    )
 
 
 @login_required
@@ -122,3 +138,63 @@ def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse
         raise Http404(_("The file has expired. Request the report again.")) from None
     name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
     return FileResponse(handle, as_attachment=True, filename=name)
+
+
+# Regions offered in the page's region picker: enough for a province's cities and counties.
+REGION_CHOICES_LIMIT = 200
+
+
+@login_required
+@require_GET
+def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
+    """The clusters of a region side by side on one framework, sorted by ?sort=; the figures
+    are the regional report's (reports.context.region_report). Out of scope: 404."""
+    visible = regions_visible_to(request.user)
+    region = visible.filter(pk=region_id).first()
+    if region is None:
+        raise Http404(_("No such region."))
+    language = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    frameworks = context.region_frameworks(region)
+    errors: list[str] = []
+    wanted = (request.GET.get("framework") or "")[:80]
+    framework = next((f for f, _n in frameworks if f.slug == wanted), None)
+    if wanted and framework is None:
+        errors.append(
+            _("No framework “%(slug)s” in this region: showing the default.") % {"slug": wanted}
+        )
+    framework = framework or (frameworks[0][0] if frameworks else None)
+    year = None
+    raw_year = (request.GET.get("year") or "").strip()[:8]
+    if raw_year:
+        if raw_year.isdigit() and services.YEAR_MIN <= int(raw_year) <= services.YEAR_MAX:
+            year = int(raw_year)
+        else:
+            errors.append(
+                _("Year: enter a year between %(low)s and %(high)s, or leave it empty.")
+                % {"low": services.YEAR_MIN, "high": services.YEAR_MAX}
+            )
+    sort = regional.parse_sort(request.GET.get("sort"))
+    report = None
+    if framework is not None:
+        report = context.region_report(region, language=language, framework=framework, year=year)
+        report = regional.sorted_report(report, *sort)
+    params = {"framework": framework.slug if framework else ""}
+    if year is not None:
+        params["year"] = str(year)
+    return render(
+        request,
+        "reports/region.html",
+        {
+            "region": region,
+            "regions": visible.order_by("path")[:REGION_CHOICES_LIMIT],
+            "frameworks": [(f, n, context.framework_title(f, language)) for f, n in frameworks],
+            "framework": framework,
+            "year": year,
+            "raw_year": raw_year,
+            "errors": errors,
+            "report": report,
+            "columns": regional.columns(sort, params),
+            "sort": sort,
+        },
+        status=400 if errors else 200,
+    )

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from assessments.models import Round
 from clusters.models import Firm
 from clusters.spreadsheets import guard_cell, text_cell
-from reports.context import ClusterReport
+from reports.context import ClusterReport, RegionReport
 from reports.rows import attainment_values, dimension_codes, firm_rows
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -224,6 +224,80 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 ],
             )
 
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def render_region_xlsx(report: RegionReport) -> bytes:
+    """The annex of a regional report as XLSX bytes: the comparison table of every group,
+    with the same figures as the PDF and the on-screen comparison."""
+    wb = Workbook(write_only=True)
+    ws = _sheet(wb, _("Summary"), [40, 40], [_("Figure"), _("Value")])
+    for label, value in (
+        (_("Region"), report.region),
+        (_("Framework"), report.framework),
+        (_("Round year"), report.year if report.year is not None else _("any")),
+        (_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")),
+        (_("Clusters compared"), sum(len(g.rows) for g in report.groups)),
+        (_("Clusters without a round on this framework"), "、".join(report.clusters_without_round)),
+    ):
+        _append(ws, [label, value])
+    comparison = _("Comparison")
+    for number, group in enumerate(report.groups, start=1):
+        _append(
+            ws,
+            [
+                f"{comparison} {number}",
+                f"{group.framework} · {_('version')} {group.framework_version}",
+            ],
+        )
+    yes, no = _("yes"), _("no")
+    for number, group in enumerate(report.groups, start=1):
+        ws = _sheet(
+            wb,
+            f"{comparison} {number}"[:31],
+            [28, 18, 24, 10, 10, 12, 12, 12, 14, 14, 12, 24, 16]
+            + [12] * (len(group.dimensions) + len(group.levels)),
+            [
+                _("Cluster"),
+                _("Region"),
+                _("Round"),
+                _("Invited"),
+                _("Assessed"),
+                _("Response rate (%)"),
+                _("Basic or above (%)"),
+                _("Advanced or above (%)"),
+                _("Change in basic share (percentage points)"),
+                _("Change in advanced share (percentage points)"),
+                _("Homogeneity"),
+                _("Compared with"),
+                _("Fewer than %(n)s firms") % {"n": report.min_cell},
+                *[title for _code, title in group.dimensions],
+                *[title for _code, title in group.levels],
+            ],
+        )
+        for r in group.rows:
+            _append(
+                ws,
+                [
+                    r.cluster,
+                    r.region,
+                    r.round,
+                    r.invited,
+                    r.assessed,
+                    r.response_rate,
+                    r.basic_share,
+                    r.advanced_share,
+                    r.basic_change,
+                    r.advanced_change,
+                    r.homogeneity,
+                    r.previous_round or "",
+                    yes if r.small_sample else no,
+                    *r.dimension_means,
+                    *r.level_counts,
+                ],
+            )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

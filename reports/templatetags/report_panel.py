@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from clusters.selectors import clusters_visible_to
+from clusters.selectors import clusters_visible_to, regions_visible_to
 from reports import pdf
 from reports.models import ReportJob
 from reports.selectors import recent_jobs
@@ -22,9 +22,20 @@ def reports_panel(context: dict[str, Any]) -> dict[str, Any]:
     official = bool(user is not None and clusters_visible_to(user).exists())
     return {
         "show": official,
+        "regions": _top_regions(user) if official else [],
         "jobs": list(recent_jobs(user, limit=5)) if official else [],
         "request": request,
     }
+
+
+# The home page links to at most this many regional comparisons.
+HOME_REGIONS = 10
+
+
+def _top_regions(user: Any) -> list[Any]:
+    """The regions the user oversees whose parent they do not: one comparison link each."""
+    visible = regions_visible_to(user)
+    return list(visible.exclude(parent__in=visible).order_by("path")[:HOME_REGIONS])
 
 
 @register.filter

@@ -151,3 +151,12 @@ def test_admin_has_a_gradient_header_and_a_translated_axes_section(client, staff
     html = client.get("/admin/").content.decode()
     assert "Gradient 系统管理" in html and "Django 管理" not in html
     assert "登录保护" in html and "Access attempts" not in html
+
+
+@pytest.mark.django_db
+def test_the_cluster_reports_appendix_carries_the_notes_for_officials():
+    from reports.context import methodology
+
+    version = FrameworkVersionFactory()
+    appendix = methodology(version, "zh-hans")
+    assert appendix.notes and appendix.notes == methodology_notes(version, "zh-hans")

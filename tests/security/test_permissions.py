@@ -1008,6 +1008,20 @@ MATRIX: list[Entry] = [
         allowed=NOBODY,
     ),
     Entry(
+        "regional comparison of P",
+        "report-region",
+        kwargs=lambda c: {"region_id": c.province_p.pk},
+        unknown_kwargs=lambda c: {"region_id": MISSING},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "regional comparison of Q",
+        "report-region",
+        kwargs=lambda c: {"region_id": c.province_q.pk},
+        unknown_kwargs=lambda c: {"region_id": MISSING},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
         "PDF of F's result in X",
         "report-firm-result",
         kwargs=_pk("result_fx"),

@@ -19,8 +19,30 @@ from assessments.models import FrameworkVersion
 from assessments.versions import (
     FrameworkVersionConflict,
     content_hash,
+    framework_version_declare_comparable,
     framework_version_load,
 )
+
+
+def _declare(declaration: str) -> str:
+    """Apply one --comparable SLUG:NEW=OLD; FrameworkVersionConflict names what is wrong."""
+    slug, _colon, pair = declaration.partition(":")
+    new, _eq, old = pair.partition("=")
+    if not (slug and new and old):
+        raise FrameworkVersionConflict(
+            f"--comparable {declaration}: expected SLUG:NEW=OLD, e.g. miit-sme:2025=2024"
+        )
+    found = {
+        v.version: v
+        for v in FrameworkVersion.objects.filter(framework__slug=slug, version__in=[new, old])
+    }
+    for wanted in (new, old):
+        if wanted not in found:
+            raise FrameworkVersionConflict(
+                f"--comparable {declaration}: framework {slug} has no version {wanted}"
+            )
+    framework_version_declare_comparable(found[new], found[old])
+    return f"{slug} {new}: levels comparable with {old}"
 
 
 class Command(PlainCommand):
@@ -37,6 +59,17 @@ class Command(PlainCommand):
             "--draft", action="store_true", help="Load new versions as drafts, unpublished."
         )
         parser.add_argument("--no-builtins", action="store_true", help="Load only the FILEs given.")
+        parser.add_argument(
+            "--comparable",
+            action="append",
+            default=[],
+            metavar="SLUG:NEW=OLD",
+            help=(
+                "Declare that version NEW of framework SLUG has levels comparable with its "
+                "version OLD (e.g. miit-sme:2025=2024), so that reports show the change "
+                "between rounds on the two. Repeatable."
+            ),
+        )
 
     def run(self, *args: Any, **options: Any) -> None:
         """Parse every file first, then load them all in one transaction."""
@@ -86,6 +119,8 @@ class Command(PlainCommand):
                 for _path, fw in parsed:
                     version, status = framework_version_load(fw, publish=not options["draft"])
                     lines.append(f"{fw.slug} {fw.version}: {status}")
+                for declaration in options["comparable"]:
+                    lines.append(_declare(declaration))
         except FrameworkVersionConflict as exc:
             raise Problems([str(exc), "nothing was loaded"]) from None
         for line in lines:

@@ -9,7 +9,8 @@ from clusters.models import Cluster
 
 
 def cluster_round(slug: str, round_id: int | None) -> tuple[Cluster, Round]:
-    """The cluster and the chosen (or latest) round; CommandError (exit 2) when unknown."""
+    """The cluster and the chosen round (by default its latest with a submission, or closed,
+    as for a report asked for on the web); CommandError (exit 2) when unknown."""
     cluster = Cluster.objects.filter(slug=slug).first()
     if cluster is None:
         raise CommandError(f"Unknown cluster {slug!r}: no cluster has this slug.", returncode=2)
@@ -17,7 +18,7 @@ def cluster_round(slug: str, round_id: int | None) -> tuple[Cluster, Round]:
         "framework_version__framework", "cluster__region"
     )
     if round_id is None:
-        round_ = rounds.latest_of(cluster)
+        round_ = rounds.latest_reportable_of(cluster)
         if round_ is None:
             raise CommandError(f"Cluster {slug!r} has no assessment round yet.", returncode=2)
     else:

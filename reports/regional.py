@@ -1,0 +1,114 @@
+"""The regional comparison on screen: the regional report's figures (reports/context.py, the
+same function the PDF and XLSX use), sorted by a column the official picks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from django.utils.translation import gettext as _
+
+from reports.context import RegionClusterRow, RegionGroup, RegionReport
+
+# The columns of the comparison table, in order: (key, numeric). The cluster's cell also
+# names its region and round, to keep the table narrow enough for a phone.
+COLUMN_KEYS: tuple[tuple[str, bool], ...] = (
+    ("cluster", False),
+    ("invited", True),
+    ("assessed", True),
+    ("response", True),
+    ("basic", True),
+    ("advanced", True),
+    ("basic_change", True),
+    ("advanced_change", True),
+    ("homogeneity", True),
+)
+_VALUES: dict[str, Callable[[RegionClusterRow], Any]] = {
+    "cluster": lambda r: r.cluster,
+    "region": lambda r: r.region,
+    "round": lambda r: r.round,
+    "invited": lambda r: r.invited,
+    "assessed": lambda r: r.assessed,
+    "response": lambda r: r.response_rate,
+    "basic": lambda r: r.basic_share,
+    "advanced": lambda r: r.advanced_share,
+    "basic_change": lambda r: r.basic_change,
+    "advanced_change": lambda r: r.advanced_change,
+    "homogeneity": lambda r: r.homogeneity,
+}
+DEFAULT_SORT = "-basic"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A header of the comparison table; on screen a link that sorts by it."""
+
+    key: str
+    label: str
+    numeric: bool
+    url: str = ""
+    active: bool = False
+    descending: bool = False
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "cluster": _("Cluster"),
+        "region": _("Region"),
+        "round": _("Round"),
+        "invited": _("Invited"),
+        "assessed": _("Submitted"),
+        "response": _("Response rate"),
+        "basic": _("Basic or above"),
+        "advanced": _("Advanced or above"),
+        "basic_change": _("Change, basic"),
+        "advanced_change": _("Change, advanced"),
+        "homogeneity": _("Homogeneity"),
+    }
+
+
+def parse_sort(value: str | None) -> tuple[str, bool]:
+    """(column key, descending) from ?sort=key or ?sort=-key; the default for anything else."""
+    raw = (value or "")[:40]
+    key = raw.lstrip("-")
+    if key not in _VALUES:
+        raw = DEFAULT_SORT
+        key = raw.lstrip("-")
+    return key, raw.startswith("-")
+
+
+def columns(
+    sort: tuple[str, bool] | None = None, params: dict[str, str] | None = None
+) -> list[Column]:
+    """The table's headers; given the current sort and query, each links to its own sort
+    (a second click on the active column reverses it)."""
+    labels = _labels()
+    out = []
+    for key, numeric in COLUMN_KEYS:
+        if sort is None:
+            out.append(Column(key, labels[key], numeric))
+            continue
+        active = sort[0] == key
+        # Numbers sort highest first on the first click, names A to Z.
+        descending = (not sort[1]) if active else numeric
+        query = urlencode({**(params or {}), "sort": ("-" if descending else "") + key})
+        out.append(
+            Column(key, labels[key], numeric, f"?{query}", active, sort[1] if active else False)
+        )
+    return out
+
+
+def sorted_group(group: RegionGroup, key: str, descending: bool) -> RegionGroup:
+    """The group with its rows sorted by the column; missing figures always last."""
+    value = _VALUES[key]
+    present = [r for r in group.rows if value(r) is not None]
+    missing = [r for r in group.rows if value(r) is None]
+    present.sort(key=lambda r: (value(r), r.cluster), reverse=descending)
+    return replace(group, rows=tuple(present + missing))
+
+
+def sorted_report(report: RegionReport, key: str, descending: bool) -> RegionReport:
+    """The report with every group's rows sorted by the column."""
+    return replace(report, groups=tuple(sorted_group(g, key, descending) for g in report.groups))
