@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from reports import api, firm, views
 
@@ -14,6 +14,15 @@ urlpatterns = [
         name="report-download",
     ),
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
-    path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
-    path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+    path("api/v1/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
+    path("api/v1/reports/<id:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+    re_path(
+        r"^api/v1/rounds/(?P<pk>[0-9]{1,18})/results\.(?P<fmt>csv|xlsx)$",
+        api.RoundResultsExportApi.as_view(),
+        name="api-round-results",
+    ),
+    # Seam for the workspace figures (issue 12, left to the dashboard work): the dashboard
+    # figures of a cluster and the regional comparison go here as api/v1/clusters/<slug>/
+    # dashboard/ and api/v1/regions/<id>/comparison/, read-only views in reports/api.py that
+    # serialise what the dashboard's selectors return.
 ]
