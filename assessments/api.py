@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,7 +32,8 @@ from assessments.scoring import AnswerError, score
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Firm
-from gradient.api import HTTP_422, MAX_ID, ErrorSerializer, error, error_response
+from gradient.api import HTTP_422, MAX_ID, ErrorSerializer, error, error_response, json_body
+from gradient.limits import SignedIn
 
 # --- Serializers (also the OpenAPI schema) ---------------------------------------------------
 
@@ -98,7 +98,7 @@ def _visible_version(request: Request, slug: str, version: str) -> FrameworkVers
 class FrameworkListApi(generics.ListAPIView):
     """Published framework versions."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = FrameworkVersionSerializer
     queryset = FrameworkVersion.objects.published().select_related("framework")
 
@@ -106,7 +106,7 @@ class FrameworkListApi(generics.ListAPIView):
 class FrameworkDetailApi(generics.RetrieveAPIView):
     """One framework version with its full definition."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = FrameworkVersionDetailSerializer
 
     def get_object(self) -> FrameworkVersion:
@@ -117,7 +117,7 @@ class FrameworkDetailApi(generics.RetrieveAPIView):
 class FrameworkScoreApi(APIView):
     """Score answers against a framework version; nothing is stored."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(
         request=ScoreRequestSerializer,
@@ -227,12 +227,29 @@ def _assessments_for(request: Request) -> QuerySet[Assessment]:
     )
 
 
+class AssessmentFilter(django_filters.FilterSet):
+    round = django_filters.NumberFilter(
+        field_name="round_id", min_value=1, max_value=MAX_ID, help_text="Round id"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Assessment.Status.choices, help_text="draft or submitted"
+    )
+    firm = django_filters.CharFilter(
+        field_name="firm__uscc", max_length=18, help_text="The firm's USCC"
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["round", "status", "firm"]
+
+
 class AssessmentListApi(generics.ListAPIView):
     """The assessments the user may see: their firms' drafts and results, and (officials)
     the submitted results of firms in their scope."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
 
     def get_queryset(self) -> QuerySet[Assessment]:
         return _assessments_for(self.request)
@@ -241,7 +258,7 @@ class AssessmentListApi(generics.ListAPIView):
 class AssessmentDetailApi(generics.RetrieveAPIView):
     """One assessment with its stored result and (for the firm's own users) its answers."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = AssessmentDetailSerializer
 
     def get_queryset(self) -> QuerySet[Assessment]:
@@ -260,7 +277,7 @@ class AssessmentDetailApi(generics.RetrieveAPIView):
 class AssessmentAnswerApi(APIView):
     """Save one answer of a draft, guarded by the revision the client last saw."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(
         request=AnswerPutSerializer,
@@ -284,7 +301,7 @@ class AssessmentAnswerApi(APIView):
         assessment = assessment_selectors.assessment_for_user(request.user, pk)
         if not assessment_selectors.can_answer(request.user, assessment):
             raise Http404
-        body = AnswerPutSerializer(data=request.data)
+        body = AnswerPutSerializer(data=json_body(request))
         if not body.is_valid():
             return _problems(
                 [f"{field}: {' '.join(map(str, errors))}" for field, errors in body.errors.items()]
@@ -437,7 +454,7 @@ class RoundListApi(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         """Open a round on a published framework version: 201 with the round."""
-        body = RoundCreateSerializer(data=request.data)
+        body = RoundCreateSerializer(data=json_body(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         cluster = get_object_or_404(
@@ -607,7 +624,7 @@ class RoundInvitationsApi(generics.ListAPIView):
         round_ = assessment_selectors.round_for_official(request.user, pk)
         if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
             raise Http404
-        body = InvitationsCreateSerializer(data=request.data)
+        body = InvitationsCreateSerializer(data=json_body(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if timezone.now() >= round_.closes_at:
@@ -722,7 +739,7 @@ class AssessmentStartApi(APIView):
     )
     def post(self, request: Request) -> Response:
         """201 with a new draft, or 200 with the firm's assessment in that round."""
-        body = AssessmentStartSerializer(data=request.data)
+        body = AssessmentStartSerializer(data=json_body(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
         firms = cluster_selectors.user_firms(request.user).filter(
@@ -775,7 +792,7 @@ class AssessmentAnswersApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         """Save the answers given, all or none; the others stay. 200 with every answer."""
         assessment = _own_assessment(request, pk)
-        body = AnswersInSerializer(data=request.data)
+        body = AnswersInSerializer(data=json_body(request))
         body.is_valid(raise_exception=True)
         given = {
             code: (item["value"], item["base_revision"])

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -72,6 +73,13 @@ def error_response(
     return Response(error_body(detail, code, problems), status=status_code)
 
 
+def json_body(request: Request) -> Any:
+    """The parsed JSON body; ParseError (400) when the request has none at all."""
+    if request.stream is None:
+        raise exceptions.ParseError(_("The request needs a JSON body."))
+    return request.data
+
+
 def _first_code(codes: Any) -> str:
     if isinstance(codes, dict):
         for value in codes.values():
@@ -97,7 +105,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = exc.detail if not isinstance(exc.detail, dict | list) else exc.default_detail
         code = exc.get_codes()
-        response.data = error_body(str(detail), code if isinstance(code, str) else "error")
+        # A body that cannot be read is a problem of the body as a whole.
+        problems = [f"body: {detail}"] if isinstance(exc, exceptions.ParseError) else None
+        response.data = error_body(
+            str(detail), code if isinstance(code, str) else "error", problems
+        )
     return response
 
 

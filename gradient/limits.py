@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -79,3 +80,14 @@ class UserThrottle(UserRateThrottle):
 
     def get_ident(self, request: Any) -> str:
         return client_ip(request)
+
+
+class SignedIn(IsAuthenticated):
+    """IsAuthenticated, with anonymous callers counted by the throttles before they are refused
+    (DRF checks permissions before throttles, so a 401 would otherwise never be throttled)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if super().has_permission(request, view):
+            return True
+        view.check_throttles(request)
+        return False

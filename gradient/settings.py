@@ -319,7 +319,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["gradient.limits.SignedIn"],
     # JSON only, capped in size and nesting (gradient/parsers.py): a form or multipart body is
     # a 415, and the schema offers no other media type.
     "DEFAULT_PARSER_CLASSES": ["gradient.parsers.BoundedJSONParser"],
