@@ -32,7 +32,16 @@ from assessments.scoring import AnswerError, score
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Firm
-from gradient.api import HTTP_422, MAX_ID, ErrorSerializer, error, error_response, json_body
+from gradient.api import (
+    HTTP_422,
+    MAX_ID,
+    ErrorSerializer,
+    IdFilter,
+    error,
+    error_response,
+    json_body,
+    text_filter,
+)
 from gradient.limits import SignedIn
 
 # --- Serializers (also the OpenAPI schema) ---------------------------------------------------
@@ -228,15 +237,11 @@ def _assessments_for(request: Request) -> QuerySet[Assessment]:
 
 
 class AssessmentFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(
-        field_name="round_id", min_value=1, max_value=MAX_ID, help_text="Round id"
-    )
+    round = IdFilter(field_name="round_id", help_text="Round id")
     status = django_filters.ChoiceFilter(
         choices=Assessment.Status.choices, help_text="draft or submitted"
     )
-    firm = django_filters.CharFilter(
-        field_name="firm__uscc", max_length=18, help_text="The firm's USCC"
-    )
+    firm = text_filter("firm__uscc", 18, "The firm's USCC")
 
     class Meta:
         model = Assessment
@@ -383,9 +388,7 @@ class RoundCreateSerializer(serializers.Serializer):
 
 
 class RoundFilter(django_filters.FilterSet):
-    cluster = django_filters.CharFilter(
-        field_name="cluster__slug", max_length=100, help_text="Cluster slug"
-    )
+    cluster = text_filter("cluster__slug", 100, "Cluster slug")
     state = django_filters.ChoiceFilter(
         choices=[(s, s) for s in ROUND_STATES], method="filter_state", help_text="Round state"
     )

@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import register_converter
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -200,3 +202,31 @@ class IdConverter:
 
 
 register_converter(IdConverter, "id")
+
+
+# --- Filters whose bounds the schema states ----------------------------------------------------
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A row id in a query string: a whole number from 1 that fits a 64-bit column."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class TextFilter(django_filters.CharFilter):
+    """An exact text in a query string, at most `max_length` characters (stated in the schema
+    through `text_filter`)."""
+
+
+def text_filter(field_name: str, max_length: int, help_text: str) -> TextFilter:
+    """A TextFilter of at most `max_length` characters, documented as such."""
+    bounded = extend_schema_field({"type": "string", "maxLength": max_length})(
+        type(f"TextFilter{max_length}", (TextFilter,), {})
+    )
+    return bounded(field_name=field_name, max_length=max_length, help_text=help_text)
