@@ -471,7 +471,7 @@ class RoundListApi(generics.ListAPIView):
             .first()
         )
         if version is None:
-            return _problems([f"version: {_('No such published framework version.')}"], HTTP_422)
+            return _problems(["version: " + _("No such published framework version.")], HTTP_422)
         try:
             round_ = assessment_services.round_open(
                 user=cast(User, request.user),
@@ -631,14 +631,14 @@ class RoundInvitationsApi(generics.ListAPIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if timezone.now() >= round_.closes_at:
-            return _problems([f"body: {_('This round is closed.')}"], HTTP_422)
+            return _problems(["body: " + _("This round is closed.")], HTTP_422)
         members = {f.uscc: f for f in Firm.objects.filter(memberships__cluster=round_.cluster)}
         codes = list(dict.fromkeys([*data.get("firms", []), *data.get("emails", {})]))
         unknown = [c for c in codes if c not in members]
         if unknown:
             return _problems(
                 [
-                    f"firms: {_('Not a firm of the round’s cluster: %(uscc)s') % {'uscc': c}}"
+                    "firms: " + _("Not a firm of the round’s cluster: %(uscc)s") % {"uscc": c}
                     for c in unknown
                 ],
                 HTTP_422,
@@ -754,7 +754,7 @@ class AssessmentStartApi(APIView):
         if not candidates:
             raise Http404
         if len(candidates) > 1:
-            return _problems([f"firm: {_('You answer for several firms: name one.')}"], HTTP_422)
+            return _problems(["firm: " + _("You answer for several firms: name one.")], HTTP_422)
         round_ = Round.objects.get(pk=data["round"])
         firm = candidates[0]
         existed = Assessment.objects.filter(round=round_, firm=firm).exists()
@@ -809,7 +809,7 @@ class AssessmentAnswersApi(APIView):
             conflicts = [o for o in exc.outcomes if o.conflict]
             response = _problems(
                 [
-                    f"answers.{o.code}: {_('Changed elsewhere since your revision.')}"
+                    f"answers.{o.code}: " + _("Changed elsewhere since your revision.")
                     for o in conflicts
                 ],
                 status.HTTP_409_CONFLICT,
@@ -862,7 +862,7 @@ class AssessmentSubmitApi(APIView):
         try:
             assessment_services.assessment_submit(assessment, user=cast(User, request.user))
         except assessment_services.SubmissionIncomplete as exc:
-            problems = [f"answers.{c}: {_('This question needs an answer.')}" for c in exc.missing]
+            problems = [f"answers.{c}: " + _("This question needs an answer.") for c in exc.missing]
             problems += [p if p.startswith("answers.") else f"answers.{p}" for p in exc.problems]
             response = _problems(problems, HTTP_422)
             response.data["code"] = "incomplete"
