@@ -14,7 +14,7 @@ and the server agree (schemathesis checks it, tests/api/test_schema_fuzz.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -28,6 +28,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+    from drf_spectacular.utils import Direction
+else:
+    StrOrPromise = str
 
 API_PREFIX = "/api/"
 MAX_ID = 10**18 - 1  # the largest id a path takes (IdConverter): it fits a 64-bit column
@@ -63,13 +69,15 @@ def flatten(detail: Any, path: str = "") -> Iterator[str]:
         yield f"{path or 'body'}: {detail}"
 
 
-def error_body(detail: str, code: str, problems: list[str] | None = None) -> dict[str, Any]:
+def error_body(
+    detail: StrOrPromise, code: str, problems: list[str] | None = None
+) -> dict[str, Any]:
     """The API's error shape."""
     return {"detail": str(detail), "code": code, "problems": problems or [str(detail)]}
 
 
 def error_response(
-    status_code: int, detail: str, code: str, problems: list[str] | None = None
+    status_code: int, detail: StrOrPromise, code: str, problems: list[str] | None = None
 ) -> Response:
     """A DRF Response in the API's error shape."""
     return Response(error_body(detail, code, problems), status=status_code)
@@ -102,16 +110,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     if isinstance(exc, exceptions.ValidationError):
         problems = list(flatten(exc.detail))
-        detail = _("The request has %(count)d problem(s).") % {"count": len(problems)}
-        response.data = error_body(detail, _first_code(exc.get_codes()), problems)
+        summary = _("The request has %(count)d problem(s).") % {"count": len(problems)}
+        response.data = error_body(summary, _first_code(exc.get_codes()), problems)
     else:
-        detail = exc.detail if not isinstance(exc.detail, dict | list) else exc.default_detail
+        raw = exc.detail if not isinstance(exc.detail, dict | list) else exc.default_detail
+        detail = str(raw)
         code = exc.get_codes()
         # A body that cannot be read is a problem of the body as a whole.
-        problems = [f"body: {detail}"] if isinstance(exc, exceptions.ParseError) else None
-        response.data = error_body(
-            str(detail), code if isinstance(code, str) else "error", problems
-        )
+        body_problem = [f"body: {detail}"] if isinstance(exc, exceptions.ParseError) else None
+        response.data = error_body(detail, code if isinstance(code, str) else "error", body_problem)
     return response
 
 
@@ -154,8 +161,8 @@ class ApiSchema(AutoSchema):
             codes.add("404")
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:  # type: ignore[override]
-        responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
         declared = {str(code) for code in responses}
         for code in sorted(self._error_codes() | (declared & set(_ERROR_DESCRIPTIONS))):
             if code in responses and "content" in responses[code]:
@@ -170,7 +177,7 @@ class ApiSchema(AutoSchema):
         return responses
 
     def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> Any:
-        headers = super()._get_response_headers_for_code(status_code, direction)  # type: ignore[arg-type]
+        headers = super()._get_response_headers_for_code(status_code, direction)
         if status_code == "429":
             headers = dict(headers or {})
             headers["Retry-After"] = {

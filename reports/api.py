@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -44,6 +44,9 @@ class ReportJobSerializer(serializers.ModelSerializer):
     params = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
+    api_files = serializers.SerializerMethodField(
+        help_text="The same files through the API (a token works there): format to URL"
+    )
 
     class Meta:
         model = ReportJob
@@ -66,6 +69,7 @@ class ReportJobSerializer(serializers.ModelSerializer):
             "timings",
             "pdf_url",
             "xlsx_url",
+            "api_files",
         ]
 
     def _url(self, job: ReportJob, fmt: str) -> str | None:
@@ -85,6 +89,17 @@ class ReportJobSerializer(serializers.ModelSerializer):
 
     def get_xlsx_url(self, job: ReportJob) -> str | None:
         return self._url(job, "xlsx")
+
+    def get_api_files(self, job: ReportJob) -> dict[str, str]:
+        if job.status != ReportJob.Status.DONE:
+            return {}
+        return {
+            fmt: self.context["request"].build_absolute_uri(
+                reverse("api-report-file", kwargs={"job_id": job.pk, "fmt": fmt})
+            )
+            for fmt in ("pdf", "xlsx")
+            if getattr(job, fmt)
+        }
 
 
 class ReportRequestApi(APIView):
@@ -167,3 +182,36 @@ class RoundResultsExportApi(APIView):
         name = f"round-{round_.pk}-results.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class ReportFileApi(APIView):
+    """A finished job's PDF or XLSX, for clients that sign in with a token."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pdf", "xlsx"])
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            409: error("The report is not finished (or failed: the detail says why)"),
+        },
+    )
+    def get(self, request: Request, job_id: int, fmt: str) -> HttpResponseBase:
+        job = selectors.job_for(request.user, job_id)
+        if job is None:
+            return error_response(status.HTTP_404_NOT_FOUND, _("No such report."), "not_found")
+        if job.status != ReportJob.Status.DONE:
+            failed = job.status == ReportJob.Status.FAILED
+            detail = job.error if failed else str(_("The report is not ready yet."))
+            return error_response(status.HTTP_409_CONFLICT, detail, job.status)
+        field = job.pdf if fmt == "pdf" else job.xlsx
+        try:
+            handle = field.open("rb") if field else None
+        except FileNotFoundError:
+            handle = None
+        if handle is None:
+            gone = _("The file has expired. Request the report again.")
+            return error_response(status.HTTP_404_NOT_FOUND, gone, "expired")
+        name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
+        return FileResponse(handle, as_attachment=True, filename=name)

@@ -17,6 +17,11 @@ urlpatterns = [
     path("api/v1/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/v1/reports/<id:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
     re_path(
+        r"^api/v1/reports/(?P<job_id>[0-9]{1,18})/download\.(?P<fmt>pdf|xlsx)$",
+        api.ReportFileApi.as_view(),
+        name="api-report-file",
+    ),
+    re_path(
         r"^api/v1/rounds/(?P<pk>[0-9]{1,18})/results\.(?P<fmt>csv|xlsx)$",
         api.RoundResultsExportApi.as_view(),
         name="api-round-results",

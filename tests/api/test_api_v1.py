@@ -381,3 +381,38 @@ def test_results_of_a_round_outside_the_scope_are_404(client, firm_user, submitt
     response = client.get(reverse("api-round-results", args=[submitted.round_id, "csv"]), **EN)
     _assert_error(response, 404)
     assert client.get(f"/api/v1/rounds/{submitted.round_id}/results.pdf").status_code == 404
+
+
+# --- Report files -----------------------------------------------------------------------------
+
+
+def test_a_finished_report_downloads_with_a_token_and_a_queued_one_is_409(
+    client, cluster_official, world
+):
+    from django.core.files.base import ContentFile
+
+    from reports.models import ReportJob
+
+    key = Token.objects.create(user=cluster_official).key
+    header = {"HTTP_AUTHORIZATION": f"Token {key}", **EN}
+    job = ReportJob.objects.create(
+        kind="cluster",
+        cluster=world["alpha"],
+        language="en",
+        requested_by=cluster_official,
+        fingerprint="api-file-test",
+        status=ReportJob.Status.DONE,
+        progress=100,
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+    job.pdf.save(f"job-{job.pk}.pdf", ContentFile(b"%PDF-1.4 test"))
+    status = client.get(reverse("api-report-job", args=[job.pk]), **header).json()
+    assert list(status["api_files"]) == ["pdf"]
+    response = client.get(status["api_files"]["pdf"], **header)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 test"
+    missing = client.get(reverse("api-report-file", args=[job.pk, "xlsx"]), **header)
+    assert _assert_error(missing, 404)["code"] == "expired"
+    ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.RUNNING)
+    busy = client.get(reverse("api-report-file", args=[job.pk, "pdf"]), **header)
+    assert _assert_error(busy, 409)["detail"] == "The report is not ready yet."

@@ -1120,6 +1120,20 @@ MATRIX: list[Entry] = [
         allowed=OFFICIALS_X,
     ),
     Entry(
+        "API: download X's report",
+        "api-report-file",
+        kwargs=lambda c: {"job_id": c.job_x.pk, "fmt": "pdf"},
+        unknown_kwargs=lambda c: {"job_id": MISSING, "fmt": "pdf"},
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "API: download region P's annex",
+        "api-report-file",
+        kwargs=lambda c: {"job_id": c.job_p.pk, "fmt": "xlsx"},
+        unknown_kwargs=lambda c: {"job_id": MISSING, "fmt": "xlsx"},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
         "API: report job of region P",
         "api-report-job",
         kwargs=_job("job_p"),
