@@ -41,6 +41,7 @@ from gradient.api import (
     error_response,
     json_body,
     text_filter,
+    validated,
 )
 from gradient.limits import SignedIn
 
@@ -457,9 +458,7 @@ class RoundListApi(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         """Open a round on a published framework version: 201 with the round."""
-        body = RoundCreateSerializer(data=json_body(request))
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(RoundCreateSerializer, request)
         cluster = get_object_or_404(
             cluster_selectors.clusters_visible_to(request.user), slug=data["cluster"]
         )
@@ -627,9 +626,7 @@ class RoundInvitationsApi(generics.ListAPIView):
         round_ = assessment_selectors.round_for_official(request.user, pk)
         if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
             raise Http404
-        body = InvitationsCreateSerializer(data=json_body(request))
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(InvitationsCreateSerializer, request)
         if timezone.now() >= round_.closes_at:
             return _problems(["body: " + _("This round is closed.")], HTTP_422)
         members = {f.uscc: f for f in Firm.objects.filter(memberships__cluster=round_.cluster)}
@@ -742,9 +739,7 @@ class AssessmentStartApi(APIView):
     )
     def post(self, request: Request) -> Response:
         """201 with a new draft, or 200 with the firm's assessment in that round."""
-        body = AssessmentStartSerializer(data=json_body(request))
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(AssessmentStartSerializer, request)
         firms = cluster_selectors.user_firms(request.user).filter(
             invitations__round_id=data["round"]
         )
@@ -768,6 +763,20 @@ class AssessmentStartApi(APIView):
         return Response(out, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
+_ANSWERS_SAVE_RESPONSES = {
+    200: AnswersOutSerializer,
+    409: OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="AnswersConflictOrLocked",
+            serializers=[AnswersConflictSerializer, ErrorSerializer],
+            resource_type_field_name=None,
+        ),
+        description="Changed elsewhere since base_revision, or no longer open; nothing is saved",
+    ),
+    422: error("Answers that do not fit their questions, each named; nothing is saved"),
+}
+
+
 class AssessmentAnswersApi(APIView):
     """A draft's answers: read them all, or save one or many in one request."""
 
@@ -776,31 +785,12 @@ class AssessmentAnswersApi(APIView):
         """Every saved answer with its revision ({} for a fresh draft)."""
         return Response({"answers": _stored(_own_assessment(request, pk))})
 
-    @extend_schema(
-        request=AnswersInSerializer,
-        responses={
-            200: AnswersOutSerializer,
-            409: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="AnswersConflictOrLocked",
-                    serializers=[AnswersConflictSerializer, ErrorSerializer],
-                    resource_type_field_name=None,
-                ),
-                description="Changed elsewhere since base_revision, or no longer open; "
-                "nothing is saved",
-            ),
-            422: error("Answers that do not fit their questions, each named; nothing is saved"),
-        },
-    )
+    @extend_schema(request=AnswersInSerializer, responses=_ANSWERS_SAVE_RESPONSES)
     def patch(self, request: Request, pk: int) -> Response:
         """Save the answers given, all or none; the others stay. 200 with every answer."""
         assessment = _own_assessment(request, pk)
-        body = AnswersInSerializer(data=json_body(request))
-        body.is_valid(raise_exception=True)
-        given = {
-            code: (item["value"], item["base_revision"])
-            for code, item in body.validated_data["answers"].items()
-        }
+        answers = validated(AnswersInSerializer, request)["answers"]
+        given = {code: (item["value"], item["base_revision"]) for code, item in answers.items()}
         try:
             assessment_services.answers_save(assessment, given, user=cast(User, request.user))
         except assessment_services.AnswersRejected as exc:
@@ -826,18 +816,7 @@ class AssessmentAnswersApi(APIView):
     @extend_schema(
         operation_id="v1_assessments_answers_put_many",
         request=AnswersInSerializer,
-        responses={
-            200: AnswersOutSerializer,
-            409: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="AnswersConflictOrLocked",
-                    serializers=[AnswersConflictSerializer, ErrorSerializer],
-                    resource_type_field_name=None,
-                ),
-                description="Changed elsewhere since base_revision, or no longer open",
-            ),
-            422: error("Answers that do not fit their questions, each named; nothing is saved"),
-        },
+        responses=_ANSWERS_SAVE_RESPONSES,
     )
     def put(self, request: Request, pk: int) -> Response:
         """The same as PATCH: answers are saved per question, never replaced wholesale, so

@@ -90,6 +90,13 @@ def json_body(request: Request) -> Any:
     return request.data
 
 
+def validated(serializer_class: type[serializers.Serializer], request: Request) -> Any:
+    """The request's JSON body checked by the serializer: its validated data, or a 400."""
+    body = serializer_class(data=json_body(request))
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
 def _first_code(codes: Any) -> str:
     if isinstance(codes, dict):
         for value in codes.values():

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import selectors as assessment_selectors
-from gradient.api import HTTP_422, MAX_ID, error, error_response, json_body
+from gradient.api import HTTP_422, MAX_ID, error, error_response, validated
 from reports import selectors, services
 from reports.exports import CONTENT_TYPES, FORMATS, results_export
 from reports.models import ReportJob
@@ -118,9 +118,7 @@ class ReportRequestApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data_in = ReportRequestSerializer(data=json_body(request))
-        data_in.is_valid(raise_exception=True)
-        data = data_in.validated_data
+        data = validated(ReportRequestSerializer, request)
         try:
             cluster, round_, region = selectors.report_targets(
                 request.user,
