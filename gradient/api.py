@@ -153,8 +153,51 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+# What DRF's CharField refuses, as a pattern: a NUL anywhere (ProhibitNullCharactersValidator),
+# and, when it trims and may not be blank, a text of nothing but the whitespace Python's
+# str.strip() removes (spelled out: JavaScript's \s is another set).
+_PY_SPACE = "".join(f"\\u{c:04x}" for c in range(0x10000) if chr(c).isspace())
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_PY_SPACE}][^\\u0000]*$"
+
+
+# A SlugField's text once trimmed: letters, digits, "-" and "_".
+SLUG = f"^[{_PY_SPACE}]*[-a-zA-Z0-9_]+[{_PY_SPACE}]*$"
+
+
+def text_pattern(trimmed_and_required: bool) -> str:
+    """The pattern a request text field documents (see NO_NUL and NOT_BLANK)."""
+    return NOT_BLANK if trimmed_and_required else NO_NUL
+
+
 class ApiSchema(AutoSchema):
-    """drf-spectacular's schema, plus the error answers every endpoint can give."""
+    """drf-spectacular's schema, plus the error answers every endpoint can give, and the
+    patterns of what a text field refuses."""
+
+    def _map_serializer_field(
+        self, field: Any, direction: Direction, bypass_extensions: bool = False
+    ) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+            and "format" not in schema
+            and "enum" not in schema
+        ):
+            if isinstance(field, serializers.SlugField) and not field.allow_unicode:
+                schema["pattern"] = SLUG
+            else:
+                blank_refused = field.trim_whitespace and not field.allow_blank
+                schema["pattern"] = text_pattern(blank_refused)
+        pattern = schema.get("pattern") if isinstance(schema, dict) else None
+        if direction == "request" and pattern and pattern.endswith("$"):
+            # Python's "$" also matches before a final newline (its validators use \Z);
+            # JavaScript's does not. "(?!\n)" makes both mean the end of the text.
+            schema["pattern"] = pattern + "(?!\n)"
+        return schema
 
     def _error_codes(self) -> set[str]:
         codes = {"401", "403", "429"}
@@ -240,7 +283,7 @@ class TextFilter(django_filters.CharFilter):
 
 def text_filter(field_name: str, max_length: int, help_text: str) -> TextFilter:
     """A TextFilter of at most `max_length` characters, documented as such."""
-    bounded = extend_schema_field({"type": "string", "maxLength": max_length})(
-        type(f"TextFilter{max_length}", (TextFilter,), {})
-    )
+    bounded = extend_schema_field(
+        {"type": "string", "maxLength": max_length, "pattern": text_pattern(False)}
+    )(type(f"TextFilter{max_length}", (TextFilter,), {}))
     return bounded(field_name=field_name, max_length=max_length, help_text=help_text)
