@@ -522,6 +522,8 @@ INVITATION_STATES = ("invited", "sent", "accepted", "started", "submitted")
 class InvitationSerializer(serializers.ModelSerializer):
     firm = serializers.CharField(source="firm.uscc", help_text="The firm's USCC")
     firm_name = serializers.CharField(source="firm.name")
+    # Not an EmailField: "" when the invitation has no address, which is not an e-mail.
+    email = serializers.CharField(help_text="The address it is e-mailed to, or empty")
     status = serializers.ChoiceField(
         choices=INVITATION_STATES,
         help_text="invited → sent (e-mailed) → accepted (link opened) → started → submitted",
