@@ -12,6 +12,7 @@ except for the two endpoints that answer 400 for an answer that does not fit its
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -85,6 +86,20 @@ def _no_celery(monkeypatch: pytest.MonkeyPatch) -> None:
     import reports.services
 
     monkeypatch.setattr(reports.services, "_enqueue", lambda job_id: None, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """The WSGI app would close the database connection after each request (and with it the
+    test's transaction); Django's own test client disconnects the same handlers."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
