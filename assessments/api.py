@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+import django_filters
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
-from assessments.models import Assessment, FrameworkVersion
+from assessments.models import Assessment, FrameworkVersion, Invitation, Round
 from assessments.scoring import AnswerError, score
 from assessments.versions import framework_for
+from clusters import selectors as cluster_selectors
+from clusters.models import Firm
+from gradient.api import (
+    HTTP_422,
+    MAX_ID,
+    ErrorSerializer,
+    IdFilter,
+    error,
+    error_response,
+    json_body,
+    text_filter,
+    validated,
+)
+from gradient.limits import SignedIn
 
 # --- Serializers (also the OpenAPI schema) ---------------------------------------------------
 
@@ -70,10 +94,6 @@ class ResultSerializer(serializers.Serializer):
     next_level = NextLevelSerializer(allow_null=True)
 
 
-class ProblemsSerializer(serializers.Serializer):
-    problems = serializers.ListField(child=serializers.CharField())
-
-
 # --- Views -----------------------------------------------------------------------------------
 
 
@@ -88,7 +108,7 @@ def _visible_version(request: Request, slug: str, version: str) -> FrameworkVers
 class FrameworkListApi(generics.ListAPIView):
     """Published framework versions."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = FrameworkVersionSerializer
     queryset = FrameworkVersion.objects.published().select_related("framework")
 
@@ -96,7 +116,7 @@ class FrameworkListApi(generics.ListAPIView):
 class FrameworkDetailApi(generics.RetrieveAPIView):
     """One framework version with its full definition."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = FrameworkVersionDetailSerializer
 
     def get_object(self) -> FrameworkVersion:
@@ -107,14 +127,14 @@ class FrameworkDetailApi(generics.RetrieveAPIView):
 class FrameworkScoreApi(APIView):
     """Score answers against a framework version; nothing is stored."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(
         request=ScoreRequestSerializer,
         responses={
             200: ResultSerializer,
-            400: OpenApiResponse(ProblemsSerializer, description="Invalid answers"),
-            404: OpenApiResponse(description="No such framework version"),
+            400: error("Invalid answers: one problem per answer, or a malformed body"),
+            404: error("No such framework version"),
         },
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
@@ -122,7 +142,7 @@ class FrameworkScoreApi(APIView):
         stored = _visible_version(request, slug, version)
         try:
             data = request.data
-        except (ParseError, UnsupportedMediaType) as exc:
+        except ParseError as exc:
             return _problems([f"body: {exc.detail}"])
         if not isinstance(data, dict) or "answers" not in data:
             return _problems(['body: must be a JSON object such as {"answers": {...}}'])
@@ -136,8 +156,12 @@ class FrameworkScoreApi(APIView):
         return Response(result.as_dict())
 
 
-def _problems(problems: list[str]) -> Response:
-    return Response({"problems": problems}, status=status.HTTP_400_BAD_REQUEST)
+def _problems(problems: list[str], code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+    """An error answer listing each problem ("answers.B1: …")."""
+    detail = ngettext(
+        "The request has %(count)d problem.", "The request has %(count)d problems.", len(problems)
+    ) % {"count": len(problems)}
+    return error_response(code, detail, "invalid", problems)
 
 
 # --- Assessments: own assessments and results, and saving one answer --------------------------
@@ -185,6 +209,13 @@ class AssessmentDetailSerializer(AssessmentSerializer):
         }
 
 
+class StoredResultSerializer(AssessmentSerializer):
+    result = serializers.JSONField(help_text="The result stored at submission")
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "result"]
+
+
 class AnswerPutSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
     base_revision = serializers.IntegerField(min_value=0)
@@ -206,12 +237,25 @@ def _assessments_for(request: Request) -> QuerySet[Assessment]:
     )
 
 
+class AssessmentFilter(django_filters.FilterSet):
+    round = IdFilter(field_name="round_id", help_text="Round id")
+    status = django_filters.ChoiceFilter(
+        choices=Assessment.Status.choices, help_text="draft or submitted"
+    )
+    firm = text_filter("firm__uscc", 18, "The firm's USCC")
+
+    class Meta:
+        model = Assessment
+        fields = ["round", "status", "firm"]
+
+
 class AssessmentListApi(generics.ListAPIView):
     """The assessments the user may see: their firms' drafts and results, and (officials)
     the submitted results of firms in their scope."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
 
     def get_queryset(self) -> QuerySet[Assessment]:
         return _assessments_for(self.request)
@@ -220,7 +264,7 @@ class AssessmentListApi(generics.ListAPIView):
 class AssessmentDetailApi(generics.RetrieveAPIView):
     """One assessment with its stored result and (for the firm's own users) its answers."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = AssessmentDetailSerializer
 
     def get_queryset(self) -> QuerySet[Assessment]:
@@ -239,17 +283,22 @@ class AssessmentDetailApi(generics.RetrieveAPIView):
 class AssessmentAnswerApi(APIView):
     """Save one answer of a draft, guarded by the revision the client last saw."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(
         request=AnswerPutSerializer,
         responses={
             200: AnswerSavedSerializer,
-            400: OpenApiResponse(ProblemsSerializer, description="Invalid answer"),
-            404: OpenApiResponse(description="No such assessment or question"),
+            400: error("Invalid answer"),
+            404: error("No such assessment"),
             409: OpenApiResponse(
-                AnswerSavedSerializer,
-                description="Changed elsewhere since base_revision, or no longer open",
+                PolymorphicProxySerializer(
+                    component_name="AnswerConflictOrLocked",
+                    serializers=[AnswerSavedSerializer, ErrorSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="Changed elsewhere since base_revision (the other value), or no "
+                "longer open (an error)",
             ),
         },
     )
@@ -257,10 +306,8 @@ class AssessmentAnswerApi(APIView):
         """200 saved/unchanged; 409 with the other value on a conflict; 400 with problems."""
         assessment = assessment_selectors.assessment_for_user(request.user, pk)
         if not assessment_selectors.can_answer(request.user, assessment):
-            from django.http import Http404
-
             raise Http404
-        body = AnswerPutSerializer(data=request.data)
+        body = AnswerPutSerializer(data=json_body(request))
         if not body.is_valid():
             return _problems(
                 [f"{field}: {' '.join(map(str, errors))}" for field, errors in body.errors.items()]
@@ -276,7 +323,7 @@ class AssessmentAnswerApi(APIView):
         except assessment_services.AnswerInvalid as exc:
             return _problems([f"answers.{code}: {exc.message}"])
         except assessment_services.AssessmentLocked as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            return error_response(status.HTTP_409_CONFLICT, exc.message, "locked")
         data = {
             "status": outcome.status,
             "code": code,
@@ -287,3 +334,536 @@ class AssessmentAnswerApi(APIView):
             data["other_value"] = outcome.other_value
             return Response(data, status=status.HTTP_409_CONFLICT)
         return Response(data)
+
+
+# --- Rounds (officials): list, open, close ---------------------------------------------------
+
+ROUND_STATES = ("upcoming", "open", "closed")
+MAX_BATCH = 500  # answers, or invitations, in one request
+
+
+def _round_state(round_: Round, now: Any) -> str:
+    if now < round_.opens_at:
+        return "upcoming"
+    return "open" if now < round_.closes_at else "closed"
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    cluster = serializers.CharField(source="cluster.slug")
+    framework = serializers.CharField(source="framework_version.framework.slug")
+    version = serializers.CharField(source="framework_version.version")
+    state = serializers.SerializerMethodField()
+    invited = serializers.IntegerField()
+    started = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "cluster",
+            "framework",
+            "version",
+            "name",
+            "opens_at",
+            "closes_at",
+            "state",
+            "invited",
+            "started",
+            "submitted",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=ROUND_STATES))
+    def get_state(self, obj: Round) -> str:
+        return _round_state(obj, self.context.get("now") or timezone.now())
+
+
+class RoundCreateSerializer(serializers.Serializer):
+    cluster = serializers.SlugField(max_length=100, help_text="Cluster slug")
+    framework = serializers.SlugField(max_length=100, help_text="Framework slug")
+    version = serializers.CharField(max_length=40, help_text="A published version")
+    name = serializers.CharField(max_length=200)
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+
+
+class RoundFilter(django_filters.FilterSet):
+    cluster = text_filter("cluster__slug", 100, "Cluster slug")
+    state = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in ROUND_STATES], method="filter_state", help_text="Round state"
+    )
+
+    class Meta:
+        model = Round
+        fields = ["cluster", "state"]
+
+    def filter_state(self, queryset: QuerySet[Round], name: str, value: str) -> QuerySet[Round]:
+        now = timezone.now()
+        if value == "upcoming":
+            return queryset.filter(opens_at__gt=now)
+        if value == "open":
+            return queryset.filter(opens_at__lte=now, closes_at__gt=now)
+        return queryset.filter(closes_at__lte=now)
+
+
+def _rounds_for(user: Any) -> QuerySet[Round]:
+    """The rounds the user oversees, with their response figures."""
+    return (
+        assessment_selectors.rounds_visible_to(user)
+        .select_related("cluster", "framework_version__framework")
+        .annotate(
+            invited=Count("invitations", distinct=True),
+            started=Count("assessments", distinct=True),
+            submitted=Count(
+                "assessments",
+                filter=Q(assessments__status=Assessment.Status.SUBMITTED),
+                distinct=True,
+            ),
+        )
+        .order_by("-opens_at", "-id")
+    )
+
+
+def _round_of(request: Request, pk: int) -> Round:
+    """A round the user oversees, with its figures; Http404 otherwise."""
+    return get_object_or_404(_rounds_for(request.user), pk=pk)
+
+
+def _validation_error(exc: ValidationError) -> Response:
+    """A service's ValidationError as 422, one problem per field."""
+    if hasattr(exc, "error_dict"):
+        problems = [f"{f}: {m}" for f, errors in exc.message_dict.items() for m in errors]
+    else:
+        problems = [f"body: {m}" for m in exc.messages]
+    return _problems(problems, HTTP_422)
+
+
+class RoundListApi(generics.ListAPIView):
+    """The rounds of the clusters the user oversees, newest first; POST opens a new one."""
+
+    serializer_class = RoundSerializer
+    filterset_class = RoundFilter
+
+    def get_queryset(self) -> QuerySet[Round]:
+        return _rounds_for(self.request.user)
+
+    @extend_schema(
+        request=RoundCreateSerializer,
+        responses={
+            201: RoundSerializer,
+            404: error("No such cluster, or one you do not oversee"),
+            422: error("Refused: no such published version, dates in the wrong order, no name"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Open a round on a published framework version: 201 with the round."""
+        data = validated(RoundCreateSerializer, request)
+        cluster = get_object_or_404(
+            cluster_selectors.clusters_visible_to(request.user), slug=data["cluster"]
+        )
+        if not cluster_selectors.can_manage_cluster(request.user, cluster):
+            raise Http404
+        version = (
+            FrameworkVersion.objects.published()
+            .filter(framework__slug=data["framework"], version=data["version"])
+            .first()
+        )
+        if version is None:
+            return _problems(["version: " + _("No such published framework version.")], HTTP_422)
+        try:
+            round_ = assessment_services.round_open(
+                user=cast(User, request.user),
+                cluster=cluster,
+                framework_version=version,
+                name=data["name"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+            )
+        except ValidationError as exc:
+            return _validation_error(exc)
+        out = RoundSerializer(_round_of(request, round_.pk))
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class RoundDetailApi(generics.RetrieveAPIView):
+    """One round the user oversees, with its response figures."""
+
+    serializer_class = RoundSerializer
+
+    def get_object(self) -> Round:
+        return _round_of(self.request, self.kwargs["pk"])
+
+
+class RoundCloseApi(APIView):
+    """Close an open round now: drafts can no longer change, links join nobody."""
+
+    @extend_schema(
+        request=None,
+        responses={200: RoundSerializer, 409: error("The round is upcoming or closed already")},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """200 with the closed round; 409 when it is not open."""
+        round_ = _round_of(request, pk)
+        if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
+            raise Http404
+        try:
+            assessment_services.round_close(round_, user=cast(User, request.user))
+        except assessment_services.RoundNotOpen as exc:
+            return error_response(status.HTTP_409_CONFLICT, exc.message, "not_open")
+        return Response(RoundSerializer(_round_of(request, pk)).data)
+
+
+# --- Invitations (officials): list with status, invite in bulk ---------------------------------
+
+INVITATION_STATES = ("invited", "sent", "accepted", "started", "submitted")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    firm = serializers.CharField(source="firm.uscc", help_text="The firm's USCC")
+    firm_name = serializers.CharField(source="firm.name")
+    # Not an EmailField: "" when the invitation has no address, which is not an e-mail.
+    email = serializers.CharField(help_text="The address it is e-mailed to, or empty")
+    status = serializers.ChoiceField(
+        choices=INVITATION_STATES,
+        help_text="invited → sent (e-mailed) → accepted (link opened) → started → submitted",
+    )
+    url = serializers.SerializerMethodField(help_text="The firm's invitation link")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "firm", "firm_name", "email", "status", "sent_at", "accepted_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, obj: Invitation) -> str:
+        return assessment_services.invitation_url(obj)
+
+
+class InvitationsCreateSerializer(serializers.Serializer):
+    firms = serializers.ListField(
+        child=serializers.CharField(max_length=18),
+        required=False,
+        max_length=MAX_BATCH,
+        help_text="USCCs of the cluster's firms to invite; leave out to invite every firm",
+    )
+    emails = serializers.DictField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        help_text="USCC to e-mail address",
+    )
+    send = serializers.BooleanField(default=False, help_text="E-mail those with an address")
+    language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
+
+    def validate_emails(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_BATCH:
+            raise serializers.ValidationError(
+                _("At most %(n)d addresses in one request.") % {"n": MAX_BATCH}
+            )
+        return value
+
+
+class InvitationsCreatedSerializer(serializers.Serializer):
+    invitations = InvitationSerializer(many=True)
+
+
+class InvitationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in INVITATION_STATES], help_text="Invitation status"
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["status"]
+
+
+def _invitations_of(round_: Round) -> QuerySet[Invitation]:
+    """The round's invitations, each with its status, by firm name."""
+    assessments = Assessment.objects.filter(
+        round_id=OuterRef("round_id"), firm_id=OuterRef("firm_id")
+    )
+    return (
+        Invitation.objects.filter(round=round_)
+        .select_related("firm")
+        .annotate(
+            status=Case(
+                When(
+                    Exists(assessments.filter(status=Assessment.Status.SUBMITTED)),
+                    then=Value("submitted"),
+                ),
+                When(Exists(assessments), then=Value("started")),
+                When(accepted_at__isnull=False, then=Value("accepted")),
+                When(sent_at__isnull=False, then=Value("sent")),
+                default=Value("invited"),
+                output_field=CharField(),
+            )
+        )
+        .order_by("firm__name", "pk")
+    )
+
+
+class RoundInvitationsApi(generics.ListAPIView):
+    """A round's invitations with their status; POST invites firms in bulk."""
+
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no round
+            return Invitation.objects.none()
+        return _invitations_of(
+            assessment_selectors.round_for_official(self.request.user, self.kwargs["pk"])
+        )
+
+    @extend_schema(
+        request=InvitationsCreateSerializer,
+        filters=False,
+        responses={
+            201: InvitationsCreatedSerializer,
+            422: error("A firm that is not in the round's cluster, or a closed round"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Invite firms (every firm of the cluster when `firms` is left out): 201 with the
+        invitations. Inviting a firm again keeps its link; a new address replaces the old."""
+        round_ = assessment_selectors.round_for_official(request.user, pk)
+        if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
+            raise Http404
+        data = validated(InvitationsCreateSerializer, request)
+        if timezone.now() >= round_.closes_at:
+            return _problems(["body: " + _("This round is closed.")], HTTP_422)
+        members = {f.uscc: f for f in Firm.objects.filter(memberships__cluster=round_.cluster)}
+        codes = list(dict.fromkeys([*data.get("firms", []), *data.get("emails", {})]))
+        unknown = [c for c in codes if c not in members]
+        if unknown:
+            return _problems(
+                [
+                    "firms: " + _("Not a firm of the round’s cluster: %(uscc)s") % {"uscc": c}
+                    for c in unknown
+                ],
+                HTTP_422,
+            )
+        firms = [members[c] for c in data["firms"]] if "firms" in data else None
+        emails = {members[c].pk: e for c, e in data.get("emails", {}).items()}
+        try:
+            invitations = assessment_services.invitations_create(
+                round_, user=cast(User, request.user), firms=firms, emails=emails
+            )
+        except ValidationError as exc:
+            return _validation_error(exc)
+        if data["send"]:
+            assessment_services.invitations_send(invitations, language=data["language"])
+        shown = _invitations_of(round_).filter(pk__in=[i.pk for i in invitations])
+        out = {"invitations": InvitationSerializer(shown, many=True).data}
+        return Response(out, status=status.HTTP_201_CREATED)
+
+    # Seam for the "remind" action (issue 12, left to the reminders work in
+    # assessments/services.py): POST /api/v1/rounds/<id>/invitations/remind, a view like this
+    # `post` that calls the reminder service for the round's invitations not yet submitted.
+
+
+# --- Assessments (firms): start or resume, answers, submit, result ------------------------------
+
+
+class AssessmentStartSerializer(serializers.Serializer):
+    round = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Round id")
+    firm = serializers.CharField(
+        max_length=18,
+        required=False,
+        help_text="USCC of the firm you answer for; needed only when you answer for several",
+    )
+
+
+class AnswerInSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True, help_text="The answer; null clears it")
+    base_revision = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, help_text="The revision you last saw (0: none)"
+    )
+
+
+class AnswersInSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=AnswerInSerializer(), help_text="Question code to {value, base_revision}"
+    )
+
+    def validate_answers(self, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise serializers.ValidationError(_("Give at least one answer."))
+        if len(value) > MAX_BATCH:
+            raise serializers.ValidationError(
+                _("At most %(n)d answers in one request.") % {"n": MAX_BATCH}
+            )
+        return value
+
+
+class StoredAnswerSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+    revision = serializers.IntegerField()
+
+
+class AnswersOutSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=StoredAnswerSerializer())
+
+
+class AnswersConflictSerializer(ErrorSerializer):
+    conflicts = serializers.DictField(
+        child=StoredAnswerSerializer(), help_text="What is stored now for each conflicting code"
+    )
+
+
+def _own_assessment(request: Request, pk: int) -> Assessment:
+    """An assessment of one of the user's firms; Http404 for any other."""
+    assessment = assessment_selectors.assessment_for_user(request.user, pk)
+    if not assessment_selectors.can_answer(request.user, assessment):
+        raise Http404
+    return assessment
+
+
+def _stored(assessment: Assessment) -> dict[str, dict[str, Any]]:
+    return {
+        code: {"value": value, "revision": revision}
+        for code, (value, revision) in sorted(
+            assessment_services.assessment_stored_answers(assessment).items()
+        )
+    }
+
+
+class AssessmentStartApi(APIView):
+    """Start the draft of a firm in a round it is invited to, or resume the one it has."""
+
+    @extend_schema(
+        request=AssessmentStartSerializer,
+        responses={
+            200: OpenApiResponse(AssessmentSerializer, description="Resumed"),
+            201: OpenApiResponse(AssessmentSerializer, description="Started"),
+            404: error("No such round, or none your firm is invited to"),
+            422: error("You answer for several firms: name one"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """201 with a new draft, or 200 with the firm's assessment in that round."""
+        data = validated(AssessmentStartSerializer, request)
+        firms = cluster_selectors.user_firms(request.user).filter(
+            invitations__round_id=data["round"]
+        )
+        if "firm" in data:
+            firms = firms.filter(uscc=data["firm"])
+        candidates = list(firms.distinct()[:2])
+        if not candidates:
+            raise Http404
+        if len(candidates) > 1:
+            return _problems(["firm: " + _("You answer for several firms: name one.")], HTTP_422)
+        round_ = Round.objects.get(pk=data["round"])
+        firm = candidates[0]
+        existed = Assessment.objects.filter(round=round_, firm=firm).exists()
+        try:
+            assessment = assessment_services.assessment_start_or_resume(
+                round_, firm, user=cast(User, request.user)
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        out = AssessmentSerializer(_assessments_for(request).get(pk=assessment.pk)).data
+        return Response(out, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+
+_ANSWERS_SAVE_RESPONSES = {
+    200: AnswersOutSerializer,
+    409: OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="AnswersConflictOrLocked",
+            serializers=[AnswersConflictSerializer, ErrorSerializer],
+            resource_type_field_name=None,
+        ),
+        description="Changed elsewhere since base_revision, or no longer open; nothing is saved",
+    ),
+    422: error("Answers that do not fit their questions, each named; nothing is saved"),
+}
+
+
+class AssessmentAnswersApi(APIView):
+    """A draft's answers: read them all, or save one or many in one request."""
+
+    @extend_schema(responses={200: AnswersOutSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        """Every saved answer with its revision ({} for a fresh draft)."""
+        return Response({"answers": _stored(_own_assessment(request, pk))})
+
+    @extend_schema(request=AnswersInSerializer, responses=_ANSWERS_SAVE_RESPONSES)
+    def patch(self, request: Request, pk: int) -> Response:
+        """Save the answers given, all or none; the others stay. 200 with every answer."""
+        assessment = _own_assessment(request, pk)
+        answers = validated(AnswersInSerializer, request)["answers"]
+        given = {code: (item["value"], item["base_revision"]) for code, item in answers.items()}
+        try:
+            assessment_services.answers_save(assessment, given, user=cast(User, request.user))
+        except assessment_services.AnswersRejected as exc:
+            return _problems([f"answers.{c}: {m}" for c, m in exc.problems.items()], HTTP_422)
+        except assessment_services.AnswersConflict as exc:
+            conflicts = [o for o in exc.outcomes if o.conflict]
+            response = _problems(
+                [
+                    f"answers.{o.code}: " + _("Changed elsewhere since your revision.")
+                    for o in conflicts
+                ],
+                status.HTTP_409_CONFLICT,
+            )
+            response.data["code"] = "conflict"
+            response.data["conflicts"] = {
+                o.code: {"value": o.other_value, "revision": o.revision} for o in conflicts
+            }
+            return response
+        except assessment_services.AssessmentLocked as exc:
+            return error_response(status.HTTP_409_CONFLICT, exc.message, "locked")
+        return Response({"answers": _stored(assessment)})
+
+    @extend_schema(
+        operation_id="v1_assessments_answers_put_many",
+        request=AnswersInSerializer,
+        responses=_ANSWERS_SAVE_RESPONSES,
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        """The same as PATCH: answers are saved per question, never replaced wholesale, so
+        that a client cannot clear another tab's answers by leaving them out."""
+        return self.patch(request, pk)
+
+
+class AssessmentSubmitApi(APIView):
+    """Submit a draft: it is scored and its result stored; it can no longer change."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: AssessmentDetailSerializer,
+            409: error("Submitted already, or the round is not open"),
+            422: error("Questions unanswered or answers invalid, each named"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """200 with the result; 422 naming every missing or invalid answer."""
+        assessment = _own_assessment(request, pk)
+        try:
+            assessment_services.assessment_submit(assessment, user=cast(User, request.user))
+        except assessment_services.SubmissionIncomplete as exc:
+            problems = [f"answers.{c}: " + _("This question needs an answer.") for c in exc.missing]
+            problems += [p if p.startswith("answers.") else f"answers.{p}" for p in exc.problems]
+            response = _problems(problems, HTTP_422)
+            response.data["code"] = "incomplete"
+            return response
+        except assessment_services.AssessmentLocked as exc:
+            return error_response(status.HTTP_409_CONFLICT, exc.message, "locked")
+        submitted = _assessments_for(request).get(pk=pk)
+        context = {"request": request, "can_answer": True}
+        return Response(AssessmentDetailSerializer(submitted, context=context).data)
+
+
+class AssessmentResultApi(APIView):
+    """The stored result of a submitted assessment (the firm's users and its officials)."""
+
+    @extend_schema(responses={200: StoredResultSerializer, 409: error("Not submitted yet")})
+    def get(self, request: Request, pk: int) -> Response:
+        """200 with the stored result; 409 for a draft."""
+        assessment = assessment_selectors.assessment_for_user(request.user, pk)
+        if not assessment.is_submitted or assessment.result is None:
+            return error_response(
+                status.HTTP_409_CONFLICT, _("This assessment is not submitted yet."), "draft"
+            )
+        return Response(StoredResultSerializer(assessment).data)

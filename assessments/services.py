@@ -891,3 +891,87 @@ def results_bulk_store(
         )
     DimensionScore.objects.bulk_create(dimensions, batch_size=2000)
     QuestionAttainment.objects.bulk_create(attainments, batch_size=2000)
+
+
+# --- For the API (issue 12): close a round, save many answers at once -------------------------
+
+
+class RoundNotOpen(Exception):
+    """Raised when a round cannot be closed: it has not opened yet, or is closed already."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def round_close(round: Round, *, user: User, now: datetime.datetime | None = None) -> Round:
+    """Close an open round now (its closing date becomes now); returns the closed round.
+
+    Drafts can then no longer change, and invitation links join nobody. Raises
+    PermissionDenied outside the user's clusters and RoundNotOpen for an upcoming or closed one.
+    """
+    if not cluster_selectors.can_manage_cluster(user, round.cluster):
+        raise PermissionDenied(_("You cannot close rounds of this cluster."))
+    now = now or timezone.now()
+    locked = Round.objects.select_for_update().get(pk=round.pk)
+    if now < locked.opens_at:
+        raise RoundNotOpen(_("This round has not opened yet, so it cannot be closed."))
+    if now >= locked.closes_at:
+        raise RoundNotOpen(_("This round is closed already."))
+    # The check constraint wants closes_at after opens_at: a round closed in the same instant
+    # it opened stays open for one microsecond.
+    locked.closes_at = max(now, locked.opens_at + datetime.timedelta(microseconds=1))
+    locked.save(update_fields=["closes_at"])
+    return locked
+
+
+class AnswersRejected(Exception):
+    """Raised when answers of a batch do not fit their questions; nothing of it is saved."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = dict(problems)
+
+
+class AnswersConflict(Exception):
+    """Raised when answers of a batch changed elsewhere since their base revision; nothing of
+    it is saved. `outcomes` holds every answer's outcome, conflicts with the other value."""
+
+    def __init__(self, outcomes: Sequence[AnswerSaveResult]) -> None:
+        super().__init__(", ".join(o.code for o in outcomes if o.conflict))
+        self.outcomes = list(outcomes)
+
+
+@transaction.atomic
+def answers_save(
+    assessment: Assessment,
+    answers: Mapping[str, tuple[Any, int]],
+    *,
+    user: User,
+    now: datetime.datetime | None = None,
+) -> list[AnswerSaveResult]:
+    """Save several answers ({code: (value, base_revision)}) all or none; returns each outcome.
+
+    Each answer is saved as `answer_save` saves one. When any is invalid, AnswersRejected names
+    every invalid one; when any conflicts, AnswersConflict gives every outcome; either way the
+    whole batch is rolled back. Raises AssessmentLocked when the draft cannot change.
+    """
+    now = now or timezone.now()
+    outcomes: list[AnswerSaveResult] = []
+    problems: dict[str, str] = {}
+    for code, (value, base_revision) in answers.items():
+        try:
+            with transaction.atomic():
+                outcomes.append(
+                    answer_save(
+                        assessment, code, value, base_revision=base_revision, user=user, now=now
+                    )
+                )
+        except AnswerInvalid as exc:
+            problems[code] = exc.message
+    if problems:
+        raise AnswersRejected(problems)
+    if any(outcome.conflict for outcome in outcomes):
+        raise AnswersConflict(outcomes)
+    return outcomes

@@ -17,8 +17,10 @@ urlpatterns = [
         name="import_commit",
     ),
     path("clusters/<slug:slug>/firms.xlsx", views.cluster_export, name="export"),
-    path("api/clusters/", api.ClusterListApi.as_view(), name="api-cluster-list"),
+    path("api/v1/clusters/", api.ClusterListApi.as_view(), name="api-cluster-list"),
     path(
-        "api/clusters/<slug:slug>/firms/", api.ClusterFirmsApi.as_view(), name="api-cluster-firms"
+        "api/v1/clusters/<slug:slug>/firms/",
+        api.ClusterFirmsApi.as_view(),
+        name="api-cluster-firms",
     ),
 ]

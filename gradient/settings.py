@@ -78,7 +78,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Machine clients' tokens: staff issue and revoke them in the admin (README, API).
+    "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
+    # Swagger UI's files, served as the app's own static files (no CDN: /api/docs/ offline).
+    "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
     "gradient.apps.AxesConfig",
@@ -294,35 +299,62 @@ REPORT_HARD_TIME_LIMIT = REPORT_SOFT_TIME_LIMIT + 60
 PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "")
 
 # --- REST framework ---------------------------------------------------------------------------
+# Requests per caller and period (DRF's "N/second|minute|hour|day"), counted in the cache
+# above: set CACHE_URL to Redis with several web processes, or each counts on its own.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "") or "30/minute"
+API_USER_RATE = os.environ.get("API_USER_RATE", "") or "600/minute"
+for _name, _rate in (("API_ANON_RATE", API_ANON_RATE), ("API_USER_RATE", API_USER_RATE)):
+    _count, _sep, _period = _rate.partition("/")
+    if not _count.isdigit() or int(_count) < 1 or _period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(
+            f"{_name} must look like 600/minute (a count, then second, minute, hour or day), "
+            f"got {_rate!r}"
+        )
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gradient.api.ApiSchema",
     # Basic first: its challenge makes a failed log-in 401 with WWW-Authenticate (DRF asks the
     # first class), and a locked-out client gets 429 with Retry-After instead of 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "gradient.authentication.LockoutAwareBasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Bodies are capped in size and nesting (gradient/parsers.py): anything else is a 400.
-    "DEFAULT_PARSER_CLASSES": [
-        "gradient.parsers.BoundedJSONParser",
-        "gradient.parsers.BoundedFormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["gradient.limits.SignedIn"],
+    # JSON only, capped in size and nesting (gradient/parsers.py): a form or multipart body is
+    # a 415, and the schema offers no other media type.
+    "DEFAULT_PARSER_CLASSES": ["gradient.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "gradient.limits.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["gradient.limits.AnonThrottle", "gradient.limits.UserThrottle"],
+    "EXCEPTION_HANDLER": "gradient.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gradient API",
-    "DESCRIPTION": "Digital maturity assessments of SMEs, by cluster and region.",
+    "DESCRIPTION": (
+        "Digital maturity assessments of SMEs, by cluster and region. Every 4xx answer has "
+        "the shape {detail, code, problems}, in the language of Accept-Language (zh-hans, en)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Swagger UI's default validator badge calls a public web service.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    # <id:…> in a path (gradient.api.IdConverter): a whole number that fits a 64-bit column.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+    },
     # Several models have a `status` field with different choices: name each enum explicitly.
     "ENUM_NAME_OVERRIDES": {
         "FrameworkVersionStatusEnum": "assessments.models.FrameworkVersion.Status",
         "AssessmentStatusEnum": "assessments.models.Assessment.Status",
         "ReportJobStatusEnum": "reports.models.ReportJob.Status",
         "AnswerSaveStatusEnum": ["saved", "unchanged", "conflict"],
+        "InvitationStatusEnum": ["invited", "sent", "accepted", "started", "submitted"],
+        "RoundStateEnum": ["upcoming", "open", "closed"],
     },
 }
 
@@ -340,8 +372,9 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
-# Only the app's own scripts and styles. The inline SVG charts' <style> carries the request's
-# nonce (gradient.csp); /api/docs/ alone also loads Swagger UI from its CDN (gradient.urls).
+# Only the app's own scripts and styles, on every page /api/docs/ included (Swagger UI is served
+# from the app's static files). The inline SVG charts' <style> carries the request's nonce
+# (gradient.csp).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assessments import selectors as assessment_selectors
+from gradient.api import HTTP_422, MAX_ID, error, error_response, validated
 from reports import selectors, services
+from reports.exports import CONTENT_TYPES, FORMATS, results_export
 from reports.models import ReportJob
 
 
 class ReportRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[ReportJob.Kind.CLUSTER, ReportJob.Kind.REGION])
-    cluster = serializers.SlugField(required=False, help_text=_("Cluster slug"))
-    round = serializers.IntegerField(required=False, help_text=_("Round id; default latest"))
-    region = serializers.IntegerField(required=False, help_text=_("Region id"))
+    cluster = serializers.SlugField(required=False, max_length=100, help_text=_("Cluster slug"))
+    round = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=_("Round id; default latest")
+    )
+    region = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=_("Region id")
+    )
     language = serializers.ChoiceField(choices=sorted(services.LANGUAGES), default="zh-hans")
     shareable = serializers.BooleanField(default=False)
 
@@ -35,6 +44,9 @@ class ReportJobSerializer(serializers.ModelSerializer):
     params = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
+    api_files = serializers.SerializerMethodField(
+        help_text="The same files through the API (a token works there): format to URL"
+    )
 
     class Meta:
         model = ReportJob
@@ -57,6 +69,7 @@ class ReportJobSerializer(serializers.ModelSerializer):
             "timings",
             "pdf_url",
             "xlsx_url",
+            "api_files",
         ]
 
     def _url(self, job: ReportJob, fmt: str) -> str | None:
@@ -77,6 +90,17 @@ class ReportJobSerializer(serializers.ModelSerializer):
     def get_xlsx_url(self, job: ReportJob) -> str | None:
         return self._url(job, "xlsx")
 
+    def get_api_files(self, job: ReportJob) -> dict[str, str]:
+        if job.status != ReportJob.Status.DONE:
+            return {}
+        return {
+            fmt: self.context["request"].build_absolute_uri(
+                reverse("api-report-file", kwargs={"job_id": job.pk, "fmt": fmt})
+            )
+            for fmt in ("pdf", "xlsx")
+            if getattr(job, fmt)
+        }
+
 
 class ReportRequestApi(APIView):
     """Request a cluster or regional report; 202 with the job (reused, cached or queued).
@@ -85,11 +109,16 @@ class ReportRequestApi(APIView):
     does not exist: 404 with the same message.
     """
 
-    @extend_schema(request=ReportRequestSerializer, responses={202: ReportJobSerializer})
+    @extend_schema(
+        request=ReportRequestSerializer,
+        responses={
+            202: ReportJobSerializer,
+            404: error("No such cluster, round or region, or one outside your scope"),
+            422: error("The request names no target, or a round of another cluster"),
+        },
+    )
     def post(self, request: Request) -> Response:
-        data_in = ReportRequestSerializer(data=request.data)
-        data_in.is_valid(raise_exception=True)
-        data = data_in.validated_data
+        data = validated(ReportRequestSerializer, request)
         try:
             cluster, round_, region = selectors.report_targets(
                 request.user,
@@ -98,7 +127,7 @@ class ReportRequestApi(APIView):
                 region_id=data.get("region"),
             )
         except selectors.TargetNotFound as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+            return error_response(status.HTTP_404_NOT_FOUND, exc.message, "not_found")
         try:
             job, how = services.report_request(
                 request.user,
@@ -110,9 +139,10 @@ class ReportRequestApi(APIView):
                 region=region,
             )
         except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+            problems = [f"body: {message}" for message in exc.messages]
+            return error_response(HTTP_422, " ".join(exc.messages), "invalid", problems)
         except selectors.TargetNotFound as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+            return error_response(status.HTTP_404_NOT_FOUND, exc.message, "not_found")
         body = ReportJobSerializer(job, context={"request": request}).data
         return Response({**body, "served": how}, status=status.HTTP_202_ACCEPTED)
 
@@ -124,5 +154,62 @@ class ReportJobDetailApi(APIView):
     def get(self, request: Request, job_id: int) -> Response:
         job = selectors.job_for(request.user, job_id)
         if job is None:
-            return Response({"detail": _("No such report.")}, status=status.HTTP_404_NOT_FOUND)
+            return error_response(status.HTTP_404_NOT_FOUND, _("No such report."), "not_found")
         return Response(ReportJobSerializer(job, context={"request": request}).data)
+
+
+class RoundResultsExportApi(APIView):
+    """A round's results, one row per submitted assessment, as CSV or XLSX (officials).
+
+    Columns: uscc, firm, total, level, basic, advanced, one per dimension code, submitted_at;
+    text that a spreadsheet would run as a formula is kept as text.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(FORMATS))
+        ],
+        responses={
+            (200, CONTENT_TYPES["csv"]): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
+        round_ = assessment_selectors.round_for_official(request.user, pk)
+        response = HttpResponse(results_export(round_, fmt), content_type=CONTENT_TYPES[fmt])
+        name = f"round-{round_.pk}-results.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ReportFileApi(APIView):
+    """A finished job's PDF or XLSX, for clients that sign in with a token."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pdf", "xlsx"])
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            409: error("The report is not finished (or failed: the detail says why)"),
+        },
+    )
+    def get(self, request: Request, job_id: int, fmt: str) -> HttpResponseBase:
+        job = selectors.job_for(request.user, job_id)
+        if job is None:
+            return error_response(status.HTTP_404_NOT_FOUND, _("No such report."), "not_found")
+        if job.status != ReportJob.Status.DONE:
+            failed = job.status == ReportJob.Status.FAILED
+            detail = job.error if failed else str(_("The report is not ready yet."))
+            return error_response(status.HTTP_409_CONFLICT, detail, job.status)
+        field = job.pdf if fmt == "pdf" else job.xlsx
+        try:
+            handle = field.open("rb") if field else None
+        except FileNotFoundError:
+            handle = None
+        if handle is None:
+            gone = _("The file has expired. Request the report again.")
+            return error_response(status.HTTP_404_NOT_FOUND, gone, "expired")
+        name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
+        return FileResponse(handle, as_attachment=True, filename=name)

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from reports import api, firm, firm_file, views, workspace
 
@@ -20,8 +20,22 @@ urlpatterns = [
     ),
     path("reports/regions/<int:region_id>/", views.report_region, name="report-region"),
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
-    path("api/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
-    path("api/reports/<int:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+    path("api/v1/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
+    path("api/v1/reports/<id:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),
+    re_path(
+        r"^api/v1/reports/(?P<job_id>[0-9]{1,18})/download\.(?P<fmt>pdf|xlsx)$",
+        api.ReportFileApi.as_view(),
+        name="api-report-file",
+    ),
+    re_path(
+        r"^api/v1/rounds/(?P<pk>[0-9]{1,18})/results\.(?P<fmt>csv|xlsx)$",
+        api.RoundResultsExportApi.as_view(),
+        name="api-round-results",
+    ),
+    # Seam for the workspace figures (issue 12, left to the dashboard work): the dashboard
+    # figures of a cluster and the regional comparison go here as api/v1/clusters/<slug>/
+    # dashboard/ and api/v1/regions/<id>/comparison/, read-only views in reports/api.py that
+    # serialise what the dashboard's selectors return.
     # The officials' workspace (issue 10) names its pages "reports:<name>", in this namespace.
     path("reports/", include((workspace_patterns, "reports"))),
 ]

@@ -207,3 +207,12 @@ def draft(
 
     firm = world["firms"]["alpha"][0]  # type: ignore[index]
     return AssessmentFactory(round=open_round, firm=firm)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: the API's throttles count there (issue 12), and
+    users of different tests share ids."""
+    from django.core.cache import cache
+
+    cache.clear()

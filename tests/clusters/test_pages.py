@@ -259,22 +259,22 @@ def test_export_lists_scoped_firms_and_imports_back(client, world, cluster_offic
 
 def test_api_lists_only_the_users_clusters(client, world, regional_official):
     _login(client, regional_official)
-    data = client.get("/api/clusters/").json()
+    data = client.get("/api/v1/clusters/").json()
     assert {c["slug"] for c in data["results"]} == {"alpha", "beta"}
 
 
 def test_api_cluster_firms_is_scoped(client, world, cluster_official):
     _login(client, cluster_official)
-    data = client.get("/api/clusters/alpha/firms/").json()
+    data = client.get("/api/v1/clusters/alpha/firms/").json()
     assert {f["uscc"] for f in data["results"]} == {f.uscc for f in world["firms"]["alpha"]}
-    assert client.get("/api/clusters/gamma/firms/").status_code == 404
+    assert client.get("/api/v1/clusters/gamma/firms/").status_code == 404
 
 
 def test_api_needs_a_login_and_gives_firm_users_nothing(client, world, firm_user):
-    assert client.get("/api/clusters/").status_code in (401, 403)
+    assert client.get("/api/v1/clusters/").status_code in (401, 403)
     _login(client, firm_user)
-    assert client.get("/api/clusters/").json()["results"] == []
-    assert client.get("/api/clusters/alpha/firms/").status_code == 404
+    assert client.get("/api/v1/clusters/").json()["results"] == []
+    assert client.get("/api/v1/clusters/alpha/firms/").status_code == 404
 
 
 # --- Accounts ---------------------------------------------------------------------------------

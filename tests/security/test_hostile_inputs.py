@@ -21,6 +21,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessments.models import Answer
+from reports.models import ReportJob
 from tests.factories import FirmFactory, MembershipFactory
 from tests.reports.builders import TEST_FRAMEWORK, answers_for, framework_version, submit_many
 from tests.reports.builders import make_round as make_report_round
@@ -232,8 +233,10 @@ def test_the_largest_body_under_the_cap_is_cheap(client, firm_user, demo_version
     assert response.json()["problems"][0].startswith("answers.B")
 
 
-def test_forms_still_reach_the_api(client, cluster_official, world) -> None:
-    # Form-encoded and multipart bodies still parse (the browsable API posts them).
+def test_form_and_multipart_bodies_are_415_in_the_error_shape(
+    client, cluster_official, world
+) -> None:
+    # Issue 12: the API takes JSON only (and the schema offers nothing else).
     client.force_login(cluster_official)
     url = reverse("api-report-request")
     for kwargs in (
@@ -241,8 +244,10 @@ def test_forms_still_reach_the_api(client, cluster_official, world) -> None:
         {"data": {"kind": "cluster", "cluster": "nope"}},  # multipart
     ):
         response = client.post(url, **kwargs, **EN)
-        assert response.status_code in {400, 404}
-        assert "JSON" not in response.content.decode()
+        assert response.status_code == 415
+        body = response.json()
+        assert body["code"] == "unsupported_media_type" and body["problems"] == [body["detail"]]
+    assert not ReportJob.objects.exists()
 
 
 # --- Formula injection ----------------------------------------------------------------------

@@ -134,7 +134,7 @@ def _basic(username: str, password: str) -> dict[str, str]:
 
 
 def test_api_wrong_password_answers_401_with_a_challenge(client, firm_user):
-    response = client.get("/api/clusters/", **_basic("firm_user", "wrong"))
+    response = client.get("/api/v1/clusters/", **_basic("firm_user", "wrong"))
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Basic")
 
@@ -142,8 +142,10 @@ def test_api_wrong_password_answers_401_with_a_challenge(client, firm_user):
 def test_locked_out_api_client_is_told_so_and_for_how_long(client, firm_user, settings):
     settings.AXES_COOLOFF_TIME = 0.25  # hours
     for _ in range(5):
-        client.get("/api/clusters/", **_basic("firm_user", "wrong"))
-    response = client.get("/api/clusters/", HTTP_ACCEPT_LANGUAGE="en", **_basic("firm_user", GOOD))
+        client.get("/api/v1/clusters/", **_basic("firm_user", "wrong"))
+    response = client.get(
+        "/api/v1/clusters/", HTTP_ACCEPT_LANGUAGE="en", **_basic("firm_user", GOOD)
+    )
     assert response.status_code == 429
     assert response["Retry-After"] == "900"
     detail = response.json()["detail"]
@@ -229,13 +231,18 @@ def test_pages_carry_a_strict_csp_and_a_permissions_policy(client, firm_user):
             assert feature in policy
 
 
-def test_api_docs_get_the_one_policy_that_lets_swagger_ui_load(client, firm_user):
+def test_api_docs_load_only_the_apps_own_files(client, firm_user):
+    # Issue 12: Swagger UI is served from the app's static files, under the site-wide policy.
     client.force_login(firm_user)
     response = client.get("/api/docs/")
     assert response.status_code == 200
-    assert "https://cdn.jsdelivr.net" in response["Content-Security-Policy"]
-    assert "<script>" not in response.content.decode()  # its own script comes from ?script
-    assert "https://cdn.jsdelivr.net" not in client.get("/")["Content-Security-Policy"]
+    page = response.content.decode()
+    assert "<script>" not in page  # its own script comes from ?script
+    assert "<style" not in page
+    assert "https://" not in response["Content-Security-Policy"]
+    assert response["Content-Security-Policy"] == client.get("/")["Content-Security-Policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(url.startswith(("/static/", "/api/docs/")) for url in sources), sources
 
 
 TEMPLATES = ROOT / "templates"
@@ -278,7 +285,7 @@ def test_chart_svg_styles_carry_the_request_nonce(client, firm_user):
 
 def test_signed_in_pages_and_api_are_private_and_not_stored(client, firm_user):
     client.force_login(firm_user)
-    for url in ("/", "/api/clusters/"):
+    for url in ("/", "/api/v1/clusters/"):
         cache_control = client.get(url)["Cache-Control"]
         assert "private" in cache_control and "no-store" in cache_control
 
