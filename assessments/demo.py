@@ -168,10 +168,10 @@ def seed_assessments(
     for cluster in clusters:
         cluster_mean = rng.uniform(0.3, 0.65)
         last = _round(
-            cluster, version, f"{last_opens.year} 年度数字化水平评估", last_opens, last_closes
+            cluster, version, f"{last_opens.year} 年度数字化水平评测", last_opens, last_closes
         )
         this = _round(
-            cluster, version, f"{this_opens.year} 年度数字化水平评估", this_opens, this_closes
+            cluster, version, f"{this_opens.year} 年度数字化水平评测", this_opens, this_closes
         )
         summary.rounds += 2
         firms = list(Firm.objects.filter(memberships__cluster=cluster).order_by("pk"))

@@ -175,7 +175,7 @@ def test_officials_in_scope_see_the_result_read_only(client, cluster_official, s
     assert response.status_code == 200
     page = response.content.decode()
     # an official reads about the firm, not "your result", and has a way back
-    assert "<h1>数字化水平评估结果</h1>" in page and "您的等级" not in page
+    assert "<h1>数字化水平评测结果</h1>" in page and "您的等级" not in page
     assert f'href="{reverse("assessments:round_list")}"' in page
     assert 'href="' + reverse("assessments:questionnaire", args=[submitted.pk]) not in (
         response.content.decode()

@@ -280,8 +280,8 @@ def test_officials_home_names_the_rounds_card(client, cluster_official, world):
     """The rounds card on an official's home page has a heading and says what it is for."""
     client.force_login(cluster_official)
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "<h2>评估批次</h2>" in page
-    assert "发起评估批次、邀请企业" in page
+    assert "<h2>评测轮次</h2>" in page
+    assert "发起评测轮次、邀请企业" in page
 
 
 def test_round_page_links_back_and_says_version_in_words(client, cluster_official, open_round):

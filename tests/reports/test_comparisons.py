@@ -225,7 +225,7 @@ def test_chinese_pdf_of_an_empty_round_has_no_english(world: dict[str, Any]) -> 
     rendered = render_cluster(empty, language="zh-hans", with_xlsx=False)
     text = _pdf_text(rendered.pdf)
     assert "No data" not in text and "No data" not in rendered.html
-    assert "本轮尚无企业提交评估" in text  # the cover says why the report is empty
+    assert "本轮尚无企业提交评测" in text  # the cover says why the report is empty
     assert "<svg" not in rendered.html and "data:image/svg" not in rendered.html
     # Latin words left in the text: the brand, file formats, the test framework's dimension
     # codes and the methodology's "PostgreSQL percentile_cont"; nothing like "No data".
