@@ -289,6 +289,9 @@ def questionnaire_context(
         "next_dimension": dims[index + 1].code if index + 1 < len(dims) else None,
         "previous_url": _page_url(assessment, *pages[at - 1]) if at > 0 else "",
         "next_url": _page_url(assessment, *pages[at + 1]) if at + 1 < len(pages) else "",
+        # Moving to another part says "part"; moving within a part's groups says "page".
+        "previous_is_part": at > 0 and pages[at - 1][0] != dim.code,
+        "next_is_part": at + 1 < len(pages) and pages[at + 1][0] != dim.code,
         "group": current,
         "group_title": _t(current.title) if current else "",
         "group_index": groups.index(current) + 1 if current else 0,

@@ -119,6 +119,9 @@ def test_miit_operations_is_split_into_four_scenario_pages(world):
         )
     assert total == 16
     assert "group=group-production" in first["next_url"]
+    # Within the part's groups the buttons say "page"; at its ends they lead to another part.
+    assert not first["next_is_part"] and first["previous_is_part"]
+    assert last["next_is_part"] and not last["previous_is_part"]
     with pytest.raises(KeyError):
         questionnaire_context(draft, "operations", "group-nope")
 
