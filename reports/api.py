@@ -223,6 +223,7 @@ class ReportFileApi(APIView):
 
 
 # --- Workspace figures (officials): a cluster's dashboard, a region's comparison --------------
+# Schema texts are English, as in assessments/api.py; answers and errors follow the language.
 # Read-only views of exactly what the pages show: the dashboard's view model
 # (reports/dashboard.py) and the regional report (reports/context.py), chosen and scoped as the
 # pages choose them. Shares, changes and scores are JSON numbers, as in a result's JSON.
@@ -233,7 +234,7 @@ def _language() -> str:
 
 
 class SpreadSerializer(serializers.Serializer):
-    n = serializers.IntegerField(help_text=_("Firms with a score"))
+    n = serializers.IntegerField(help_text="Firms with a score")
     mean = serializers.FloatField(allow_null=True)
     q1 = serializers.FloatField(allow_null=True)
     median = serializers.FloatField(allow_null=True)
@@ -245,36 +246,36 @@ class RoundResponseSerializer(serializers.Serializer):
     name = serializers.CharField()
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
-    framework = serializers.CharField(help_text=_("Framework and version"))
+    framework = serializers.CharField(help_text="Framework and version")
     invited = serializers.IntegerField()
-    opened = serializers.IntegerField(help_text=_("Invitation links visited"))
+    opened = serializers.IntegerField(help_text="Invitation links visited")
     draft = serializers.IntegerField()
     submitted = serializers.IntegerField()
-    response_rate = serializers.FloatField(allow_null=True, help_text=_("Percent of invited"))
+    response_rate = serializers.FloatField(allow_null=True, help_text="Percent of invited")
 
 
 class HeadlineSerializer(serializers.Serializer):
     invited = serializers.IntegerField()
-    assessed = serializers.IntegerField(help_text=_("Firms that submitted"))
-    response_rate = serializers.FloatField(allow_null=True, help_text=_("Percent"))
+    assessed = serializers.IntegerField(help_text="Firms that submitted")
+    response_rate = serializers.FloatField(allow_null=True, help_text="Percent")
     basic_count = serializers.IntegerField(allow_null=True)
     advanced_count = serializers.IntegerField(allow_null=True)
-    basic_share = serializers.FloatField(allow_null=True, help_text=_("Percent of assessed"))
-    advanced_share = serializers.FloatField(allow_null=True, help_text=_("Percent of assessed"))
+    basic_share = serializers.FloatField(allow_null=True, help_text="Percent of assessed")
+    advanced_share = serializers.FloatField(allow_null=True, help_text="Percent of assessed")
     previous_round = serializers.CharField(allow_null=True)
     previous_basic_share = serializers.FloatField(allow_null=True)
     previous_advanced_share = serializers.FloatField(allow_null=True)
-    basic_change = serializers.FloatField(allow_null=True, help_text=_("Percentage points"))
-    advanced_change = serializers.FloatField(allow_null=True, help_text=_("Percentage points"))
+    basic_change = serializers.FloatField(allow_null=True, help_text="Percentage points")
+    advanced_change = serializers.FloatField(allow_null=True, help_text="Percentage points")
     incomparable_round = serializers.CharField(
         allow_null=True,
-        help_text=_("The earlier round whose levels cannot be compared with this one's"),
+        help_text="The earlier round whose levels cannot be compared with this one's",
     )
-    small_sample = serializers.BooleanField(help_text=_("Fewer than 5 firms submitted"))
+    small_sample = serializers.BooleanField(help_text="Fewer than 5 firms submitted")
 
 
 class LevelCountSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_('Level code; "" is below the first level'))
+    code = serializers.CharField(help_text='Level code; "" is below the first level')
     title = serializers.CharField()
     count = serializers.IntegerField(allow_null=True)
     share = serializers.FloatField(allow_null=True)
@@ -285,7 +286,7 @@ class DimensionStatSerializer(serializers.Serializer):
     title = serializers.CharField()
     weight = serializers.FloatField()
     cluster = SpreadSerializer()
-    benchmark = SpreadSerializer(help_text=_("Every cluster's firms on the same version"))
+    benchmark = SpreadSerializer(help_text="Every cluster's firms on the same version")
 
 
 class QuestionStatSerializer(serializers.Serializer):
@@ -300,12 +301,12 @@ class QuestionStatSerializer(serializers.Serializer):
 
 
 class HomogeneitySerializer(serializers.Serializer):
-    value = serializers.FloatField(allow_null=True, help_text=_("1: identical profiles"))
+    value = serializers.FloatField(allow_null=True, help_text="1: identical profiles")
     benchmark_mean = serializers.FloatField(allow_null=True)
     benchmark_min = serializers.FloatField(allow_null=True)
     benchmark_max = serializers.FloatField(allow_null=True)
     benchmark_groups = serializers.IntegerField()
-    rank = serializers.IntegerField(allow_null=True, help_text=_("1: the most homogeneous"))
+    rank = serializers.IntegerField(allow_null=True, help_text="1: the most homogeneous")
 
 
 class TrendRowSerializer(serializers.Serializer):
@@ -339,7 +340,7 @@ class TargetProgressSerializer(serializers.Serializer):
     target_id = serializers.IntegerField()
     subject = serializers.CharField()
     framework = serializers.CharField()
-    version = serializers.CharField(help_text=_('"" when any version counts'))
+    version = serializers.CharField(help_text='"" when any version counts')
     level = serializers.CharField()
     level_code = serializers.CharField()
     industry = serializers.CharField()
@@ -348,11 +349,11 @@ class TargetProgressSerializer(serializers.Serializer):
     days_left = serializers.IntegerField()
     round = serializers.CharField(allow_null=True)
     current = serializers.IntegerField(allow_null=True)
-    share = serializers.FloatField(allow_null=True, help_text=_("Percent of the goal, at most 100"))
+    share = serializers.FloatField(allow_null=True, help_text="Percent of the goal, at most 100")
     met = serializers.BooleanField()
     trend = TrendPointSerializer(many=True)
     next_firms = NextFirmSerializer(
-        many=True, help_text=_("The firms that would count next (none once met)")
+        many=True, help_text="The firms that would count next (none once met)"
     )
 
 
@@ -367,7 +368,7 @@ class SupportRowSerializer(serializers.Serializer):
     target_level = serializers.CharField(source="entry.target_level")
     unmet_count = serializers.IntegerField(source="entry.unmet_count")
     lacks = serializers.ListField(source="entry.lacks", child=serializers.CharField())
-    counts_next = serializers.BooleanField(help_text=_("Would count next towards a target"))
+    counts_next = serializers.BooleanField(help_text="Would count next towards a target")
 
 
 class SupportPageSerializer(serializers.Serializer):
@@ -385,19 +386,19 @@ class RoundNameSerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     cluster = serializers.SlugField()
     cluster_name = serializers.CharField()
-    round = RoundNameSerializer(allow_null=True, help_text=_("The round shown; null: none yet"))
-    rounds = RoundNameSerializer(many=True, help_text=_("Every round of the cluster, newest first"))
-    response = RoundResponseSerializer(many=True, help_text=_("Every round, newest first"))
+    round = RoundNameSerializer(allow_null=True, help_text="The round shown; null: none yet")
+    rounds = RoundNameSerializer(many=True, help_text="Every round of the cluster, newest first")
+    response = RoundResponseSerializer(many=True, help_text="Every round, newest first")
     headline = HeadlineSerializer(allow_null=True)
     levels = LevelCountSerializer(many=True)
     dimensions = DimensionStatSerializer(many=True)
     weakest = QuestionStatSerializer(many=True)
     homogeneity = HomogeneitySerializer(allow_null=True)
-    trend = TrendRowSerializer(many=True, help_text=_("Rounds on the same framework, oldest first"))
+    trend = TrendRowSerializer(many=True, help_text="Rounds on the same framework, oldest first")
     targets = TargetProgressSerializer(many=True)
     support_basic = serializers.IntegerField(allow_null=True)
     support_advanced = serializers.IntegerField(allow_null=True)
-    support = SupportPageSerializer(help_text=_("Firms within reach of the next band, paged"))
+    support = SupportPageSerializer(help_text="Firms within reach of the next band, paged")
 
 
 class SupportPagination(Pagination):
@@ -409,7 +410,7 @@ class SupportPagination(Pagination):
 
 class DashboardQuerySerializer(serializers.Serializer):
     round = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text=_("Round id; default latest")
+        required=False, min_value=1, max_value=MAX_ID, help_text="Round id; default latest"
     )
 
 
@@ -455,7 +456,7 @@ class ClusterDashboardApi(APIView):
             OpenApiParameter(
                 "page",
                 {"type": "integer", "minimum": 1, "maximum": 999_999_999},
-                description=_("Page of the support list (25 a page)"),
+                description="Page of the support list (25 a page)",
             ),
         ],
         responses={
@@ -492,20 +493,20 @@ class RegionRowSerializer(serializers.Serializer):
     round = serializers.CharField()
     round_id = serializers.IntegerField()
     invited = serializers.IntegerField()
-    assessed = serializers.IntegerField(help_text=_("Firms that submitted"))
+    assessed = serializers.IntegerField(help_text="Firms that submitted")
     response_rate = serializers.FloatField(allow_null=True)
     basic_share = serializers.FloatField(allow_null=True)
     advanced_share = serializers.FloatField(allow_null=True)
     previous_round = serializers.CharField(allow_null=True)
-    basic_change = serializers.FloatField(allow_null=True, help_text=_("Percentage points"))
-    advanced_change = serializers.FloatField(allow_null=True, help_text=_("Percentage points"))
+    basic_change = serializers.FloatField(allow_null=True, help_text="Percentage points")
+    advanced_change = serializers.FloatField(allow_null=True, help_text="Percentage points")
     homogeneity = serializers.FloatField(allow_null=True)
     small_sample = serializers.BooleanField()
     dimension_means = serializers.ListField(
-        child=serializers.FloatField(allow_null=True), help_text=_("In the group's order")
+        child=serializers.FloatField(allow_null=True), help_text="In the group's order"
     )
     level_counts = serializers.ListField(
-        child=serializers.IntegerField(allow_null=True), help_text=_("In the group's order")
+        child=serializers.IntegerField(allow_null=True), help_text="In the group's order"
     )
 
 
@@ -525,18 +526,18 @@ class RegionGroupSerializer(serializers.Serializer):
 class RegionFrameworkSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
-    submitted = serializers.IntegerField(help_text=_("Submitted assessments in the region"))
+    submitted = serializers.IntegerField(help_text="Submitted assessments in the region")
 
 
 class ComparisonSerializer(serializers.Serializer):
     region = serializers.CharField()
     region_id = serializers.IntegerField()
-    framework = serializers.SlugField(allow_null=True, help_text=_("null: no round in the region"))
+    framework = serializers.SlugField(allow_null=True, help_text="null: no round in the region")
     framework_title = serializers.CharField(allow_null=True)
     year = serializers.IntegerField(allow_null=True)
     sort = serializers.CharField()
     frameworks = RegionFrameworkSerializer(many=True)
-    groups = RegionGroupSerializer(many=True, help_text=_("One per framework version"))
+    groups = RegionGroupSerializer(many=True, help_text="One per framework version")
     clusters_without_round = serializers.ListField(child=serializers.CharField())
     min_cell = serializers.IntegerField()
 
@@ -546,16 +547,16 @@ SORTS = sorted(f"{d}{key}" for key in regional._VALUES for d in ("", "-"))
 
 class ComparisonQuerySerializer(serializers.Serializer):
     framework = serializers.SlugField(
-        required=False, max_length=80, help_text=_("Framework slug; default the most answered")
+        required=False, max_length=80, help_text="Framework slug; default the most answered"
     )
     year = serializers.IntegerField(
         required=False,
         min_value=services.YEAR_MIN,
         max_value=services.YEAR_MAX,
-        help_text=_("Compare rounds opened in this year; default any year"),
+        help_text="Compare rounds opened in this year; default any year",
     )
     sort = serializers.ChoiceField(
-        choices=SORTS, default=regional.DEFAULT_SORT, help_text=_("A column; - for descending")
+        choices=SORTS, default=regional.DEFAULT_SORT, help_text="A column; - for descending"
     )
 
 
