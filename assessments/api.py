@@ -708,6 +708,11 @@ def _closed(round_: Round) -> Response | None:
     return None
 
 
+def _unknown_firms(codes: list[str], message: str) -> Response:
+    """422 naming each firm (by USCC) that the request may not name; `message` has %(uscc)s."""
+    return _problems([f"firms: {message % {'uscc': c}}" for c in codes], HTTP_422)
+
+
 def _mailing(outcome: assessment_services.MailingOutcome) -> dict[str, int]:
     return {
         "invited": outcome.invited,
@@ -752,13 +757,7 @@ class RoundInvitationsApi(generics.ListAPIView):
         codes = list(dict.fromkeys([*data.get("firms", []), *data.get("emails", {})]))
         unknown = [c for c in codes if c not in members]
         if unknown:
-            return _problems(
-                [
-                    "firms: " + _("Not a firm of the round’s cluster: %(uscc)s") % {"uscc": c}
-                    for c in unknown
-                ],
-                HTTP_422,
-            )
+            return _unknown_firms(unknown, _("Not a firm of the round’s cluster: %(uscc)s"))
         firms = [members[c] for c in data["firms"]] if "firms" in data else list(members.values())
         emails = {members[c].pk: e for c, e in data.get("emails", {}).items()}
         user = cast(User, request.user)
@@ -820,13 +819,7 @@ class RoundRemindApi(APIView):
         }
         unknown = [c for c in codes if c not in invited]
         if unknown:
-            return _problems(
-                [
-                    "firms: " + _("Not a firm invited to this round: %(uscc)s") % {"uscc": c}
-                    for c in unknown
-                ],
-                HTTP_422,
-            )
+            return _unknown_firms(unknown, _("Not a firm invited to this round: %(uscc)s"))
         sent: list[InvitationMessage] = []
         reasons: list[dict[str, str]] = []
         for code in codes:

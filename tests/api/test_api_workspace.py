@@ -4,7 +4,6 @@ rules, and the dashboard and comparison answer the pages' own figures."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from django.utils import timezone
 from assessments.models import Invitation, InvitationMessage, InvitationOpening
 from assessments.services import MAX_REMINDERS
 from reports import context, dashboard, targets
-from tests.factories import AssessmentFactory, FirmFactory, MembershipFactory
-from tests.reports.builders import answers_for, framework_version, invite, make_round, submit_many
+from tests.factories import AssessmentFactory
+from tests.reports.conftest import Scored, scored  # noqa: F401 (the report tests' cast)
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -190,50 +189,24 @@ def test_inviting_with_send_twice_mails_each_firm_once(
 
 
 @pytest.fixture
-def figures(world: dict[str, Any], cluster_official: Any) -> dict[str, Any]:
-    """Alpha: 30 firms invited to a second round and 26 submitted, after a first round of 20;
-    a target on the basic level; beta: one round of 8 firms."""
+def figures(request: pytest.FixtureRequest, cluster_official: Any) -> dict[str, Any]:
+    """The report tests' cast (tests/reports/conftest.py): alpha with 24 firms invited to round
+    T1 and 20 submitted, after round T0 with 16; beta with one round. Here also one opening of
+    an unsubmitted firm's link, and a target on the advanced level."""
+    cast: Scored = request.getfixturevalue("scored")
     cache.clear()
-    rng = random.Random(13)
-    version, fw = framework_version()
-    alpha = world["alpha"]
-    firms = list(world["firms"]["alpha"])
-    for i in range(27):
-        firm = FirmFactory(name=f"Alpha firm {i:02d}")
-        MembershipFactory(cluster=alpha, firm=firm)
-        firms.append(firm)
-    opens = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-    first = make_round(alpha, version, name="Round T0", opens=opens)
-    second = make_round(alpha, version, name="Round T1", opens=opens + dt.timedelta(days=365))
-    skills = [rng.uniform(0.05, 0.95) for _ in firms]
-    submit_many(first, fw, firms[:20], [answers_for(fw, skills[i], rng) for i in range(20)])
-    invite(second, firms)
-    submit_many(
-        second,
-        fw,
-        firms[:26],
-        [answers_for(fw, min(1, skills[i] + 0.1), rng) for i in range(26)],
-        with_invitations=False,
-    )
-    InvitationOpening.objects.create(
-        invitation=Invitation.objects.get(round=second, firm=firms[28])
-    )
-    beta_firms = [FirmFactory() for _ in range(8)]
-    for firm in beta_firms:
-        MembershipFactory(cluster=world["beta"], firm=firm)
-    beta_round = make_round(world["beta"], version, name="Beta T0", opens=opens)
-    submit_many(
-        beta_round, fw, beta_firms, [answers_for(fw, rng.uniform(0, 1), rng) for _ in beta_firms]
-    )
+    waiting = Invitation.objects.filter(round=cast.round).exclude(firm__in=cast.firms)
+    InvitationOpening.objects.create(invitation=waiting.order_by("pk").first())
+    version = cast.round.framework_version
     target = targets.target_set(
         cluster_official,
-        cluster=alpha,
+        cluster=cast.round.cluster,
         framework=version.framework,
-        level=fw.bands.advanced,
+        level=cast.fw.bands.advanced,
         firms=25,
         deadline=dt.date(2027, 6, 30),
     )
-    return {"first": first, "second": second, "version": version, "target": target}
+    return {"first": cast.previous, "second": cast.round, "version": version, "target": target}
 
 
 def _dashboard(client: Client, slug: str = "alpha", **params: Any) -> Any:
@@ -270,7 +243,7 @@ def test_dashboard_figures_equal_the_page_and_the_report(figures, cluster_offici
         "advanced_change",
     ):
         assert h[name] == getattr(board.report.headline, name) == getattr(report.headline, name)
-    assert (h["invited"], h["assessed"], h["previous_round"]) == (30, 26, "Round T0")
+    assert (h["invited"], h["assessed"], h["previous_round"]) == (24, 20, "Round T0")
     assert [(lv["code"], lv["count"], lv["share"]) for lv in data["levels"]] == [
         (lv.code, lv.count, lv.share) for lv in report.levels
     ]
@@ -319,7 +292,7 @@ def test_dashboard_picks_a_round_and_refuses_bad_ones(figures, cluster_official,
     client = _client(cluster_official)
     older = _dashboard(client, round=figures["first"].pk).json()
     assert older["round"]["id"] == figures["first"].pk
-    assert older["headline"]["assessed"] == 20 and older["headline"]["previous_round"] is None
+    assert older["headline"]["assessed"] == 16 and older["headline"]["previous_round"] is None
     beta_round = figures["second"].__class__.objects.get(cluster=world["beta"])
     _error(_dashboard(client, round=beta_round.pk), 404)
     assert _error(_dashboard(client, round="x"), 400)["problems"][0].startswith("round: ")
