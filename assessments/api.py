@@ -627,9 +627,10 @@ class RemindSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=18),
         required=False,
         min_length=1,
-        max_length=MAX_BATCH,
-        help_text="USCCs of invited firms to remind; leave out to remind every firm that has "
-        "not submitted",
+        # Each chosen firm is e-mailed within the request; the whole round goes to the worker.
+        max_length=assessment_services.INLINE_SEND_LIMIT,
+        help_text="USCCs of invited firms to remind (at most 20, e-mailed at once); leave out "
+        "to remind every firm that has not submitted",
     )
     language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
 

@@ -122,6 +122,9 @@ def test_reminding_refuses_strangers_and_closed_rounds_without_mailing(
     body = _error(_post(client, _remind_url(open_round.pk), {"firms": [stranger]}), 422)
     assert body["problems"] == [f"firms: Not a firm invited to this round: {stranger}"]
     _error(_post(client, _remind_url(open_round.pk), {"firms": []}), 400)
+    many = [f"91320583MA{n:08d}" for n in range(21)]  # more than are e-mailed within a request
+    too_many = _error(_post(client, _remind_url(open_round.pk), {"firms": many}), 400)
+    assert too_many["problems"][0].startswith("firms: ")
     _error(_post(client, _remind_url(open_round.pk), {"language": "fr"}), 400)
     type(open_round).objects.filter(pk=open_round.pk).update(closes_at=timezone.now())
     closed = _error(_post(client, _remind_url(open_round.pk), {}), 422)
