@@ -7,7 +7,21 @@ from typing import Any, cast
 import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -27,7 +41,13 @@ from rest_framework.views import APIView
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
-from assessments.models import Assessment, FrameworkVersion, Invitation, Round
+from assessments.models import (
+    Assessment,
+    FrameworkVersion,
+    Invitation,
+    InvitationMessage,
+    Round,
+)
 from assessments.scoring import AnswerError, score
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
@@ -514,9 +534,9 @@ class RoundCloseApi(APIView):
         return Response(RoundSerializer(_round_of(request, pk)).data)
 
 
-# --- Invitations (officials): list with status, invite in bulk ---------------------------------
+# --- Invitations (officials): list with status, invite in bulk, remind ------------------------
 
-INVITATION_STATES = ("invited", "sent", "accepted", "started", "submitted")
+INVITATION_STATES = ("invited", "sent", "opened", "accepted", "started", "submitted")
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -526,13 +546,31 @@ class InvitationSerializer(serializers.ModelSerializer):
     email = serializers.CharField(help_text="The address it is e-mailed to, or empty")
     status = serializers.ChoiceField(
         choices=INVITATION_STATES,
-        help_text="invited → sent (e-mailed) → accepted (link opened) → started → submitted",
+        help_text="invited → sent (e-mailed) → opened (link first visited) → accepted (a user "
+        "joined the firm through the link) → started → submitted",
+    )
+    opened_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the link was first visited (null: not yet)"
+    )
+    reminders = serializers.IntegerField(
+        help_text="Reminder e-mails queued or sent in this round (failed ones do not count)"
     )
     url = serializers.SerializerMethodField(help_text="The firm's invitation link")
 
     class Meta:
         model = Invitation
-        fields = ["id", "firm", "firm_name", "email", "status", "sent_at", "accepted_at", "url"]
+        fields = [
+            "id",
+            "firm",
+            "firm_name",
+            "email",
+            "status",
+            "sent_at",
+            "opened_at",
+            "accepted_at",
+            "reminders",
+            "url",
+        ]
         read_only_fields = fields
 
     def get_url(self, obj: Invitation) -> str:
@@ -549,9 +587,12 @@ class InvitationsCreateSerializer(serializers.Serializer):
     emails = serializers.DictField(
         child=serializers.EmailField(max_length=254),
         required=False,
-        help_text="USCC to e-mail address",
+        help_text="USCC to e-mail address (else the register's contact e-mail)",
     )
-    send = serializers.BooleanField(default=False, help_text="E-mail those with an address")
+    send = serializers.BooleanField(
+        default=False,
+        help_text="E-mail the invitation to those with an address that have not had it yet",
+    )
     language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
 
     def validate_emails(self, value: dict[str, str]) -> dict[str, str]:
@@ -562,8 +603,47 @@ class InvitationsCreateSerializer(serializers.Serializer):
         return value
 
 
+class MailingSerializer(serializers.Serializer):
+    """assessments.services.MailingOutcome: what an invite or remind request did."""
+
+    invited = serializers.IntegerField(help_text="Invitations created")
+    queued = serializers.IntegerField(help_text="E-mails queued (sent now, or by the worker)")
+    sent_now = serializers.IntegerField(help_text="Of those, sent within the request")
+    without_email = serializers.IntegerField(
+        help_text="Firms with no address: give them the link from the list"
+    )
+    skipped = serializers.IntegerField(
+        help_text="Already e-mailed, e-mailed within 24 hours, or at the most reminders"
+    )
+
+
 class InvitationsCreatedSerializer(serializers.Serializer):
     invitations = InvitationSerializer(many=True)
+    mailing = MailingSerializer(allow_null=True, help_text="The e-mails sent; null unless send")
+
+
+class RemindSerializer(serializers.Serializer):
+    firms = serializers.ListField(
+        child=serializers.CharField(max_length=18),
+        required=False,
+        min_length=1,
+        # Each chosen firm is e-mailed within the request; the whole round goes to the worker.
+        max_length=assessment_services.INLINE_SEND_LIMIT,
+        help_text="USCCs of invited firms to remind (at most 20, e-mailed at once); leave out "
+        "to remind every firm that has not submitted",
+    )
+    language = serializers.ChoiceField(choices=["zh-hans", "en"], default="zh-hans")
+
+
+class RefusedSerializer(serializers.Serializer):
+    firm = serializers.CharField(help_text="The firm's USCC")
+    reason = serializers.CharField()
+
+
+class RemindedSerializer(MailingSerializer):
+    refused = RefusedSerializer(
+        many=True, help_text="Chosen firms that cannot be reminded now, and why"
+    )
 
 
 class InvitationFilter(django_filters.FilterSet):
@@ -577,9 +657,19 @@ class InvitationFilter(django_filters.FilterSet):
 
 
 def _invitations_of(round_: Round) -> QuerySet[Invitation]:
-    """The round's invitations, each with its status, by firm name."""
+    """The round's invitations, each with its status, first opening and reminders, by firm."""
     assessments = Assessment.objects.filter(
         round_id=OuterRef("round_id"), firm_id=OuterRef("firm_id")
+    )
+    reminders = (
+        InvitationMessage.objects.filter(
+            invitation_id=OuterRef("pk"), kind=InvitationMessage.Kind.REMINDER
+        )
+        .exclude(status=InvitationMessage.Status.FAILED)  # as the reminder rules count them
+        .order_by()
+        .values("invitation_id")
+        .annotate(n=Count("id"))
+        .values("n")
     )
     return (
         Invitation.objects.filter(round=round_)
@@ -592,13 +682,46 @@ def _invitations_of(round_: Round) -> QuerySet[Invitation]:
                 ),
                 When(Exists(assessments), then=Value("started")),
                 When(accepted_at__isnull=False, then=Value("accepted")),
+                When(opening__isnull=False, then=Value("opened")),
                 When(sent_at__isnull=False, then=Value("sent")),
                 default=Value("invited"),
                 output_field=CharField(),
-            )
+            ),
+            opened_at=F("opening__opened_at"),
+            reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), 0),
         )
         .order_by("firm__name", "pk")
     )
+
+
+def _managed_round(request: Request, pk: int) -> Round:
+    """A round of a cluster the user manages; Http404 for any other (also one only seen)."""
+    round_ = assessment_selectors.round_for_official(request.user, pk)
+    if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
+        raise Http404
+    return round_
+
+
+def _closed(round_: Round) -> Response | None:
+    """422 when the round is closed: nobody can answer, so nobody is invited or reminded."""
+    if timezone.now() >= round_.closes_at:
+        return _problems(["body: " + _("This round is closed.")], HTTP_422)
+    return None
+
+
+def _unknown_firms(codes: list[str], message: str) -> Response:
+    """422 naming each firm (by USCC) that the request may not name; `message` has %(uscc)s."""
+    return _problems([f"firms: {message % {'uscc': c}}" for c in codes], HTTP_422)
+
+
+def _mailing(outcome: assessment_services.MailingOutcome) -> dict[str, int]:
+    return {
+        "invited": outcome.invited,
+        "queued": outcome.queued,
+        "sent_now": outcome.sent_now,
+        "without_email": outcome.without_email,
+        "skipped": outcome.skipped,
+    }
 
 
 class RoundInvitationsApi(generics.ListAPIView):
@@ -624,41 +747,104 @@ class RoundInvitationsApi(generics.ListAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """Invite firms (every firm of the cluster when `firms` is left out): 201 with the
-        invitations. Inviting a firm again keeps its link; a new address replaces the old."""
-        round_ = assessment_selectors.round_for_official(request.user, pk)
-        if not cluster_selectors.can_manage_cluster(request.user, round_.cluster):
-            raise Http404
+        invitations. Inviting a firm again keeps its link; a new address replaces the old.
+        With `send`, each invitation is e-mailed once (a repeated request mails nobody twice)."""
+        round_ = _managed_round(request, pk)
         data = validated(InvitationsCreateSerializer, request)
-        if timezone.now() >= round_.closes_at:
-            return _problems(["body: " + _("This round is closed.")], HTTP_422)
+        refused = _closed(round_)
+        if refused is not None:
+            return refused
         members = {f.uscc: f for f in Firm.objects.filter(memberships__cluster=round_.cluster)}
         codes = list(dict.fromkeys([*data.get("firms", []), *data.get("emails", {})]))
         unknown = [c for c in codes if c not in members]
         if unknown:
-            return _problems(
-                [
-                    "firms: " + _("Not a firm of the round’s cluster: %(uscc)s") % {"uscc": c}
-                    for c in unknown
-                ],
-                HTTP_422,
-            )
-        firms = [members[c] for c in data["firms"]] if "firms" in data else None
+            return _unknown_firms(unknown, _("Not a firm of the round’s cluster: %(uscc)s"))
+        firms = [members[c] for c in data["firms"]] if "firms" in data else list(members.values())
         emails = {members[c].pk: e for c, e in data.get("emails", {}).items()}
+        user = cast(User, request.user)
+        mailing = None
         try:
-            invitations = assessment_services.invitations_create(
-                round_, user=cast(User, request.user), firms=firms, emails=emails
-            )
+            if data["send"]:
+                # The round page's service: it records each e-mail and mails a firm once.
+                outcome = assessment_services.round_invite(
+                    round_,
+                    user=user,
+                    firm_ids=[f.pk for f in firms],
+                    emails=emails,
+                    language=data["language"],
+                )
+                mailing = _mailing(outcome)
+            else:
+                assessment_services.invitations_create(
+                    round_, user=user, firms=firms, emails=emails
+                )
         except ValidationError as exc:
             return _validation_error(exc)
-        if data["send"]:
-            assessment_services.invitations_send(invitations, language=data["language"])
-        shown = _invitations_of(round_).filter(pk__in=[i.pk for i in invitations])
-        out = {"invitations": InvitationSerializer(shown, many=True).data}
+        shown = _invitations_of(round_).filter(firm__in=firms)
+        out = {"invitations": InvitationSerializer(shown, many=True).data, "mailing": mailing}
         return Response(out, status=status.HTTP_201_CREATED)
 
-    # Seam for the "remind" action (issue 12, left to the reminders work in
-    # assessments/services.py): POST /api/v1/rounds/<id>/invitations/remind, a view like this
-    # `post` that calls the reminder service for the round's invitations not yet submitted.
+
+class RoundRemindApi(APIView):
+    """Remind by e-mail the invited firms of a round that have not submitted."""
+
+    @extend_schema(
+        request=RemindSerializer,
+        responses={
+            200: RemindedSerializer,
+            422: error(
+                "A closed round, a firm not invited to the round, or every chosen firm refused "
+                "(submitted, no address, e-mailed within 24 hours, or at the most reminders)"
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Every firm not yet submitted (or the chosen ones): 200 with the counts. A firm
+        e-mailed within the last 24 hours, or reminded the most times, is skipped (all) or
+        refused (chosen): repeating the request reminds nobody twice."""
+        round_ = _managed_round(request, pk)
+        data = validated(RemindSerializer, request)
+        refused = _closed(round_)
+        if refused is not None:
+            return refused
+        user = cast(User, request.user)
+        if "firms" not in data:
+            outcome = assessment_services.round_remind(round_, user=user, language=data["language"])
+            return Response({**_mailing(outcome), "refused": []})
+        codes = list(dict.fromkeys(data["firms"]))
+        invited = {
+            i.firm.uscc: i
+            for i in round_.invitations.select_related("round__cluster", "firm").filter(
+                firm__uscc__in=codes
+            )
+        }
+        unknown = [c for c in codes if c not in invited]
+        if unknown:
+            return _unknown_firms(unknown, _("Not a firm invited to this round: %(uscc)s"))
+        sent: list[InvitationMessage] = []
+        reasons: list[dict[str, str]] = []
+        for code in codes:
+            try:
+                sent.append(
+                    assessment_services.invitation_remind(
+                        invited[code], user=user, language=data["language"]
+                    )
+                )
+            except assessment_services.ReminderRefused as exc:
+                reasons.append({"firm": code, "reason": exc.message})
+        if not sent:
+            response = _problems([f"firms.{r['firm']}: {r['reason']}" for r in reasons], HTTP_422)
+            response.data["code"] = "refused"
+            return response
+        body = {
+            "invited": 0,
+            "queued": len(sent),
+            "sent_now": sum(1 for m in sent if m.status == InvitationMessage.Status.SENT),
+            "without_email": 0,
+            "skipped": 0,
+            "refused": reasons,
+        }
+        return Response(body)
 
 
 # --- Assessments (firms): start or resume, answers, submit, result ------------------------------

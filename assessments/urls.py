@@ -69,6 +69,11 @@ urlpatterns += [
         api.RoundInvitationsApi.as_view(),
         name="api-round-invitations",
     ),
+    path(
+        "api/v1/rounds/<id:pk>/invitations/remind/",
+        api.RoundRemindApi.as_view(),
+        name="api-round-remind",
+    ),
     path("api/v1/drafts/", api.AssessmentStartApi.as_view(), name="api-assessment-start"),
     path(
         "api/v1/assessments/<id:pk>/answers/",

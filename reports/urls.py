@@ -32,10 +32,17 @@ urlpatterns = [
         api.RoundResultsExportApi.as_view(),
         name="api-round-results",
     ),
-    # Seam for the workspace figures (issue 12, left to the dashboard work): the dashboard
-    # figures of a cluster and the regional comparison go here as api/v1/clusters/<slug>/
-    # dashboard/ and api/v1/regions/<id>/comparison/, read-only views in reports/api.py that
-    # serialise what the dashboard's selectors return.
+    # The workspace figures (issue 12): read-only, scoped like the pages.
+    path(
+        "api/v1/clusters/<slug:slug>/dashboard/",
+        api.ClusterDashboardApi.as_view(),
+        name="api-cluster-dashboard",
+    ),
+    path(
+        "api/v1/regions/<id:region_id>/comparison/",
+        api.RegionComparisonApi.as_view(),
+        name="api-region-comparison",
+    ),
     # The officials' workspace (issue 10) names its pages "reports:<name>", in this namespace.
     path("reports/", include((workspace_patterns, "reports"))),
 ]

@@ -22,6 +22,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
 from gradient.wsgi import application
+from tests.reports.conftest import scored  # noqa: F401 (the report tests' cast)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +120,47 @@ def test_the_schema_holds_for_a_firm_user(firm_user, draft, capsys):
     with capsys.disabled():
         print(f"\nschemathesis: {cases} cases as a firm user")
     assert cases >= 20 * EXAMPLES // 2
+
+
+def _call(user: Any, path: str, method: str, **parts: Any) -> int:
+    """One request built from the live schema, checked as the fuzz checks its cases."""
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/v1/schema/?format=json", application, config=_config()
+    )
+    token, _created = Token.objects.get_or_create(user=user)
+    case = schema[path][method].Case(**parts)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Token {token.key}", "Accept-Language": "en"}
+    )
+    return response.status_code
+
+
+def test_the_workspace_figures_hold_to_the_schema_with_data(
+    request, cluster_official, regional_official, world
+):
+    """The fuzz meets few real ids: here the figures of a scored round are checked against
+    their documented schema (nulls, numbers, nested lists) with the same checks."""
+    cast = request.getfixturevalue("scored")
+    dashboard = "/api/v1/clusters/{slug}/dashboard/"
+    for query in ({}, {"round": cast.previous.pk}, {"round": cast.round.pk, "page": 1}):
+        assert (
+            _call(
+                cluster_official, dashboard, "GET", path_parameters={"slug": "alpha"}, query=query
+            )
+            == 200
+        )
+    comparison = "/api/v1/regions/{region_id}/comparison/"
+    region = {"region_id": world["province_a"].pk}
+    for sort in ("-basic", "cluster", "homogeneity", "-basic_change"):
+        assert (
+            _call(
+                regional_official, comparison, "GET", path_parameters=region, query={"sort": sort}
+            )
+            == 200
+        )
+    remind = "/api/v1/rounds/{id}/invitations/remind/"
+    invitations = "/api/v1/rounds/{id}/invitations/"
+    round_id = {"id": cast.round.pk}
+    # scored's rounds are closed: the reminder is a documented 422
+    assert _call(cluster_official, remind, "POST", path_parameters=round_id, body={}) == 422
+    assert _call(cluster_official, invitations, "GET", path_parameters=round_id) == 200
