@@ -108,3 +108,20 @@ def test_weakest_chart_leaves_room_for_chinese_labels(scored: Any) -> None:
     assert labels
     # The labels end 5 px left of the plot; each CJK character takes 13 px at 13 px type.
     assert float(left.group(1)) >= 5 + 13 * max(len(t) for t in labels)
+
+
+def test_the_weak_question_page_fits_one_page_in_english(scored: Any) -> None:
+    """The chart, the table of the weakest questions and the note under it share one page: no
+    rows spill onto an almost empty page."""
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.rendering import render_cluster
+
+    pdf = render_cluster(scored.round, language="en", with_xlsx=False).pdf
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    heading = [i for i, t in enumerate(pages) if "Questions: where firms fall short" in t]
+    note = [i for i, t in enumerate(pages) if "The share for every question is in the XLSX" in t]
+    assert heading and note
+    assert note[0] == heading[-1]  # the running header names the section on each of its pages
