@@ -89,7 +89,11 @@ class FrameworkVersionDetailSerializer(FrameworkVersionSerializer):
 class ScoreRequestSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.JSONField(allow_null=True),
-        help_text="Question code to answer, as in FRAMEWORK_FORMAT.md.",
+        help_text=(
+            "Question code to answer. The codes, the answer each question type takes and the "
+            "scoring are defined by the framework file format: docs/FRAMEWORK_FORMAT.md in "
+            "the repository (sections Questions, Scoring and Result)."
+        ),
     )
 
 

@@ -26,9 +26,39 @@ def uscc_message(problem: uscc.UsccProblem) -> str:
             "Character %(position)d is “%(char)s”, which is not allowed: only digits and "
             "capital letters other than I, O, S, V and Z are used."
         ) % {"position": problem.position, "char": problem.character}
-    return _(
-        "The check character is “%(char)s” but should be “%(expected)s”: the code has a typo."
-    ) % {"char": problem.character, "expected": problem.expected}
+    return _check_message(problem)
+
+
+def _check_message(problem: uscc.UsccProblem) -> str:
+    """The check character does not match: name the mistyped character when only one can be."""
+    details = {"char": problem.character, "expected": problem.expected}
+    # Characters 2 and 18 take part in no rule but the check, so one is a suspect exactly when
+    # the other is: a single suspect is never the check character.
+    if len(problem.suspects) == 1:
+        return _(
+            "Character %(position)d is probably mistyped: it is the only character that, "
+            "changed, gives a valid code. Correct it rather than the check character "
+            "(character 18)."
+        ) % {"position": problem.suspects[0]}
+    if problem.suspects:
+        return (
+            _(
+                "The code has a typo: the check character is “%(char)s” but should be "
+                "“%(expected)s” only if every other character is right, and a single mistyped "
+                "character could be at several positions. Compare the whole code with the business "
+                "licence; do not just change the last character."
+            )
+            % details
+        )
+    return (
+        _(
+            "The code has a typo: the check character is “%(char)s” but should be “%(expected)s” "
+            "only if every other character is right, and no single changed character gives a code "
+            "shaped like an issued one, so more than one may be wrong. Compare the whole code with "
+            "the business licence."
+        )
+        % details
+    )
 
 
 def validate_uscc(value: str) -> None:

@@ -53,6 +53,9 @@ def _env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = _env_bool("DEBUG", True)
+# With DEBUG on, unknown pages and errors still get the friendly pages (the demo runs with
+# DEBUG); set this to see Django's technical 404 and traceback pages instead.
+TECHNICAL_ERROR_PAGES = _env_bool("TECHNICAL_ERROR_PAGES", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -101,6 +104,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The site's 404 and 500 pages even with DEBUG on (the runserver demo); after the locale
+    # and the user, which the pages use.
+    "gradient.error_pages.FriendlyErrorPagesMiddleware",
     # After authentication: it reads request.user once the view has run (DRF sets it there).
     "gradient.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

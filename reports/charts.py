@@ -14,6 +14,7 @@ import pygal
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
+from clusters.sheet_layout import text_width
 from reports.context import ClusterReport, RegionGroup
 
 # A restrained, print-safe palette: cluster in blue, benchmark in grey, then accents.
@@ -94,6 +95,30 @@ def _label_rotation(labels: Sequence[str], width: int) -> int:
     return 20 if widest * 7 > slot - 8 else 0
 
 
+def _cjk_extra(labels: Sequence[str], size: int) -> int:
+    """The room pygal misses on the left: it sizes a label at 0.6 em a character, and a CJK
+    character takes a whole em."""
+    return round(max((0.4 * size * (text_width(t) - len(t)) for t in labels), default=0))
+
+
+def _short(text: str, budget: int) -> str:
+    """The text cut to `budget` widths (a CJK character counts two), ending in "…" if cut;
+    Latin text is cut at a space when one is near."""
+    if text_width(text) <= budget:
+        return text
+    kept, used = [], 1  # the ellipsis takes one
+    for char in text:
+        used += text_width(char)
+        if used > budget:
+            break
+        kept.append(char)
+    short = "".join(kept).rstrip()
+    space = short.rfind(" ")
+    if space > len(short) * 2 // 3:
+        short = short[:space]
+    return short.rstrip(" ,;:(（、，") + "…"
+
+
 def level_chart(report: ClusterReport, *, font: str) -> str:
     """Bar chart: the share of assessed firms at each level."""
     chart = pygal.Bar(
@@ -133,21 +158,29 @@ def dimension_chart(report: ClusterReport, *, font: str) -> str:
     return _render(chart)
 
 
+# Label room on the left of the weak-question chart: about 45% of its 760 px at 13 px type,
+# where a Latin character is about 7 px wide and a CJK one 13 px.
+WEAKEST_LABEL_WIDTH = 44
+
+
 def weakest_chart(report: ClusterReport, *, font: str) -> str:
     """Horizontal bars: the share of firms meeting each of the weakest questions."""
     items = list(reversed(report.weakest))
+    # Titles, not codes (an official does not know "M1"); the table below gives each in full.
+    labels = [_short(q.text, WEAKEST_LABEL_WIDTH) for q in items]
     chart = pygal.HorizontalBar(
         **_config(
             font,
             width=760,
-            height=max(180, 34 * len(items) + 110),
+            height=max(150, 24 * len(items) + 80),
+            margin_left=8 + _cjk_extra(labels, 13),
             range=(0, 100),
             value_formatter=_percent,
             margin_bottom=24,
             print_values=False,  # the table below gives the figures
         )
     )
-    chart.x_labels = [q.code for q in items]
+    chart.x_labels = labels
     chart.add(_("This cluster"), _clean([q.share for q in items]))
     chart.add(_("All clusters"), _clean([q.benchmark_share for q in items]))
     return _render(chart)

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from assessments.models import Round
+from clusters.sheet_layout import write_table
 from clusters.spreadsheets import csv_text, text_cell
 from reports.rows import dimension_codes, firm_rows
 
@@ -71,11 +72,11 @@ def write_xlsx(round_: Round, out: Any) -> int:
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("results")
-    ws.append(results_header(round_))
-    count = 0
-    for row in results_rows(round_):
-        ws.append([float(v) if hasattr(v, "as_tuple") else text_cell(ws, _cell(v)) for v in row])
-        count += 1
+    rows = (
+        [float(v) if hasattr(v, "as_tuple") else text_cell(ws, _cell(v)) for v in row]
+        for row in results_rows(round_)
+    )
+    count = write_table(ws, [results_header(round_)], rows)
     wb.save(out)
     return count
 

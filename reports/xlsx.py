@@ -6,6 +6,7 @@ Written with openpyxl in write-only mode, so memory stays flat whatever the clus
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +18,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
 from clusters.models import Firm
+from clusters.sheet_layout import write_table
 from clusters.spreadsheets import guard_cell, text_cell
 from reports.context import ClusterReport, RegionReport
-from reports.rows import attainment_values, dimension_codes, firm_rows
+from reports.rows import FirmRow, attainment_values, dimension_codes, firm_rows
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="1F5FBF")
+HEADER_WIDTH = 16  # the widest a wrapped header title makes its column
 
 
 def _num(value: Any) -> Any:
@@ -43,23 +46,18 @@ def _header(ws: Any, titles: list[str]) -> list[WriteOnlyCell]:
     return cells
 
 
-def _append(ws: Any, values: list[Any]) -> None:
+def _row(ws: Any, values: list[Any]) -> list[Any]:
     """One row, every text in it written as text (a question text "=…" is no formula)."""
-    ws.append([text_cell(ws, value) for value in values])
+    return [text_cell(ws, _num(value)) for value in values]
 
 
-def _widths(ws: Any, widths: list[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-
-
-def _sheet(wb: Workbook, title: str, widths: list[int], header: list[str]) -> Any:
-    """A new sheet with its column widths set and its header row written."""
+def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> Any:
+    """A new sheet with its header row frozen, then its rows, the columns fitted to both."""
     ws = wb.create_sheet(title)
-    _widths(ws, widths)
-    ws.append(_header(ws, header))
+    # The header cells wrap, so a long title takes two or three lines instead of a wide column.
+    write_table(
+        ws, [_header(ws, header)], (_row(ws, values) for values in rows), header_width=HEADER_WIDTH
+    )
     return ws
 
 
@@ -67,31 +65,32 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
     wb = Workbook(write_only=True)
 
-    ws = _sheet(wb, _("Summary"), [40, 16, 16, 16, 16], [_("Figure"), _("Value")])
     h = report.headline
-    for label, value in (
-        (_("Cluster"), report.cluster),
-        (_("Region"), report.region),
-        (_("Round"), report.round),
-        (_("Framework"), f"{report.framework} {report.framework_version}"),
-        (_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")),
-        (_("Firms invited"), h.invited),
-        (_("Firms assessed"), h.assessed),
-        (_("Response rate (%)"), h.response_rate),
-        (_("Basic or above (%)"), h.basic_share),
-        (_("Advanced or above (%)"), h.advanced_share),
-        (_("Change in basic share (percentage points)"), h.basic_change),
-        (_("Change in advanced share (percentage points)"), h.advanced_change),
-        (_("Homogeneity"), report.homogeneity.value),
-        (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
-    ):
-        _append(ws, [label, _num(value)])
-    ws.append([])
-    ws.append(_header(ws, [_("Level"), _("Firms"), _("Share (%)")]))
-    for lv in report.levels:
-        _append(ws, [lv.title, lv.count, lv.share])
-    ws.append([])
-    ws.append(
+    ws = wb.create_sheet(_("Summary"))
+    summary: list[list[Any]] = [
+        _row(ws, [label, value])
+        for label, value in (
+            (_("Cluster"), report.cluster),
+            (_("Region"), report.region),
+            (_("Round"), report.round),
+            (_("Framework"), f"{report.framework} {report.framework_version}"),
+            (_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")),
+            (_("Firms invited"), h.invited),
+            (_("Firms assessed"), h.assessed),
+            (_("Response rate (%)"), h.response_rate),
+            (_("Basic or above (%)"), h.basic_share),
+            (_("Advanced or above (%)"), h.advanced_share),
+            (_("Change in basic share (percentage points)"), h.basic_change),
+            (_("Change in advanced share (percentage points)"), h.advanced_change),
+            (_("Homogeneity"), report.homogeneity.value),
+            (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
+        )
+    ]
+    # Two more tables below the figures, each under a header row of its own.
+    summary += [[], _header(ws, [_("Level"), _("Firms"), _("Share (%)")])]
+    summary += [_row(ws, [lv.title, lv.count, lv.share]) for lv in report.levels]
+    summary += [
+        [],
         _header(
             ws,
             [
@@ -106,10 +105,10 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("All clusters: Q3"),
                 _("All clusters: firms"),
             ],
-        )
-    )
-    for d in report.dimensions:
-        _append(
+        ),
+    ]
+    summary += [
+        _row(
             ws,
             [
                 d.title,
@@ -124,11 +123,13 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 d.benchmark.n,
             ],
         )
+        for d in report.dimensions
+    ]
+    write_table(ws, [_header(ws, [_("Figure"), _("Value")])], summary, header_width=HEADER_WIDTH)
 
-    ws = _sheet(
+    _sheet(
         wb,
         _("Questions"),
-        [12, 60, 24, 12, 12, 12, 14],
         [
             _("Code"),
             _("Question"),
@@ -138,19 +139,39 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             _("Share (%)"),
             _("All clusters (%)"),
         ],
+        (
+            [q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share]
+            for q in report.questions
+        ),
     )
-    for q in report.questions:
-        _append(ws, [q.code, q.text, q.dimension_title, q.n, q.met, q.share, q.benchmark_share])
 
     if not report.shareable:
         codes = dimension_codes(round_.framework_version)
         dimension_titles = {d.code: d.title for d in report.dimensions}
         level_titles = {lv.code: lv.title for lv in report.levels if lv.code}
         size_labels = dict(Firm.SizeClass.choices)
-        ws = _sheet(
+        yes, no = _("yes"), _("no")
+        names: dict[int, tuple[str, str]] = {}
+
+        def firm_values(r: FirmRow) -> list[Any]:
+            names[r.assessment_id] = (r.uscc, r.firm)
+            return [
+                r.uscc,
+                r.firm,
+                str(size_labels.get(r.size_class, r.size_class or "")),
+                r.total,
+                level_titles.get(r.level, r.level),
+                yes if r.basic else no,
+                yes if r.advanced else no,
+                *r.dimensions,
+                timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
+                if r.submitted_at
+                else "",
+            ]
+
+        _sheet(
             wb,
             _("Firms"),
-            [22, 36, 10, 10, 22, 12, 12] + [12] * len(codes) + [18],
             # Read by officials: headers, levels and sizes in words, not the stored codes.
             [
                 _("USCC"),
@@ -163,43 +184,24 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 *[dimension_titles.get(c, c) for c in codes],
                 _("Submitted at"),
             ],
+            (firm_values(r) for r in firm_rows(round_)),
         )
-        yes, no = _("yes"), _("no")
-        names: dict[int, tuple[str, str]] = {}
-        for r in firm_rows(round_):
-            names[r.assessment_id] = (r.uscc, r.firm)
-            _append(
-                ws,
-                [
-                    r.uscc,
-                    r.firm,
-                    str(size_labels.get(r.size_class, r.size_class or "")),
-                    _num(r.total),
-                    level_titles.get(r.level, r.level),
-                    yes if r.basic else no,
-                    yes if r.advanced else no,
-                    *[_num(score) for score in r.dimensions],
-                    timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
-                    if r.submitted_at
-                    else "",
-                ],
-            )
 
         question_codes = [q.code for q in report.questions]
-        ws = _sheet(
+        _sheet(
             wb,
             _("Attainment"),
-            [22, 36] + [8] * len(question_codes),
             [_("USCC"), _("Firm"), *question_codes],
+            (
+                [*names.get(aid, ("", "")), *[values.get(c) for c in question_codes]]
+                for aid, values in attainment_values(round_)
+            ),
         )
-        for aid, values in attainment_values(round_):
-            uscc, name = names.get(aid, ("", ""))
-            _append(ws, [uscc, name, *[values.get(c) for c in question_codes]])
 
-        ws = _sheet(
+        joiner = "；" if report.language.startswith("zh") else "; "
+        _sheet(
             wb,
             _("Support list"),
-            [22, 36, 10, 16, 12, 16, 80],
             [
                 _("USCC"),
                 _("Firm"),
@@ -209,20 +211,19 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("Target level"),
                 _("What it lacks"),
             ],
-        )
-        for e in report.support:
-            _append(
-                ws,
+            (
                 [
                     e.uscc,
                     e.firm,
-                    _num(e.total),
+                    e.total,
                     e.level,
                     e.band_title,
                     e.target_level,
-                    "；".join(e.lacks) if report.language.startswith("zh") else "; ".join(e.lacks),
-                ],
-            )
+                    joiner.join(e.lacks),
+                ]
+                for e in report.support
+            ),
+        )
 
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -233,32 +234,28 @@ def render_region_xlsx(report: RegionReport) -> bytes:
     """The annex of a regional report as XLSX bytes: the comparison table of every group,
     with the same figures as the PDF and the on-screen comparison."""
     wb = Workbook(write_only=True)
-    ws = _sheet(wb, _("Summary"), [40, 40], [_("Figure"), _("Value")])
-    for label, value in (
-        (_("Region"), report.region),
-        (_("Framework"), report.framework),
-        (_("Round year"), report.year if report.year is not None else _("any")),
-        (_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")),
-        (_("Clusters compared"), sum(len(g.rows) for g in report.groups)),
-        (_("Clusters without a round on this framework"), "、".join(report.clusters_without_round)),
-    ):
-        _append(ws, [label, value])
     comparison = _("Comparison")
-    for number, group in enumerate(report.groups, start=1):
-        _append(
-            ws,
-            [
-                f"{comparison} {number}",
-                f"{group.framework} · {_('version')} {group.framework_version}",
-            ],
-        )
+    summary: list[list[Any]] = [
+        [_("Region"), report.region],
+        [_("Framework"), report.framework],
+        [_("Round year"), report.year if report.year is not None else _("any")],
+        [_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")],
+        [_("Clusters compared"), sum(len(g.rows) for g in report.groups)],
+        [_("Clusters without a round on this framework"), "、".join(report.clusters_without_round)],
+    ]
+    summary += [
+        [
+            f"{comparison} {number}",
+            f"{group.framework} · {_('version')} {group.framework_version}",
+        ]
+        for number, group in enumerate(report.groups, start=1)
+    ]
+    _sheet(wb, _("Summary"), [_("Figure"), _("Value")], summary)
     yes, no = _("yes"), _("no")
     for number, group in enumerate(report.groups, start=1):
-        ws = _sheet(
+        _sheet(
             wb,
             f"{comparison} {number}"[:31],
-            [28, 18, 24, 10, 10, 12, 12, 12, 14, 14, 12, 24, 16]
-            + [12] * (len(group.dimensions) + len(group.levels)),
             [
                 _("Cluster"),
                 _("Region"),
@@ -276,10 +273,7 @@ def render_region_xlsx(report: RegionReport) -> bytes:
                 *[title for _code, title in group.dimensions],
                 *[title for _code, title in group.levels],
             ],
-        )
-        for r in group.rows:
-            _append(
-                ws,
+            (
                 [
                     r.cluster,
                     r.region,
@@ -296,8 +290,10 @@ def render_region_xlsx(report: RegionReport) -> bytes:
                     yes if r.small_sample else no,
                     *r.dimension_means,
                     *r.level_counts,
-                ],
-            )
+                ]
+                for r in group.rows
+            ),
+        )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -154,4 +154,10 @@ def test_firm_pdf_cites_only_the_official_source(
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     assert not INTERNAL.search(text), INTERNAL.search(text)
     assert "56" in text  # 工信厅企业〔2024〕56号 / [2024] No. 56
+    if language == "zh-hans":
+        from tests.browser.test_firm_pages_browser import translated_msgids
+
+        # PDF text extraction breaks lines where the layout does: compare with blanks joined.
+        flat = re.sub(r"\s+", " ", text)
+        assert sorted(p for p in translated_msgids() if p in flat) == []
     context.close()

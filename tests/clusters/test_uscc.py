@@ -104,3 +104,65 @@ def test_any_body_with_its_check_character_is_valid(body):
     code = body + uscc.check_character(body)
     assert uscc.is_valid(code)
     assert not uscc.is_valid(body + uscc.ALPHABET[(uscc.ALPHABET.index(code[-1]) + 1) % 31])
+
+
+# --- Locating a single mistyped character -------------------------------------------------------
+
+
+def _mutations(code):
+    for index, original in enumerate(code):
+        for replacement in uscc.ALPHABET:
+            if replacement != original:
+                yield index + 1, code[:index] + replacement + code[index + 1 :]
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_a_named_typo_position_is_always_the_mistyped_one(code):
+    named = several = 0
+    for position, mutated in _mutations(code):
+        found = uscc.problem(mutated)
+        assert found is not None and found.kind == "check", mutated
+        # The true position is always among the suspects, so a single suspect is the typo.
+        assert position in found.suspects, mutated
+        if len(found.suspects) == 1:
+            named += 1
+        else:
+            several += 1
+    assert named + several == 18 * 30
+    # Most typos in the region code and the organisation code's check character are located.
+    assert named > 18 * 30 // 4
+
+
+def test_a_typo_in_the_region_code_is_named():
+    found = uscc.problem("91350A00M000100Y43")  # "1" at position 6 typed as "A"
+    assert found is not None and found.suspects == (6,)
+    with translation.override("en"), pytest.raises(ValidationError) as err:
+        validate_uscc("91350A00M000100Y43")
+    assert err.value.messages[0].startswith("Character 6 is probably mistyped")
+    assert "should be" not in err.value.messages[0]
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as err:
+        validate_uscc("91350A00M000100Y43")
+    assert "第 6 位" in err.value.messages[0]
+
+
+def test_several_possible_positions_are_not_narrowed_to_one():
+    found = uscc.problem("91350100M000100Y44")
+    assert found is not None and found.suspects == (1, 2, 18)
+    with translation.override("en"), pytest.raises(ValidationError) as err:
+        validate_uscc("91350100M000100Y44")
+    message = err.value.messages[0]
+    assert "several positions" in message and "Character" not in message
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as err:
+        validate_uscc("91350100M000100Y44")
+    assert "校验码" in err.value.messages[0] and "营业执照" in err.value.messages[0]
+
+
+def test_two_typos_that_no_single_change_explains_say_so():
+    code = "91110000802100433B"
+    mutated = "9111A0008A2100433B"  # letters in the region code and the organisation code
+    found = uscc.problem(mutated)
+    assert found is not None and found.kind == "check" and found.suspects == ()
+    with translation.override("en"), pytest.raises(ValidationError) as err:
+        validate_uscc(mutated)
+    assert "more than one may be wrong" in err.value.messages[0]
+    assert code != mutated

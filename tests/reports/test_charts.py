@@ -72,3 +72,56 @@ def test_support_list_gives_the_lacks_column_room() -> None:
     assert '<td class="nowrap">{{ e.level }}</td>' not in html
     style = (Path(settings.BASE_DIR) / "templates/reports/pdf/_style.html").read_text()
     assert "thead th.num { white-space: normal; }" in style
+
+
+def test_weakest_chart_names_questions_by_title_not_code(scored: Any) -> None:
+    report = cluster_report(scored.round, language="en")
+    svg = charts.weakest_chart(report, font="Noto Sans CJK SC")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    codes = {q.code for q in report.weakest}
+    assert not codes & set(texts)
+    for q in report.weakest:
+        short = charts._short(q.text, charts.WEAKEST_LABEL_WIDTH)
+        assert short in texts
+        assert short == q.text or (short.endswith("…") and q.text.startswith(short[:-1]))
+
+
+def test_short_titles_cut_to_the_width_with_an_ellipsis() -> None:
+    assert charts._short("What level has finance reached?", 44) == "What level has finance reached?"
+    cut = charts._short("What level have warehousing and logistics reached in the firm?", 30)
+    assert cut == "What level have warehousing…"
+    chinese = charts._short("企业对数字化的认识和推进做到了哪一步？请选择最符合的一项", 20)
+    assert chinese == "企业对数字化的认识…"  # nine characters (18) and the ellipsis
+    from clusters.sheet_layout import text_width
+
+    assert text_width(chinese) <= 20
+
+
+def test_weakest_chart_leaves_room_for_chinese_labels(scored: Any) -> None:
+    """pygal sizes a label at 0.6 em a character; a CJK character is a whole em, so without a
+    wider left margin the start of a Chinese title falls off the chart."""
+    report = cluster_report(scored.round, language="zh-hans")
+    svg = charts.weakest_chart(report, font="Noto Sans CJK SC")
+    left = re.search(r'<g transform="translate\(([\d.]+), [\d.]+\)" class="plot">', svg)
+    assert left
+    labels = re.findall(r'<text x="-5" y="[\d.]+" class="">([^<]*)</text>', svg)
+    assert labels
+    # The labels end 5 px left of the plot; each CJK character takes 13 px at 13 px type.
+    assert float(left.group(1)) >= 5 + 13 * max(len(t) for t in labels)
+
+
+def test_the_weak_question_page_fits_one_page_in_english(scored: Any) -> None:
+    """The chart, the table of the weakest questions and the note under it share one page: no
+    rows spill onto an almost empty page."""
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.rendering import render_cluster
+
+    pdf = render_cluster(scored.round, language="en", with_xlsx=False).pdf
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    heading = [i for i, t in enumerate(pages) if "Questions: where firms fall short" in t]
+    note = [i for i, t in enumerate(pages) if "The share for every question is in the XLSX" in t]
+    assert heading and note
+    assert note[0] == heading[-1]  # the running header names the section on each of its pages
