@@ -199,3 +199,82 @@ def test_an_official_follows_the_round_and_reports_on_it(
             assert goal in text
     finally:
         context.close()
+
+
+REGION_WORDS = {
+    "zh-hans": {
+        "locale": "zh-CN",
+        "set": "设定目标",
+        "target_set": "目标已设定",
+        "error": "截止日期须晚于今天",
+        "goal": "到 {deadline}，30 家企业达到一级及以上",
+    },
+    "en": {
+        "locale": "en-US",
+        "set": "Set the target",
+        "target_set": "The target is set.",
+        "error": "The deadline must be after today",
+        "goal": "30 firms at Level 1 or above by {deadline}",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("width", ["375", "1366"])
+def test_a_regional_official_sets_a_target_for_the_region(
+    live_server: Any,
+    browser: Any,
+    journey: dict[str, Any],
+    screenshots: Any,
+    language: str,
+    width: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    words = REGION_WORDS[language]
+    region = journey["cluster"].region
+    OfficialScopeFactory(user=UserFactory(username="wang.qu", password=PASSWORD), region=region)
+    size = VIEWPORTS[width]["width"]
+    context = browser.new_context(viewport=VIEWPORTS[width], locale=words["locale"])
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/?next=/reports/regions/{region.pk}/")
+        page.fill("#id_username", "wang.qu")
+        page.fill("#id_password", PASSWORD)
+        page.locator("form.card button[type=submit]").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("#targets")).to_be_visible()
+        # A mistake first: said next to the field, in the page's language; nothing stored.
+        page.locator("#targets details.target-form summary").click()
+        page.select_option("#id_level", "L1")
+        page.fill("#id_firms", "30")
+        page.fill("#id_deadline", "2001-06-30")
+        page.get_by_role("button", name=words["set"]).click()
+        expect(page.locator("#targets .errors")).to_contain_text(words["error"])
+        assert not Target.objects.exists()
+        deadline = (timezone.localdate() + dt.timedelta(days=500)).isoformat()
+        page.fill("#id_deadline", deadline)
+        page.get_by_role("button", name=words["set"]).click()
+        expect(page.locator(".messages")).to_contain_text(words["target_set"])
+        goal = words["goal"].format(deadline=deadline)
+        expect(page.locator("#targets .target-goal")).to_contain_text(goal)
+        target = Target.objects.get()
+        assert (target.region_id, target.cluster_id, target.firms) == (region.pk, None, 30)
+        expect(page.locator("#targets .target-count .value")).to_have_text(
+            str(_at_level_one_or_above(journey["round"]))
+        )
+        _fits(page, size)
+        page.screenshot(
+            path=str(screenshots / f"region-target-{language}-{width}.png"), full_page=True
+        )
+    finally:
+        context.close()
+
+
+def _at_level_one_or_above(round_: Any) -> int:
+    from assessments.models import Assessment
+    from assessments.versions import framework_for
+
+    rank = framework_for(round_.framework_version).level_rank("L1")
+    return Assessment.objects.submitted().filter(round=round_, level_rank__gte=rank).count()
