@@ -100,6 +100,20 @@ def journey(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> dict[str
     return {"cluster": cluster, "round": current, "firm": firms[0]}
 
 
+def _page(browser: Any, width: str, locale: str) -> tuple[Any, Any]:
+    """A fresh browser context of the width and locale, and a page in it."""
+    context = browser.new_context(viewport=VIEWPORTS[width], locale=locale, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    return context, context.new_page()
+
+
+def _log_in(page: Any, base: str, username: str, next_path: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form.card button[type=submit]").click()
+
+
 def _fits(page: Any, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -125,19 +139,12 @@ def test_an_official_follows_the_round_and_reports_on_it(
 
     words = WORDS[language]
     size = VIEWPORTS[width]["width"]
-    context = browser.new_context(
-        viewport=VIEWPORTS[width], locale=words["locale"], accept_downloads=True
-    )
-    context.set_default_timeout(20_000)
+    context, page = _page(browser, width, words["locale"])
     round_, firm = journey["round"], journey["firm"]
     shot = f"journey-{language}-{width}"
-    page = context.new_page()
     try:
         # 1. The round page: filter the firms not yet invited, invite them, remind the rest.
-        page.goto(f"{live_server.url}/accounts/login/?next=/rounds/{round_.pk}/")
-        page.fill("#id_username", "li.na")
-        page.fill("#id_password", PASSWORD)
-        page.locator("form.card button[type=submit]").click()
+        _log_in(page, live_server.url, "li.na", f"/rounds/{round_.pk}/")
         expect(page.locator("html")).to_have_attribute("lang", language)
         expect(page.locator("h1")).to_have_text("2026 年复评")
         page.select_option("#id_status", "not_invited")
@@ -235,14 +242,9 @@ def test_a_regional_official_sets_a_target_for_the_region(
     region = journey["cluster"].region
     OfficialScopeFactory(user=UserFactory(username="wang.qu", password=PASSWORD), region=region)
     size = VIEWPORTS[width]["width"]
-    context = browser.new_context(viewport=VIEWPORTS[width], locale=words["locale"])
-    context.set_default_timeout(20_000)
-    page = context.new_page()
+    context, page = _page(browser, width, words["locale"])
     try:
-        page.goto(f"{live_server.url}/accounts/login/?next=/reports/regions/{region.pk}/")
-        page.fill("#id_username", "wang.qu")
-        page.fill("#id_password", PASSWORD)
-        page.locator("form.card button[type=submit]").click()
+        _log_in(page, live_server.url, "wang.qu", f"/reports/regions/{region.pk}/")
         expect(page.locator("html")).to_have_attribute("lang", language)
         expect(page.locator("#targets")).to_be_visible()
         # A mistake first: said next to the field, in the page's language; nothing stored.

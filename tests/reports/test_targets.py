@@ -279,6 +279,20 @@ def test_extra_firms_do_not_change_the_number_of_queries_of_the_progress(
         targets.progress_for_cluster(scored.round.cluster, _framework(scored))
 
 
+def _set_for_region(user: Any, scored: Any, world: dict[str, Any]) -> Target:
+    """40 firms at level 1 or above in province A, within 30 days."""
+    deadline = timezone.localdate() + dt.timedelta(days=30)
+    return _set(
+        user,
+        scored,
+        cluster=None,
+        region=world["province_a"],
+        level="L1",
+        firms=40,
+        deadline=deadline,
+    )
+
+
 def _pdf_text(data: bytes) -> str:
     import io
 
@@ -316,14 +330,7 @@ def test_the_regional_pdf_and_page_show_the_regions_targets(
 ) -> None:
     from reports import rendering
 
-    targets.target_set(
-        regional_official,
-        region=world["province_a"],
-        framework=_framework(scored),
-        level="L1",
-        firms=40,
-        deadline=timezone.localdate() + dt.timedelta(days=30),
-    )
+    _set_for_region(regional_official, scored, world)
     (progress,) = targets.progress_for_region(world["province_a"], "report-test", language="en")
     out = rendering.render_region(
         world["province_a"], language="en", framework=_framework(scored), with_xlsx=False
@@ -365,14 +372,7 @@ def test_a_report_is_stale_once_a_target_is_set_or_removed(
     assert cluster_fp(with_targets=False) == dashboard_key
     targets.target_delete(cluster_official, target)
     assert cluster_fp() == before
-    targets.target_set(
-        regional_official,
-        region=world["province_a"],
-        framework=_framework(scored),
-        level="L1",
-        firms=40,
-        deadline=timezone.localdate() + dt.timedelta(days=30),
-    )
+    _set_for_region(regional_official, scored, world)
     assert region_fp() != region_before
 
 
@@ -447,23 +447,19 @@ def test_a_bad_regional_target_says_what_is_wrong_and_stores_nothing(
     assert not Target.objects.exists()
 
 
-def test_a_regional_target_on_a_framework_not_in_the_region_is_404(
-    scored: Any, regional_official: Any, world: dict[str, Any]
+@pytest.mark.parametrize(
+    ("who", "framework"),
+    [
+        ("regional_official", "no-such"),  # a framework with no round in the region
+        ("cluster_official", "report-test"),  # the region is outside the official's scope
+    ],
+)
+def test_a_regional_target_out_of_reach_is_404_and_stores_nothing(
+    scored: Any, world: dict[str, Any], request: pytest.FixtureRequest, who: str, framework: str
 ) -> None:
-    response = _dashboard(regional_official).post(
+    response = _dashboard(request.getfixturevalue(who)).post(
         _region_url("report-region-target-create", world),
-        {"framework": "no-such", "level": "L2", "firms": "12", "deadline": "2031-01-01"},
-    )
-    assert response.status_code == 404
-    assert not Target.objects.exists()
-
-
-def test_a_cluster_official_cannot_set_the_regions_target(
-    scored: Any, cluster_official: Any, world: dict[str, Any]
-) -> None:
-    response = _dashboard(cluster_official).post(
-        _region_url("report-region-target-create", world),
-        {"framework": "report-test", "level": "L2", "firms": "12", "deadline": "2031-01-01"},
+        {"framework": framework, "level": "L2", "firms": "12", "deadline": "2031-01-01"},
     )
     assert response.status_code == 404
     assert not Target.objects.exists()
