@@ -793,7 +793,8 @@ def assessment_submit(
     assessment.submitted_by = user
     assessment_store_result(assessment, framework, result)
     ids = {"assessment_id": assessment.pk, "round_id": assessment.round_id}
-    transaction.on_commit(lambda: signals.assessment_submitted.send(Assessment, **ids))
+    # robust: a listener's failure (a broker down) is logged and never fails the submission.
+    transaction.on_commit(lambda: signals.assessment_submitted.send(Assessment, **ids), robust=True)
     return assessment
 
 

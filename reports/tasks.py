@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -11,6 +13,8 @@ from django.utils.translation import gettext as _
 from assessments.models import Round
 from reports import dashboard, services
 from reports.models import ReportJob
+
+log = logging.getLogger(__name__)
 
 # A submission warms its round's dashboard this many seconds later; the submissions of a rush
 # in between ride on the same warm-up (one task per round per window, not one per submission).
@@ -59,9 +63,15 @@ def dashboard_warm_soon(round_id: int) -> bool:
 
     The key outlives the delay, so a warm-up that waits in a long queue is not doubled; it is
     removed when the warm-up starts, and expires on its own should no worker ever run it."""
-    if not cache.add(_warm_key(round_id), 1, WARM_DELAY_SECONDS * 10):
+    key = _warm_key(round_id)
+    if not cache.add(key, 1, WARM_DELAY_SECONDS * 10):
         return False
-    dashboard_warm.apply_async(args=[round_id], countdown=WARM_DELAY_SECONDS)
+    try:
+        dashboard_warm.apply_async(args=[round_id], countdown=WARM_DELAY_SECONDS)
+    except Exception:
+        cache.delete(key)  # the next submission tries again
+        log.warning("could not queue the dashboard warm-up of round %s", round_id, exc_info=True)
+        return False
     return True
 
 

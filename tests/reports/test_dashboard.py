@@ -350,3 +350,30 @@ def test_a_warm_up_of_a_deleted_round_does_nothing(scored: Any) -> None:
     from reports import tasks
 
     assert tasks.dashboard_warm(10**9) == 0
+
+
+def test_a_broker_down_does_not_fail_the_submission_and_the_next_one_retries(
+    scored: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    import random
+
+    from reports import tasks
+    from tests.factories import SubmittedAssessmentFactory
+
+    calls: list[int] = []
+
+    def down(args: Any, countdown: int) -> None:
+        calls.append(args[0])
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.dashboard_warm, "apply_async", down)
+    rng = random.Random(4)
+    firms = [FirmFactory() for _ in range(2)]
+    for firm in firms:
+        MembershipFactory(cluster=scored.round.cluster, firm=firm)
+        with django_capture_on_commit_callbacks(execute=True):
+            done = SubmittedAssessmentFactory(
+                round=scored.round, firm=firm, answers=answers_for(scored.fw, 0.6, rng)
+            )
+        assert done.status == Assessment.Status.SUBMITTED
+    assert calls == [scored.round.pk, scored.round.pk]  # the key was released after the failure
