@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from assessments import scoring
+from assessments import scoring, signals
 from assessments.framework import Framework, Question, text
 from assessments.models import (
     Answer,
@@ -792,6 +792,9 @@ def assessment_submit(
     assessment.submitted_at = now
     assessment.submitted_by = user
     assessment_store_result(assessment, framework, result)
+    ids = {"assessment_id": assessment.pk, "round_id": assessment.round_id}
+    # robust: a listener's failure (a broker down) is logged and never fails the submission.
+    transaction.on_commit(lambda: signals.assessment_submitted.send(Assessment, **ids), robust=True)
     return assessment
 
 

@@ -230,6 +230,12 @@ class ClusterReport:
     support_advanced: int | None
     methodology: Methodology
     min_cell: int = MIN_CELL
+    # Progress towards the cluster's targets on the round's framework (reports.targets.
+    # TargetProgress), and for each target not met the firms that would count next
+    # ((TargetProgress, (NextFirm, ...)) pairs; officials' edition only). Filled by the
+    # pipeline (reports/rendering.py); the dashboard counts its own.
+    targets: tuple[Any, ...] = ()
+    targets_next: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
 
     @property
     def support_pdf(self) -> tuple[SupportEntry, ...]:
@@ -286,6 +292,7 @@ class RegionReport:
     framework: str = ""  # the framework compared, in the report's language
     framework_slug: str = ""
     year: int | None = None  # the year the compared rounds opened in; None: any year
+    targets: tuple[Any, ...] = ()  # the region's reports.targets.TargetProgress on the framework
 
 
 # --- Helpers --------------------------------------------------------------------------------

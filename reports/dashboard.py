@@ -22,18 +22,12 @@ from django.urls import reverse
 
 from assessments import statistics
 from assessments.models import Assessment, Invitation, Round
-from assessments.versions import framework_for
 from clusters.models import Cluster, Firm
 from reports.context import ClusterReport, SupportEntry, cluster_report
-from reports.models import ReportJob, Target
+from reports.models import ReportJob
 from reports.services import report_fingerprint
-from reports.targets import (
-    NEXT_LIMIT,
-    NextFirm,
-    TargetProgress,
-    next_to_count,
-    progress_for_cluster,
-)
+from reports.targets import NextFirm, TargetProgress, progress_for_cluster
+from reports.targets import next_firms as next_firms_for
 
 # How long an assembled report stays in the cache. Its key changes with every submission,
 # invitation or round; the timeout bounds what the key does not see (a firm renamed).
@@ -176,7 +170,11 @@ def report_for(round_: Round, *, language: str) -> ClusterReport:
     """The round's cluster report (officials' edition), from the cache while its inputs are
     unchanged; call under the page's language, as the PDF is rendered under the job's."""
     key = "dashboard:" + report_fingerprint(
-        ReportJob.Kind.CLUSTER, round_=round_, language=language, shareable=False
+        ReportJob.Kind.CLUSTER,
+        round_=round_,
+        language=language,
+        shareable=False,
+        with_targets=False,  # the cached report carries none; the dashboard counts them
     )
     report = cache.get(key)
     if report is None:
@@ -255,29 +253,6 @@ def trend(rounds: list[Round], round_: Round, counts: dict[int, list[Cell]]) -> 
     return out
 
 
-def _next_from_support(
-    report: ClusterReport, target: Target, round_: Round
-) -> list[NextFirm] | None:
-    """For a target at the basic or advanced band's level (on all industries): the support
-    list's firms within reach of that band, in its order; None for any other target."""
-    fw = framework_for(round_.framework_version)
-    band = {fw.bands.basic: "basic", fw.bands.advanced: "advanced"}.get(target.level)
-    if band is None or target.industry:
-        return None
-    return [
-        NextFirm(
-            firm_id=None,
-            name=e.firm,
-            uscc=e.uscc,
-            total=e.total,
-            unmet=e.unmet_count,
-            lacks=e.lacks,
-        )
-        for e in report.support
-        if e.band == band
-    ][:NEXT_LIMIT]
-
-
 def dashboard(
     cluster: Cluster,
     round_: Round | None,
@@ -290,21 +265,13 @@ def dashboard(
     `counts` their `round_counts`; the caller has checked the scope)."""
     report = report_for(round_, language=language) if round_ is not None else None
     targets: list[TargetProgress] = []
-    next_firms = []
+    next_firms: list[tuple[TargetProgress, tuple[NextFirm, ...]]] = []
     if round_ is not None and report is not None:
         framework = round_.framework_version.framework
         targets = progress_for_cluster(
             cluster, framework, language=language, all_industries=rank_counts(counts)
         )
-        by_id = {t.pk: t for t in Target.objects.filter(pk__in=[p.target_id for p in targets])}
-        for progress in targets:
-            if progress.met:
-                continue
-            target = by_id[progress.target_id]
-            firms = _next_from_support(report, target, round_)
-            if firms is None:
-                firms = next_to_count(round_, target, language=language)
-            next_firms.append((progress, tuple(firms)))
+        next_firms = next_firms_for(report, round_, targets, language=language)
     return Dashboard(
         cluster=cluster,
         round=round_,

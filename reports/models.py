@@ -11,6 +11,8 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from assessments.signals import assessment_submitted
+
 
 class ReportJobQuerySet(models.QuerySet["ReportJob"]):
     def active(self) -> ReportJobQuerySet:
@@ -133,6 +135,14 @@ def _region_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     from reports.services import report_jobs_subject_deleted
 
     report_jobs_subject_deleted(region_id=instance.pk)
+
+
+@receiver(assessment_submitted, dispatch_uid="report_dashboard_warm")
+def _assessment_submitted(sender: Any, round_id: int, **kwargs: Any) -> None:
+    """A submission has committed: warm the round's dashboard report (debounced per round)."""
+    from reports.tasks import dashboard_warm_soon
+
+    dashboard_warm_soon(round_id)
 
 
 class BenchmarkSnapshot(models.Model):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Framework, Round
 from clusters.models import Region
-from reports import charts, context, pdf, regional, xlsx
+from reports import charts, context, pdf, regional, targets, xlsx
 
 Progress = Callable[[int], None]
 
@@ -68,6 +68,23 @@ def _cluster_charts(report: context.ClusterReport, *, font: str) -> dict[str, st
     return drawn
 
 
+def with_targets(
+    report: context.ClusterReport, round_: Round, *, language: str
+) -> context.ClusterReport:
+    """The report with the progress towards the cluster's targets on the round's framework,
+    and, in the officials' edition, the firms that would count next (the shareable edition
+    names no firm)."""
+    progress = tuple(
+        targets.progress_for_cluster(
+            round_.cluster, round_.framework_version.framework, language=language
+        )
+    )
+    upcoming = (
+        () if report.shareable else targets.next_firms(report, round_, progress, language=language)
+    )
+    return replace(report, targets=progress, targets_next=tuple(upcoming))
+
+
 def _layout(template: str, context: dict[str, object], *, about: str, shareable: bool) -> str:
     """The report's HTML, in the active language, with the running footer every report shows.
 
@@ -93,6 +110,7 @@ def render_cluster(
     clock = _Clock(out)
     with translation.override(language):
         report = context.cluster_report(round_, language=language, shareable=shareable)
+        report = with_targets(report, round_, language=language)
         clock.lap("aggregate")
         progress(25)
         font = pdf.cjk_font_family()
@@ -135,6 +153,9 @@ def render_region(
         report = context.region_report(
             region, language=language, shareable=shareable, framework=framework, year=year
         )
+        if report.framework_slug:
+            found = targets.progress_for_region(region, report.framework_slug, language=language)
+            report = replace(report, targets=tuple(found))
         clock.lap("aggregate")
         progress(30)
         font = pdf.cjk_font_family()

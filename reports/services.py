@@ -32,11 +32,12 @@ from reports.context import region_default_framework
 from reports.models import ReportJob
 from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
 from reports.selectors import TargetNotFound as ReportTargetNotFound
+from reports.targets import fingerprint_rows
 
 log = logging.getLogger(__name__)
 
 # Bump when the report's content or layout changes, so that cached files are not served.
-CODE_VERSION = "cluster-report-4"
+CODE_VERSION = "cluster-report-5"
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 # The years a regional report may be asked for (the year its rounds opened in).
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -65,6 +66,20 @@ def _subject_gone_message() -> str:
 
 
 # --- Fingerprint ----------------------------------------------------------------------------
+
+
+def _cluster_target_inputs(round_: Round) -> list[Any]:
+    """The cluster's targets and, when it has any, the submissions of every round of the
+    cluster on the framework (progress is counted on the latest with submissions)."""
+    rows = fingerprint_rows(cluster_id=round_.cluster_id)
+    if not rows:
+        return []
+    subs = Assessment.objects.submitted().filter(
+        round__cluster_id=round_.cluster_id,
+        round__framework_version__framework_id=round_.framework_version.framework_id,
+    )
+    stats = subs.aggregate(n=Count("id"), last_id=Max("id"), updated=Max("updated_at"))
+    return [rows, stats["n"], stats["last_id"], str(stats["updated"])]
 
 
 def _round_inputs(round_: Round) -> dict[str, Any]:
@@ -116,8 +131,12 @@ def report_fingerprint(
     year: int | None = None,
     language: str,
     shareable: bool,
+    with_targets: bool = True,
 ) -> str:
-    """SHA-256 of everything the report is drawn from: same inputs, same fingerprint."""
+    """SHA-256 of everything the report is drawn from: same inputs, same fingerprint.
+
+    `with_targets=False` leaves out the targets and what their progress is counted on: for a
+    cached report that carries no targets (the dashboard counts its own)."""
     inputs: dict[str, Any] = {
         "kind": kind,
         "language": language,
@@ -128,6 +147,8 @@ def report_fingerprint(
         if round_ is None:
             raise ValueError("A cluster report's fingerprint needs its round.")
         inputs["round"] = _round_inputs(round_)
+        if with_targets:
+            inputs["targets"] = _cluster_target_inputs(round_)
     elif kind == ReportJob.Kind.REGION:
         if region is None:
             raise ValueError("A regional report's fingerprint needs its region.")
@@ -156,6 +177,8 @@ def report_fingerprint(
             if framework
             else [],
         ]
+        if with_targets:
+            inputs["targets"] = fingerprint_rows(region=region)
     canonical = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +31,9 @@ from clusters import industries
 from clusters.models import Cluster, Region
 from clusters.selectors import clusters_visible_to, regions_visible_to
 from reports.models import Target
+
+if TYPE_CHECKING:
+    from reports.context import ClusterReport
 
 # Caps checked before anything is stored (a count beyond any region's register is a typo).
 MAX_FIRMS = 1_000_000
@@ -91,7 +94,7 @@ def _level_codes(version: FrameworkVersion) -> dict[str, str]:
     return {lv.code: text(lv.title, "en") for lv in fw.levels}
 
 
-def _reference_version(framework: Framework, version: FrameworkVersion | None) -> FrameworkVersion:
+def reference_version(framework: Framework, version: FrameworkVersion | None) -> FrameworkVersion:
     if version is not None:
         return version
     latest = FrameworkVersion.objects.published().filter(framework=framework).order_by("-id")
@@ -129,7 +132,7 @@ def target_set(
         errors["framework_version"] = _("This framework version is not published.")
     if errors:
         raise ValidationError(errors)
-    reference = _reference_version(framework, framework_version)
+    reference = reference_version(framework, framework_version)
     if level not in _level_codes(reference):
         errors["level"] = _("%(level)s is not a level of %(framework)s %(version)s.") % {
             "level": level or "—",
@@ -426,3 +429,58 @@ def next_to_count(round_: Round, target: Target, *, language: str) -> list[NextF
         )
     found.sort(key=lambda f: (f.unmet, -(f.total or 0), f.name))
     return found[:NEXT_LIMIT]
+
+
+def next_from_support(
+    report: ClusterReport, target: Target, round_: Round
+) -> list[NextFirm] | None:
+    """For a target at the basic or advanced band's level (on all industries): the support
+    list's firms within reach of that band, in its order; None for any other target."""
+    fw = framework_for(round_.framework_version)
+    band = {fw.bands.basic: "basic", fw.bands.advanced: "advanced"}.get(target.level)
+    if band is None or target.industry:
+        return None
+    return [
+        NextFirm(
+            firm_id=None,
+            name=e.firm,
+            uscc=e.uscc,
+            total=e.total,
+            unmet=e.unmet_count,
+            lacks=e.lacks,
+        )
+        for e in report.support
+        if e.band == band
+    ][:NEXT_LIMIT]
+
+
+def next_firms(
+    report: ClusterReport, round_: Round, progress: Iterable[TargetProgress], *, language: str
+) -> list[tuple[TargetProgress, tuple[NextFirm, ...]]]:
+    """For every target not yet met: the round's firms that would count next towards it, from
+    the report's support list when the target is at a band's level, else from next_to_count.
+    The dashboard and the officials' edition of the cluster report both list these."""
+    pending = [p for p in progress if not p.met]
+    by_id = {t.pk: t for t in Target.objects.filter(pk__in=[p.target_id for p in pending])}
+    out = []
+    for p in pending:
+        target = by_id.get(p.target_id)
+        if target is None:
+            continue  # removed meanwhile
+        firms = next_from_support(report, target, round_)
+        if firms is None:
+            firms = next_to_count(round_, target, language=language)
+        out.append((p, tuple(firms)))
+    return out
+
+
+def fingerprint_rows(**subject: Any) -> list[Any]:
+    """What a report's targets are drawn from: the subject's target rows (a report citing them
+    is stale once one is set or removed)."""
+    return list(
+        Target.objects.filter(**subject)
+        .order_by("id")
+        .values_list(
+            "id", "framework_id", "framework_version_id", "level", "firms", "deadline", "industry"
+        )
+    )

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from reports import services
+from assessments.models import Round
+from reports import dashboard, services
 from reports.models import ReportJob
+
+log = logging.getLogger(__name__)
+
+# A submission warms its round's dashboard this many seconds later; the submissions of a rush
+# in between ride on the same warm-up (one task per round per window, not one per submission).
+WARM_DELAY_SECONDS = 20
 
 
 # Both tasks go to the `reports` queue through CELERY_TASK_ROUTES ("reports.tasks.*").
@@ -42,3 +52,46 @@ def render_report(self: object, job_id: int) -> str:
 def cleanup_reports() -> dict[str, int]:
     """Remove expired report files and fail jobs that are stuck."""
     return services.reports_cleanup()
+
+
+def _warm_key(round_id: int) -> str:
+    return f"dashboard-warm:{round_id}"
+
+
+def dashboard_warm_soon(round_id: int) -> bool:
+    """Queue the round's dashboard warm-up unless one is already waiting; True when queued.
+
+    The key outlives the delay, so a warm-up that waits in a long queue is not doubled; it is
+    removed when the warm-up starts, and expires on its own should no worker ever run it."""
+    key = _warm_key(round_id)
+    if not cache.add(key, 1, WARM_DELAY_SECONDS * 10):
+        return False
+    try:
+        dashboard_warm.apply_async(args=[round_id], countdown=WARM_DELAY_SECONDS)
+    except Exception:
+        cache.delete(key)  # the next submission tries again
+        log.warning("could not queue the dashboard warm-up of round %s", round_id, exc_info=True)
+        return False
+    return True
+
+
+@shared_task(
+    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
+    time_limit=services.hard_time_limit(),
+)
+def dashboard_warm(round_id: int) -> int:
+    """Assemble and cache the round's dashboard report in every language (what the first view
+    after a submission would otherwise wait for); returns how many were assembled."""
+    # Submissions from now on are not in what is read below: let them queue the next one.
+    cache.delete(_warm_key(round_id))
+    round_ = (
+        Round.objects.select_related("cluster__region", "framework_version__framework")
+        .filter(pk=round_id)
+        .first()
+    )
+    if round_ is None:
+        return 0  # deleted meanwhile
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            dashboard.report_for(round_, language=code)
+    return len(settings.LANGUAGES)

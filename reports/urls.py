@@ -19,6 +19,16 @@ urlpatterns = [
         name="report-download",
     ),
     path("reports/regions/<int:region_id>/", views.report_region, name="report-region"),
+    path(
+        "reports/regions/<int:region_id>/targets/",
+        views.region_target_create,
+        name="report-region-target-create",
+    ),
+    path(
+        "reports/regions/<int:region_id>/targets/<int:target_id>/remove/",
+        views.region_target_remove,
+        name="report-region-target-remove",
+    ),
     path("reports/firm-results/<int:pk>.pdf", firm.firm_result_pdf, name="report-firm-result"),
     path("api/v1/reports/", api.ReportRequestApi.as_view(), name="api-report-request"),
     path("api/v1/reports/<id:job_id>/", api.ReportJobDetailApi.as_view(), name="api-report-job"),

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from assessments.models import Framework, FrameworkVersion
+from clusters.models import Region
 from clusters.selectors import clusters_visible_to, regions_visible_to
-from reports import context, regional, selectors, services
+from reports import context, regional, selectors, services, targets, workspace
 from reports.forms import ReportRequestForm
 from reports.models import ReportJob
 
@@ -144,19 +157,26 @@ def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse
 REGION_CHOICES_LIMIT = 200
 
 
-@login_required
-@require_GET
-def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
-    """The clusters of a region side by side on one framework, sorted by ?sort=; the figures
-    are the regional report's (reports.context.region_report). Out of scope: 404."""
-    visible = regions_visible_to(request.user)
-    region = visible.filter(pk=region_id).first()
+def _region_or_404(request: HttpRequest, region_id: int) -> Region:
+    region = regions_visible_to(request.user).filter(pk=region_id).first()
     if region is None:
         raise Http404(_("No such region."))
+    return region
+
+
+def _region_page(
+    request: HttpRequest,
+    region: Region,
+    query: QueryDict,
+    form: workspace.TargetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The regional comparison with the region's targets on the chosen framework (`query`:
+    framework, year and sort, from the page's address or the target form)."""
     language = "en" if (get_language() or "").startswith("en") else "zh-hans"
     frameworks = context.region_frameworks(region)
     errors: list[str] = []
-    wanted = (request.GET.get("framework") or "")[:80]
+    wanted = (query.get("framework") or "")[:80]
     framework = next((f for f, _n in frameworks if f.slug == wanted), None)
     if wanted and framework is None:
         errors.append(
@@ -164,7 +184,7 @@ def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
         )
     framework = framework or (frameworks[0][0] if frameworks else None)
     year = None
-    raw_year = (request.GET.get("year") or "").strip()[:8]
+    raw_year = (query.get("year") or "").strip()[:8]
     if raw_year:
         if raw_year.isdigit() and services.YEAR_MIN <= int(raw_year) <= services.YEAR_MAX:
             year = int(raw_year)
@@ -173,11 +193,17 @@ def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
                 _("Year: enter a year between %(low)s and %(high)s, or leave it empty.")
                 % {"low": services.YEAR_MIN, "high": services.YEAR_MAX}
             )
-    sort = regional.parse_sort(request.GET.get("sort"))
+    sort = regional.parse_sort(query.get("sort"))
     report = None
+    progress: list[targets.TargetProgress] = []
     if framework is not None:
         report = context.region_report(region, language=language, framework=framework, year=year)
         report = regional.sorted_report(report, *sort)
+        progress = targets.progress_for_region(region, framework, language=language)
+        if form is None:
+            version = _target_version(framework)
+            if version is not None:
+                form = workspace.TargetForm(version=version, language=language)
     params = {"framework": framework.slug if framework else ""}
     if year is not None:
         params["year"] = str(year)
@@ -186,15 +212,70 @@ def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
         "reports/region.html",
         {
             "region": region,
-            "regions": visible.order_by("path")[:REGION_CHOICES_LIMIT],
+            "regions": regions_visible_to(request.user).order_by("path")[:REGION_CHOICES_LIMIT],
             "frameworks": [(f, n, context.framework_title(f, language)) for f, n in frameworks],
             "framework": framework,
+            "framework_title": context.framework_title(framework, language) if framework else "",
             "year": year,
             "raw_year": raw_year,
             "errors": errors,
             "report": report,
             "columns": regional.columns(sort, params),
             "sort": sort,
+            "targets": progress,
+            "form": form,
         },
-        status=400 if errors else 200,
+        status=400 if errors else status,
     )
+
+
+def _target_version(framework: Framework) -> FrameworkVersion | None:
+    """The version whose levels a region's target form offers: the latest published."""
+    try:
+        return targets.reference_version(framework, None)
+    except ValidationError:
+        return None
+
+
+@login_required
+@require_GET
+def report_region(request: HttpRequest, region_id: int) -> HttpResponse:
+    """The clusters of a region side by side on one framework, sorted by ?sort=; the figures
+    are the regional report's (reports.context.region_report). Out of scope: 404."""
+    return _region_page(request, _region_or_404(request, region_id), request.GET)
+
+
+def _back_to_region(region: Region, query: QueryDict) -> HttpResponse:
+    keep = {k: query[k][:80] for k in ("framework", "year", "sort") if query.get(k)}
+    url = reverse("report-region", kwargs={"region_id": region.pk})
+    return redirect(f"{url}?{urlencode(keep)}#targets" if keep else f"{url}#targets")
+
+
+@login_required
+@require_POST
+def region_target_create(request: HttpRequest, region_id: int) -> HttpResponse:
+    """Set a target for the region on the framework chosen on the page (POST framework=)."""
+    region = _region_or_404(request, region_id)
+    wanted = (request.POST.get("framework") or "")[:80]
+    framework = next((f for f, _n in context.region_frameworks(region) if f.slug == wanted), None)
+    version = _target_version(framework) if framework is not None else None
+    if version is None:
+        raise Http404(_("No such framework in this region."))
+    language = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    form = workspace.TargetForm(request.POST, version=version, language=language)
+    if workspace.form_save(request, form, region=region, version=version):
+        return _back_to_region(region, request.POST)
+    return _region_page(request, region, request.POST, form=form, status=400)
+
+
+@login_required
+@require_POST
+def region_target_remove(request: HttpRequest, region_id: int, target_id: int) -> HttpResponse:
+    """Remove one of the region's targets."""
+    region = _region_or_404(request, region_id)
+    found = targets.targets_visible_to(request.user).filter(pk=target_id, region=region).first()
+    if found is None:
+        raise Http404(_("No such target."))
+    targets.target_delete(request.user, found)
+    messages.success(request, _("The target is removed."))
+    return _back_to_region(region, request.POST)

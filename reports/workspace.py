@@ -94,6 +94,36 @@ class TargetForm(forms.Form):
         self.fields["deadline"].initial = dt.date(timezone.localdate().year + 1, 6, 30)
 
 
+def form_save(
+    request: HttpRequest, form: TargetForm, *, version: FrameworkVersion, **subject: Any
+) -> bool:
+    """Set the form's target for the subject (cluster= or region=) through the service, on the
+    version's framework; True when it is stored, else its errors are on the form."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        targets.target_set(
+            request.user,
+            framework=version.framework,
+            framework_version=version if data["this_version"] else None,
+            level=data["level"],
+            firms=data["firms"],
+            deadline=data["deadline"],
+            industry=data["industry"],
+            **subject,
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+        return False
+    messages.success(request, _("The target is set."))
+    return True
+
+
 def _page(
     request: HttpRequest,
     cluster: Cluster,
@@ -148,29 +178,9 @@ def target_create(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404(NO_SUCH_ROUND)
     version = round_.framework_version
     form = TargetForm(request.POST, version=version, language=_language())
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            targets.target_set(
-                request.user,
-                cluster=cluster,
-                framework=version.framework,
-                framework_version=version if data["this_version"] else None,
-                level=data["level"],
-                firms=data["firms"],
-                deadline=data["deadline"],
-                industry=data["industry"],
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
-        else:
-            messages.success(request, _("The target is set."))
-            url = reverse("report-dashboard", args=[cluster.slug])
-            return redirect(f"{url}?round={round_.pk}#targets")
+    if form_save(request, form, cluster=cluster, version=version):
+        url = reverse("report-dashboard", args=[cluster.slug])
+        return redirect(f"{url}?round={round_.pk}#targets")
     return _page(request, cluster, rounds, counts, round_, form=form, status=400)
 
 

@@ -272,3 +272,108 @@ def test_a_cluster_without_rounds_says_so(cluster_official: Any) -> None:
     response = _page(cluster_official, "alpha")
     assert response.status_code == 200
     assert "This cluster has no round yet." in response.content.decode()
+
+
+def _warm_key(round_: Any, language: str) -> str:
+    from reports.models import ReportJob
+    from reports.services import report_fingerprint
+
+    return "dashboard:" + report_fingerprint(
+        ReportJob.Kind.CLUSTER,
+        round_=round_,
+        language=language,
+        shareable=False,
+        with_targets=False,
+    )
+
+
+def test_a_submission_warms_the_dashboard_report_once_per_round(
+    scored: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    import random
+
+    from reports import tasks
+    from tests.factories import SubmittedAssessmentFactory
+
+    queued: list[tuple[Any, Any]] = []
+    monkeypatch.setattr(
+        tasks.dashboard_warm,
+        "apply_async",
+        lambda args, countdown: queued.append((args, countdown)),
+    )
+    rng = random.Random(3)
+    late = [FirmFactory(name=f"Late firm {i}") for i in range(3)]
+    for firm in late:
+        MembershipFactory(cluster=scored.round.cluster, firm=firm)
+    with django_capture_on_commit_callbacks(execute=True):
+        for firm in late[:2]:  # a rush: two submissions, one warm-up
+            SubmittedAssessmentFactory(
+                round=scored.round, firm=firm, answers=answers_for(scored.fw, 0.7, rng)
+            )
+    assert queued == [([scored.round.pk], tasks.WARM_DELAY_SECONDS)]
+    assert cache.get(_warm_key(scored.round, "en")) is None
+
+    assert tasks.dashboard_warm(scored.round.pk) == 2
+    for language in ("zh-hans", "en"):
+        warmed = cache.get(_warm_key(scored.round, language))
+        assert warmed is not None, language
+        with translation.override(language):
+            fresh = cluster_report(scored.round, language=language)
+        assert warmed.headline == fresh.headline
+        assert warmed.headline.assessed == 22  # the 20 of the fixture and the rush's 2
+
+    # Once the warm-up has started, the next submission queues the next one.
+    with django_capture_on_commit_callbacks(execute=True):
+        SubmittedAssessmentFactory(
+            round=scored.round, firm=late[2], answers=answers_for(scored.fw, 0.7, rng)
+        )
+    assert len(queued) == 2
+    assert cache.get(_warm_key(scored.round, "en")) is None  # its inputs changed
+
+
+def test_a_warm_dashboard_needs_no_report_assembly(
+    scored: Any, cluster_official: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import tasks
+
+    tasks.dashboard_warm(scored.round.pk)
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("assembled on view although warmed")
+
+    monkeypatch.setattr(dashboard, "cluster_report", fail)
+    response = _page(cluster_official, "alpha", round=scored.round.pk)
+    assert response.status_code == 200
+
+
+def test_a_warm_up_of_a_deleted_round_does_nothing(scored: Any) -> None:
+    from reports import tasks
+
+    assert tasks.dashboard_warm(10**9) == 0
+
+
+def test_a_broker_down_does_not_fail_the_submission_and_the_next_one_retries(
+    scored: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    import random
+
+    from reports import tasks
+    from tests.factories import SubmittedAssessmentFactory
+
+    calls: list[int] = []
+
+    def down(args: Any, countdown: int) -> None:
+        calls.append(args[0])
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.dashboard_warm, "apply_async", down)
+    rng = random.Random(4)
+    firms = [FirmFactory() for _ in range(2)]
+    for firm in firms:
+        MembershipFactory(cluster=scored.round.cluster, firm=firm)
+        with django_capture_on_commit_callbacks(execute=True):
+            done = SubmittedAssessmentFactory(
+                round=scored.round, firm=firm, answers=answers_for(scored.fw, 0.6, rng)
+            )
+        assert done.status == Assessment.Status.SUBMITTED
+    assert calls == [scored.round.pk, scored.round.pk]  # the key was released after the failure

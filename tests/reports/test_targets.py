@@ -277,3 +277,189 @@ def test_extra_firms_do_not_change_the_number_of_queries_of_the_progress(
     submit_many(scored.round, scored.fw, firms, [answers_for(scored.fw, 0.7, rng) for _ in firms])
     with django_assert_max_num_queries(4):
         targets.progress_for_cluster(scored.round.cluster, _framework(scored))
+
+
+def _set_for_region(user: Any, scored: Any, world: dict[str, Any]) -> Target:
+    """40 firms at level 1 or above in province A, within 30 days."""
+    deadline = timezone.localdate() + dt.timedelta(days=30)
+    return _set(
+        user,
+        scored,
+        cluster=None,
+        region=world["province_a"],
+        level="L1",
+        firms=40,
+        deadline=deadline,
+    )
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_cluster_pdf_shows_progress_and_the_officials_edition_who_counts_next(
+    scored: Any, cluster_official: Any
+) -> None:
+    from reports import rendering
+
+    target = _set(cluster_official, scored, level="L2", firms=15)
+    now = _at_or_above(scored.results.values(), scored.fw, "L2")
+    upcoming = targets.next_to_count(scored.round, target, language="en")
+    assert upcoming, "the fixture has firms one level below L2"
+
+    officials = rendering.render_cluster(scored.round, language="en", with_xlsx=False)
+    text = " ".join(_pdf_text(officials.pdf).split())
+    assert "15 firms at Level 2 or above by" in text
+    assert "Would count next for Level 2 or above" in text
+    assert upcoming[0].name in text
+    assert f"{now} 15" in text  # now, goal
+
+    shared = rendering.render_cluster(scored.round, language="en", shareable=True, with_xlsx=False)
+    text = " ".join(_pdf_text(shared.pdf).split())
+    assert "15 firms at Level 2 or above by" in text
+    assert "Would count next" not in text
+    assert not [f.name for f in upcoming if f.name in text]
+
+
+def test_the_regional_pdf_and_page_show_the_regions_targets(
+    scored: Any, regional_official: Any, world: dict[str, Any]
+) -> None:
+    from reports import rendering
+
+    _set_for_region(regional_official, scored, world)
+    (progress,) = targets.progress_for_region(world["province_a"], "report-test", language="en")
+    out = rendering.render_region(
+        world["province_a"], language="en", framework=_framework(scored), with_xlsx=False
+    )
+    assert "40 firms at Level 1 or above by" in out.html
+    assert f'<td class="num">{progress.current}</td>' in out.html
+    page = _dashboard(regional_official).get(
+        reverse("report-region", kwargs={"region_id": world["province_a"].pk})
+    )
+    html = page.content.decode()
+    assert "40 firms at Level 1 or above by" in html
+    assert f'<span class="value">{progress.current}</span> / 40' in html
+
+
+def test_a_report_is_stale_once_a_target_is_set_or_removed(
+    scored: Any, cluster_official: Any, regional_official: Any, world: dict[str, Any]
+) -> None:
+    from reports.models import ReportJob
+    from reports.services import report_fingerprint
+
+    def cluster_fp(**kw: Any) -> str:
+        return report_fingerprint(
+            ReportJob.Kind.CLUSTER, round_=scored.round, language="en", shareable=True, **kw
+        )
+
+    def region_fp() -> str:
+        return report_fingerprint(
+            ReportJob.Kind.REGION,
+            region=world["province_a"],
+            framework=_framework(scored),
+            language="en",
+            shareable=False,
+        )
+
+    before, region_before, dashboard_key = cluster_fp(), region_fp(), cluster_fp(with_targets=False)
+    target = _set(cluster_official, scored)
+    assert cluster_fp() != before
+    assert region_fp() == region_before  # a cluster's target is not in the regional report
+    assert cluster_fp(with_targets=False) == dashboard_key
+    targets.target_delete(cluster_official, target)
+    assert cluster_fp() == before
+    _set_for_region(regional_official, scored, world)
+    assert region_fp() != region_before
+
+
+def _region_url(name: str, world: dict[str, Any], *args: Any) -> str:
+    return reverse(name, args=[world["province_a"].pk, *args])
+
+
+def test_a_regional_official_sets_and_removes_a_target_on_the_regional_page(
+    scored: Any, regional_official: Any, world: dict[str, Any]
+) -> None:
+    client = _dashboard(regional_official)
+    deadline = (timezone.localdate() + dt.timedelta(days=400)).isoformat()
+    response = client.post(
+        _region_url("report-region-target-create", world),
+        {
+            "framework": "report-test",
+            "sort": "-basic",
+            "level": "L2",
+            "firms": "30",
+            "deadline": deadline,
+        },
+    )
+    assert response.status_code == 302
+    assert "framework=report-test" in response["Location"]
+    assert "sort=-basic" in response["Location"]
+    target = Target.objects.get()
+    assert (target.region, target.cluster, target.level, target.firms) == (
+        world["province_a"],
+        None,
+        "L2",
+        30,
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert f"30 firms at Level 2 or above by {deadline}" in page
+    assert "The target is set." in page
+    remove = client.post(
+        _region_url("report-region-target-remove", world, target.pk), {"framework": "report-test"}
+    )
+    assert remove.status_code == 302
+    assert not Target.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "post", "message"),
+    [
+        ("en", {"firms": "0"}, "Ensure this value is greater than or equal to 1."),
+        ("en", {"deadline": "2000-01-01"}, "The deadline must be after today"),
+        ("en", {"industry": "Q9"}, "Q9 is not a GB/T 4754 industry code"),
+        ("zh-hans", {"deadline": "2000-01-01"}, "截止日期"),
+    ],
+)
+def test_a_bad_regional_target_says_what_is_wrong_and_stores_nothing(
+    scored: Any,
+    regional_official: Any,
+    world: dict[str, Any],
+    language: str,
+    post: dict[str, str],
+    message: str,
+) -> None:
+    data = {
+        "framework": "report-test",
+        "level": "L2",
+        "firms": "12",
+        "deadline": (timezone.localdate() + dt.timedelta(days=40)).isoformat(),
+        **post,
+    }
+    response = _dashboard(regional_official, language).post(
+        _region_url("report-region-target-create", world), data
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Target.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "framework"),
+    [
+        ("regional_official", "no-such"),  # a framework with no round in the region
+        ("cluster_official", "report-test"),  # the region is outside the official's scope
+    ],
+)
+def test_a_regional_target_out_of_reach_is_404_and_stores_nothing(
+    scored: Any, world: dict[str, Any], request: pytest.FixtureRequest, who: str, framework: str
+) -> None:
+    response = _dashboard(request.getfixturevalue(who)).post(
+        _region_url("report-region-target-create", world),
+        {"framework": framework, "level": "L2", "firms": "12", "deadline": "2031-01-01"},
+    )
+    assert response.status_code == 404
+    assert not Target.objects.exists()

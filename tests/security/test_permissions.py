@@ -105,6 +105,7 @@ class Cast:
     version_pk: int
     names: dict[str, str] = field(default_factory=dict)
     target_x: Any = None  # a Target of cluster X (issue 10)
+    target_p: Any = None  # a Target of region P (issue 10)
 
 
 @pytest.fixture(autouse=True)
@@ -294,6 +295,13 @@ def cast(
             framework=version.framework,
             level=fw.levels[0].code,
             firms=10,
+            deadline=dt.date(2030, 6, 30),
+        ),
+        target_p=Target.objects.create(
+            region=place["p"],
+            framework=version.framework,
+            level=fw.levels[0].code,
+            firms=20,
             deadline=dt.date(2030, 6, 30),
         ),
     )
@@ -1189,6 +1197,40 @@ MATRIX: list[Entry] = [
         allowed=frozenset({"outside_regional_official", "staff"}),
     ),
     Entry(
+        "set a target for region P",
+        "report-region-target-create",
+        "post",
+        kwargs=lambda c: {"region_id": c.province_p.pk},
+        unknown_kwargs=lambda c: {"region_id": MISSING},
+        data={"framework": lambda c: c.target_p.framework.slug, **TARGET_POST},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "set a target for region Q",
+        "report-region-target-create",
+        "post",
+        kwargs=lambda c: {"region_id": c.province_q.pk},
+        unknown_kwargs=lambda c: {"region_id": MISSING},
+        data={"framework": lambda c: c.target_p.framework.slug, **TARGET_POST},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
+        "remove P's target",
+        "report-region-target-remove",
+        "post",
+        kwargs=lambda c: {"region_id": c.province_p.pk, "target_id": c.target_p.pk},
+        unknown_kwargs=lambda c: {"region_id": c.province_p.pk, "target_id": MISSING},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "remove P's target under Q's id",
+        "report-region-target-remove",
+        "post",
+        kwargs=lambda c: {"region_id": c.province_q.pk, "target_id": c.target_p.pk},
+        unknown_kwargs=lambda c: {"region_id": c.province_q.pk, "target_id": MISSING},
+        allowed=NOBODY,
+    ),
+    Entry(
         "PDF of F's result in X",
         "report-firm-result",
         kwargs=_pk("result_fx"),
@@ -1427,6 +1469,8 @@ def test_every_named_route_is_in_the_matrix() -> None:
         "report-request",
         "report-target-create",
         "report-target-remove",
+        "report-region-target-create",
+        "report-region-target-remove",
         "api-report-request",
         "assessments:api-round-list",
         "assessments:api-round-close",
