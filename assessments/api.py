@@ -8,20 +8,10 @@ import django_filters
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -660,44 +650,6 @@ class InvitationFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-def _invitations_of(round_: Round) -> QuerySet[Invitation]:
-    """The round's invitations, each with its status, first opening and reminders, by firm."""
-    assessments = Assessment.objects.filter(
-        round_id=OuterRef("round_id"), firm_id=OuterRef("firm_id")
-    )
-    reminders = (
-        InvitationMessage.objects.filter(
-            invitation_id=OuterRef("pk"), kind=InvitationMessage.Kind.REMINDER
-        )
-        .exclude(status=InvitationMessage.Status.FAILED)  # as the reminder rules count them
-        .order_by()
-        .values("invitation_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return (
-        Invitation.objects.filter(round=round_)
-        .select_related("firm")
-        .annotate(
-            status=Case(
-                When(
-                    Exists(assessments.filter(status=Assessment.Status.SUBMITTED)),
-                    then=Value("submitted"),
-                ),
-                When(Exists(assessments), then=Value("started")),
-                When(accepted_at__isnull=False, then=Value("accepted")),
-                When(opening__isnull=False, then=Value("opened")),
-                When(sent_at__isnull=False, then=Value("sent")),
-                default=Value("invited"),
-                output_field=CharField(),
-            ),
-            opened_at=F("opening__opened_at"),
-            reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), 0),
-        )
-        .order_by("firm__name", "pk")
-    )
-
-
 def _managed_round(request: Request, pk: int) -> Round:
     """A round of a cluster the user manages; Http404 for any other (also one only seen)."""
     round_ = assessment_selectors.round_for_official(request.user, pk)
@@ -707,9 +659,11 @@ def _managed_round(request: Request, pk: int) -> Round:
 
 
 def _closed(round_: Round) -> Response | None:
-    """422 when the round is closed: nobody can answer, so nobody is invited or reminded."""
-    if timezone.now() >= round_.closes_at:
-        return _problems(["body: " + _("This round is closed.")], HTTP_422)
+    """422 when the round is closed (the services' rule): nobody is invited or reminded."""
+    try:
+        assessment_services.round_open_or_refuse(round_)
+    except assessment_services.RoundClosed as exc:
+        return _problems([f"body: {exc.message}"], HTTP_422)
     return None
 
 
@@ -737,7 +691,7 @@ class RoundInvitationsApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Invitation]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no round
             return Invitation.objects.none()
-        return _invitations_of(
+        return assessment_selectors.round_invitations(
             assessment_selectors.round_for_official(self.request.user, self.kwargs["pk"])
         )
 
@@ -784,7 +738,7 @@ class RoundInvitationsApi(generics.ListAPIView):
                 )
         except ValidationError as exc:
             return _validation_error(exc)
-        shown = _invitations_of(round_).filter(firm__in=firms)
+        shown = assessment_selectors.round_invitations(round_).filter(firm__in=firms)
         out = {"invitations": InvitationSerializer(shown, many=True).data, "mailing": mailing}
         return Response(out, status=status.HTTP_201_CREATED)
 

@@ -11,13 +11,19 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
+    F,
     FilteredRelation,
+    IntegerField,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -477,4 +483,46 @@ def previous_assessment(user: Any, assessment: Assessment) -> Assessment | None:
         .select_related("round", "framework_version")
         .order_by("-round__opens_at")
         .first()
+    )
+
+
+def round_invitations(round_: Round) -> QuerySet[Invitation]:
+    """The round's invitations, by firm, each annotated with its `status` (invited → sent →
+    opened → accepted → started → submitted), `opened_at` (first visit of the link) and
+    `reminders` (reminder e-mails not failed, as the reminder rules count them).
+
+    The caller has checked the round is in scope (`round_for_official`)."""
+    assessments = Assessment.objects.filter(
+        round_id=OuterRef("round_id"), firm_id=OuterRef("firm_id")
+    )
+    reminders = (
+        InvitationMessage.objects.filter(
+            invitation_id=OuterRef("pk"), kind=InvitationMessage.Kind.REMINDER
+        )
+        .exclude(status=InvitationMessage.Status.FAILED)
+        .order_by()
+        .values("invitation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Invitation.objects.filter(round=round_)
+        .select_related("firm")
+        .annotate(
+            status=Case(
+                When(
+                    Exists(assessments.filter(status=Assessment.Status.SUBMITTED)),
+                    then=Value("submitted"),
+                ),
+                When(Exists(assessments), then=Value("started")),
+                When(accepted_at__isnull=False, then=Value("accepted")),
+                When(opening__isnull=False, then=Value("opened")),
+                When(sent_at__isnull=False, then=Value("sent")),
+                default=Value("invited"),
+                output_field=CharField(),
+            ),
+            opened_at=F("opening__opened_at"),
+            reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), 0),
+        )
+        .order_by("firm__name", "pk")
     )

@@ -260,11 +260,28 @@ class ReminderRefused(Exception):
         self.message = message
 
 
+class RoundClosed(Exception):
+    """The round is closed: nobody can answer any more, so nobody is invited or reminded."""
+
+    def __init__(self) -> None:
+        self.message = str(_("This round is closed."))
+        super().__init__(self.message)
+
+
+def round_open_or_refuse(round: Round, now: datetime.datetime | None = None) -> None:
+    """Raise RoundClosed once the round has closed (invitations and reminders stop then)."""
+    if (now or timezone.now()) >= round.closes_at:
+        raise RoundClosed
+
+
 def _lock_round(round: Round, user: User, message: str) -> Round:
-    """The round's row, locked: invites and reminders of one round run one at a time."""
+    """The round's row, locked and still open: invites and reminders of one round run one at
+    a time, and none once it has closed (RoundClosed)."""
     if not cluster_selectors.can_manage_cluster(user, round.cluster):
         raise PermissionDenied(message)
-    return Round.objects.select_for_update().get(pk=round.pk)
+    locked = Round.objects.select_for_update().get(pk=round.pk)
+    round_open_or_refuse(locked)
+    return locked
 
 
 def _queue(invitations: Iterable[Invitation], kind: str, *, user: User, language: str) -> list[int]:

@@ -406,6 +406,9 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return _round_post(request, found)
         except PermissionDenied:
             raise Http404 from None
+        except services.RoundClosed as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("assessments:round", args=[found.pk]))
     data = request.GET.copy()
     data.setdefault("size", str(ROUND_PAGE_SIZES[1]))  # so that the list shows the size used
     form = RoundFilterForm(data)

@@ -21,7 +21,7 @@ from assessments import selectors as assessment_selectors
 from clusters.selectors import regions_visible_to
 from gradient.api import HTTP_422, MAX_ID, error, error_response, validated
 from gradient.limits import Pagination
-from reports import context, dashboard, regional, selectors, services, workspace
+from reports import context, dashboard, regional, selectors, services
 from reports.exports import CONTENT_TYPES, FORMATS, results_export
 from reports.models import ReportJob
 from reports.selectors import NO_SUCH_REGION
@@ -469,7 +469,7 @@ class ClusterDashboardApi(APIView):
         query = _query(DashboardQuerySerializer, request)
         raw_round = str(query["round"]) if "round" in query else None
         # The page's own choice of cluster (in scope) and round (default: newest with results).
-        cluster, rounds, counts, round_ = workspace._subject(request, slug, raw_round)
+        cluster, rounds, counts, round_ = dashboard.dashboard_subject(request.user, slug, raw_round)
         board = dashboard.dashboard(cluster, round_, rounds, counts, language=_language())
         paginator = SupportPagination()
         entries = board.report.support if board.report else ()

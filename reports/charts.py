@@ -205,15 +205,29 @@ def region_chart(group: RegionGroup, *, font: str) -> str:
     return _render(chart)
 
 
+def region_group_chart(group: RegionGroup, *, font: str) -> str:
+    """The regional group's chart as a data: URI, or "" when no cluster has a share to draw
+    (the same rule as `cluster_charts`: no chart is drawn from nothing)."""
+    rows = group.rows
+    if all(r.basic_share is None and r.advanced_share is None for r in rows):
+        return ""
+    return data_uri(region_chart(group, font=font))
+
+
 def cluster_charts(report: ClusterReport, *, font: str) -> dict[str, str]:
-    """Every chart of the cluster report, as data: URIs keyed by name."""
-    charts = {
-        "levels": level_chart(report, font=font),
-        "dimensions": dimension_chart(report, font=font),
-    }
+    """The cluster report's charts that have something to show, as data: URIs keyed by name.
+
+    A chart whose every value is missing (no submission yet, or all suppressed) would be an
+    empty frame with pygal's English "No data": it is left out, and the template says why.
+    """
+    drawn: dict[str, str] = {}
+    if any(lv.share is not None for lv in report.levels):
+        drawn["levels"] = data_uri(level_chart(report, font=font))
+    if any(d.cluster.mean is not None for d in report.dimensions if d.benchmark.n):
+        drawn["dimensions"] = data_uri(dimension_chart(report, font=font))
     if report.weakest:
-        charts["weakest"] = weakest_chart(report, font=font)
-    return {name: data_uri(svg) for name, svg in charts.items()}
+        drawn["weakest"] = data_uri(weakest_chart(report, font=font))
+    return drawn
 
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)

@@ -18,13 +18,16 @@ from typing import Any
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.urls import reverse
 
 from assessments import statistics
 from assessments.models import Assessment, Invitation, Round
 from clusters.models import Cluster, Firm
+from clusters.selectors import clusters_visible_to
 from reports.context import ClusterReport, SupportEntry, cluster_report
 from reports.models import ReportJob
+from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_ROUND
 from reports.services import report_fingerprint
 from reports.targets import NextFirm, TargetProgress, progress_for_cluster
 from reports.targets import next_firms as next_firms_for
@@ -164,6 +167,31 @@ def default_round(rounds: list[Round], counts: dict[int, list[Cell]]) -> Round |
     if not rounds:
         return None
     return next((r for r in rounds if _submitted(counts.get(r.pk, []))), rounds[0])
+
+
+def cluster_in_scope(user: Any, slug: str) -> Cluster:
+    """The cluster the user may see; Http404 for any other, exactly like a missing one."""
+    cluster = clusters_visible_to(user).select_related("region").filter(slug=slug).first()
+    if cluster is None:
+        raise Http404(NO_SUCH_CLUSTER)
+    return cluster
+
+
+def dashboard_subject(
+    user: Any, slug: str, raw_round: str | None
+) -> tuple[Cluster, list[Round], dict[int, list[Cell]], Round | None]:
+    """What a dashboard shows, for the page and the API alike: the cluster in the user's
+    scope, its rounds with their counts, and the chosen round (`raw_round`, the ?round= id;
+    the default round when absent). Http404 for a cluster or round outside the scope."""
+    cluster = cluster_in_scope(user, slug)
+    rounds = cluster_rounds(cluster)
+    counts = round_counts(rounds)
+    if raw_round in (None, ""):
+        return cluster, rounds, counts, default_round(rounds, counts)
+    found = next((r for r in rounds if str(r.pk) == raw_round), None)
+    if found is None:
+        raise Http404(NO_SUCH_ROUND)
+    return cluster, rounds, counts, found
 
 
 def report_for(round_: Round, *, language: str) -> ClusterReport:

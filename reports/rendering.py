@@ -7,7 +7,7 @@ step is timed separately and can report its progress.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.utils import translation
@@ -46,26 +46,6 @@ class _Clock:
 
 def _noop(_percent: int) -> None:
     return None
-
-
-def _any(values: Iterable[object]) -> bool:
-    return any(v is not None for v in values)
-
-
-def _cluster_charts(report: context.ClusterReport, *, font: str) -> dict[str, str]:
-    """The cluster report's charts that have something to show, as data: URIs.
-
-    A chart whose every value is missing (no submission yet, or all suppressed) would be an
-    empty frame with pygal's English "No data": it is left out, and the template says why.
-    """
-    drawn: dict[str, str] = {}
-    if _any(lv.share for lv in report.levels):
-        drawn["levels"] = charts.data_uri(charts.level_chart(report, font=font))
-    if _any(d.cluster.mean for d in report.dimensions if d.benchmark.n):
-        drawn["dimensions"] = charts.data_uri(charts.dimension_chart(report, font=font))
-    if report.weakest:
-        drawn["weakest"] = charts.data_uri(charts.weakest_chart(report, font=font))
-    return drawn
 
 
 def with_targets(
@@ -114,7 +94,7 @@ def render_cluster(
         clock.lap("aggregate")
         progress(25)
         font = pdf.cjk_font_family()
-        drawn = _cluster_charts(report, font=font)
+        drawn = charts.cluster_charts(report, font=font)
         clock.lap("charts")
         progress(35)
         out.html = _layout(
@@ -159,13 +139,7 @@ def render_region(
         clock.lap("aggregate")
         progress(30)
         font = pdf.cjk_font_family()
-        # No chart is drawn from nothing: a group without a single share gets none.
-        groups = [
-            replace(g, chart=charts.data_uri(charts.region_chart(g, font=font)))
-            if _any(r.basic_share for r in g.rows) or _any(r.advanced_share for r in g.rows)
-            else g
-            for g in report.groups
-        ]
+        groups = [replace(g, chart=charts.region_group_chart(g, font=font)) for g in report.groups]
         report = replace(report, groups=tuple(groups))
         clock.lap("charts")
         progress(45)

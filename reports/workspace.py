@@ -26,42 +26,14 @@ from assessments.framework import text
 from assessments.models import FrameworkVersion, Round
 from assessments.versions import framework_for
 from clusters.models import Cluster
-from clusters.selectors import clusters_visible_to
 from reports import charts, dashboard, pdf, targets
-from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_ROUND
+from reports.selectors import NO_SUCH_ROUND
 
 Counts = dict[int, list[dashboard.Cell]]
 
 
 def _language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-hans"
-
-
-def _cluster_or_404(user: Any, slug: str) -> Cluster:
-    cluster = clusters_visible_to(user).select_related("region").filter(slug=slug).first()
-    if cluster is None:
-        raise Http404(NO_SUCH_CLUSTER)
-    return cluster
-
-
-def _chosen_round(raw: str | None, rounds: list[Round], counts: Counts) -> Round | None:
-    """?round=<id> among the cluster's rounds; the default round when absent."""
-    if raw in (None, ""):
-        return dashboard.default_round(rounds, counts)
-    found = next((r for r in rounds if str(r.pk) == raw), None)
-    if found is None:
-        raise Http404(NO_SUCH_ROUND)
-    return found
-
-
-def _subject(
-    request: HttpRequest, slug: str, raw_round: str | None
-) -> tuple[Cluster, list[Round], Counts, Round | None]:
-    """The cluster in the user's scope, its rounds with their counts, and the chosen round."""
-    cluster = _cluster_or_404(request.user, slug)
-    rounds = dashboard.cluster_rounds(cluster)
-    counts = dashboard.round_counts(rounds)
-    return cluster, rounds, counts, _chosen_round(raw_round, rounds, counts)
 
 
 class TargetForm(forms.Form):
@@ -165,7 +137,9 @@ def _page(
 @require_GET
 def cluster_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """A cluster's live dashboard for one round (?round=, default the latest with results)."""
-    cluster, rounds, counts, round_ = _subject(request, slug, request.GET.get("round"))
+    cluster, rounds, counts, round_ = dashboard.dashboard_subject(
+        request.user, slug, request.GET.get("round")
+    )
     return _page(request, cluster, rounds, counts, round_)
 
 
@@ -173,7 +147,9 @@ def cluster_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def target_create(request: HttpRequest, slug: str) -> HttpResponse:
     """Set a target for the cluster on the framework of the chosen round."""
-    cluster, rounds, counts, round_ = _subject(request, slug, request.POST.get("round"))
+    cluster, rounds, counts, round_ = dashboard.dashboard_subject(
+        request.user, slug, request.POST.get("round")
+    )
     if round_ is None:
         raise Http404(NO_SUCH_ROUND)
     version = round_.framework_version
@@ -188,7 +164,7 @@ def target_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def target_remove(request: HttpRequest, slug: str, target_id: int) -> HttpResponse:
     """Remove one of the cluster's targets."""
-    cluster = _cluster_or_404(request.user, slug)
+    cluster = dashboard.cluster_in_scope(request.user, slug)
     found = targets.targets_visible_to(request.user).filter(pk=target_id, cluster=cluster).first()
     if found is None:
         raise Http404(_("No such target."))

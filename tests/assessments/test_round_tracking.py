@@ -17,7 +17,13 @@ from django.utils import timezone, translation
 
 from assessments import selectors, services
 from assessments.forms import RoundForm
-from assessments.models import Assessment, Invitation, InvitationMessage, InvitationOpening
+from assessments.models import (
+    Assessment,
+    Invitation,
+    InvitationMessage,
+    InvitationOpening,
+    Round,
+)
 from assessments.selectors import Tracking
 from tests.factories import (
     AssessmentFactory,
@@ -461,3 +467,27 @@ def test_tracking_labels_are_translated():
         labels = [str(label) for _value, label in Tracking.choices]
     assert labels == ["未邀请", "已邀请", "已打开", "填写中", "已提交"]
     assert Assessment.Status.SUBMITTED == Tracking.SUBMITTED
+
+
+def test_a_closed_round_invites_and_reminds_nobody_from_the_page_or_the_services(
+    client, cluster_official, open_round, tracked
+):
+    InvitationMessage.objects.update(created_at=timezone.now() - dt.timedelta(days=2))
+    Round.objects.filter(pk=open_round.pk).update(
+        opens_at=timezone.now() - dt.timedelta(days=30),
+        closes_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    open_round.refresh_from_db()
+    before = InvitationMessage.objects.count()
+    mail.outbox.clear()
+    with pytest.raises(services.RoundClosed):
+        services.round_remind(open_round, user=cluster_official)
+    with pytest.raises(services.RoundClosed):
+        services.round_invite(open_round, user=cluster_official)
+    client.force_login(cluster_official)
+    for action in ("remind", "invite_all"):
+        response = client.post(
+            _url(open_round), {"action": action}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert "This round is closed." in response.content.decode()
+    assert InvitationMessage.objects.count() == before and mail.outbox == []
