@@ -441,6 +441,9 @@ class Assessment(models.Model):
     level_rank = models.SmallIntegerField(_("level rank"), null=True, blank=True)
     basic = models.BooleanField(_("basic or above"), null=True, blank=True)
     advanced = models.BooleanField(_("advanced or above"), null=True, blank=True)
+    # Set when an assessor completes an on-site verification (programmes): from then on the
+    # assessment is locked, and its stored result is never re-scored or replaced.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -463,6 +466,11 @@ class Assessment(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_verified(self) -> bool:
+        """True once an on-site verification has locked the assessment."""
+        return self.verified_at is not None
 
 
 class Answer(models.Model):

@@ -727,6 +727,28 @@ def answer_save(
     return outcome
 
 
+def answer_problem(framework: Framework, code: str, value: Any) -> str:
+    """Why `value` is no valid answer to question `code`, in the user's language, or "".
+
+    The same checks as a firm's save (the engine's, and the digits cap of number answers), for
+    other writers of answers such as an assessor's verification. None (no answer) is valid.
+    """
+    try:
+        question = framework.question(code)
+    except KeyError:
+        return _("There is no question %(code)s.") % {"code": code}
+    if value is None:
+        return ""
+    problem = scoring.check_answer(framework, code, value)
+    if problem:
+        return _answer_problem_message(framework, question, value, problem)
+    if question.type == "number" and _too_large(value):
+        return _("Enter a number with at most %(digits)s digits before the decimal point.") % {
+            "digits": MAX_NUMBER_DIGITS
+        }
+    return ""
+
+
 def _too_large(value: Any) -> bool:
     """A finite number too large for a number answer (the engine refuses the others)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -867,7 +889,12 @@ def assessment_store_result(
     """Store a scorer Result on the assessment with its dimension and attainment rows.
 
     Replaces any rows stored before, so re-scoring gives the same shape as a first scoring.
+    Raises AssessmentLocked for a verified assessment: its stored result is final.
     """
+    if assessment.verified_at is not None:
+        raise AssessmentLocked(
+            _("This assessment has been verified on site; its result can no longer change.")
+        )
     for name, value in _result_fields(framework, result).items():
         setattr(assessment, name, value)
     assessment.save()
@@ -876,6 +903,12 @@ def assessment_store_result(
     dimensions, attainments = _result_rows(assessment, framework, result)
     DimensionScore.objects.bulk_create(dimensions)
     QuestionAttainment.objects.bulk_create(attainments)
+
+
+def result_fields(framework: Framework, result: scoring.Result) -> dict[str, Any]:
+    """The stored fields of a result (result, total, level, level_rank, basic, advanced), for
+    other holders of a scored result such as an on-site verification."""
+    return _result_fields(framework, result)
 
 
 def result_fields_set(assessment: Assessment, framework: Framework, result: scoring.Result) -> None:

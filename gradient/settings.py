@@ -92,7 +92,10 @@ INSTALLED_APPS = [
     "gradient.apps.AxesConfig",
     "clusters",
     "assessments",
+    "programmes",
     "reports",
+    # The audit trail: who changed what, when and from where (programmes/audit.py).
+    "auditlog",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Puts the user and the address on every audit-trail entry the request writes.
+    "auditlog.middleware.AuditlogMiddleware",
     # The site's 404 and 500 pages even with DEBUG on (the runserver demo); after the locale
     # and the user, which the pages use.
     "gradient.error_pages.FriendlyErrorPagesMiddleware",
@@ -221,7 +226,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 # One catalog per part, so that scripts/i18n.py can refresh one without touching the others.
 LOCALE_PATHS = [
-    BASE_DIR / "locale" / part for part in ("core", "clusters", "assessments", "reports")
+    BASE_DIR / "locale" / part
+    for part in ("core", "clusters", "assessments", "programmes", "reports")
 ]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True

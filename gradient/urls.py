@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clusters.urls")),
     path("", include("assessments.urls")),
+    path("programmes/", include("programmes.urls")),
+    path("verification/", include("programmes.verification_urls")),
     path("", include("reports.urls")),
 ]
 

@@ -3,7 +3,7 @@
 Each part keeps its own catalog, so that work on one part never rewrites another's:
     python scripts/i18n.py extract clusters   # clusters/ + templates/clusters/ -> locale/clusters
     python scripts/i18n.py compile            # every catalog (same as manage.py compilemessages)
-Parts: core (gradient/ + top-level templates), clusters, assessments, reports.
+Parts: core (gradient/ + top-level templates), clusters, assessments, programmes, reports.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ PARTS = {
     ],
     "clusters": ["clusters", "templates/clusters"],
     "assessments": ["assessments", "templates/assessments"],
+    "programmes": ["programmes", "templates/programmes"],
     "reports": ["reports", "templates/reports"],
 }
 LANGUAGE = "zh_Hans"

@@ -60,6 +60,10 @@ ROLES = (
     "other_official",
     "regional_official",
     "outside_regional_official",
+    # Issue 13: assessors of region P and of region Q, and a user of provider K (P's).
+    "assessor",
+    "outside_assessor",
+    "provider_user",
     "staff",
 )
 EVERYONE = frozenset(ROLES)
@@ -106,6 +110,20 @@ class Cast:
     names: dict[str, str] = field(default_factory=dict)
     target_x: Any = None  # a Target of cluster X (issue 10)
     target_p: Any = None  # a Target of region P (issue 10)
+    # Issue 13: programme P (region P) with provider K and F's project, whose baseline is
+    # result_fx; programme Q with provider L and H's project (baseline result_hy). The
+    # assessor of P verifies result_fx (in progress, with evidence); the outside assessor has
+    # completed result_hy's verification (with evidence).
+    programme_p: Any = None
+    programme_q: Any = None
+    provider_k: Any = None
+    provider_l: Any = None
+    project_f: Any = None
+    project_h: Any = None
+    verification_fx: Any = None
+    verification_hy: Any = None
+    evidence_fx: Any = None
+    evidence_hy: Any = None
 
 
 @pytest.fixture(autouse=True)
@@ -178,6 +196,29 @@ def outside_regional_official(place: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
+def assessor(place: dict[str, Any]) -> Any:
+    from programmes.models import AssessorScope
+
+    user = UserFactory(username="assessor")
+    AssessorScope.objects.create(user=user, region=place["p"])
+    return user
+
+
+@pytest.fixture
+def outside_assessor(place: dict[str, Any]) -> Any:
+    from programmes.models import AssessorScope
+
+    user = UserFactory(username="outside_assessor")
+    AssessorScope.objects.create(user=user, region=place["q"])
+    return user
+
+
+@pytest.fixture
+def provider_user(place: dict[str, Any]) -> Any:
+    return UserFactory(username="provider_user")  # joins provider K in `_programme_cast`
+
+
+@pytest.fixture
 def staff(db: None) -> Any:
     return UserFactory(username="staff", is_staff=True, is_superuser=True)
 
@@ -221,6 +262,9 @@ def cast(
     other_official: Any,
     regional_official: Any,
     outside_regional_official: Any,
+    assessor: Any,
+    outside_assessor: Any,
+    provider_user: Any,
     staff: Any,
 ) -> Cast:
     import random
@@ -261,9 +305,12 @@ def cast(
         "other_official": other_official,
         "regional_official": regional_official,
         "outside_regional_official": outside_regional_official,
+        "assessor": assessor,
+        "outside_assessor": outside_assessor,
+        "provider_user": provider_user,
         "staff": staff,
     }
-    return Cast(
+    cast = Cast(
         users=users,
         x=x,
         y=y,
@@ -305,6 +352,81 @@ def cast(
             deadline=dt.date(2030, 6, 30),
         ),
     )
+    _programme_cast(cast, version, fw)
+    return cast
+
+
+def _programme_cast(cast: Cast, version: Any, fw: Any) -> None:
+    """Issue 13's part of the cast (see the Cast fields)."""
+    import random
+
+    from programmes import services as programme_services
+    from programmes.models import Evidence, Programme, Provider, ProviderMember
+    from tests.factories import make_uscc
+
+    users = cast.users
+    programmes = {}
+    for key, region in (("p", cast.province_p), ("q", cast.province_q)):
+        programmes[key] = Programme.objects.create(
+            slug=f"programme-{key}",
+            name_zh=f"项目Programme{key.upper()}",
+            region=region,
+            framework_version=version,
+            starts_on=dt.date(2025, 1, 1),
+            ends_on=dt.date(2027, 12, 31),
+            target_level=fw.levels[-1].code,
+            target_firms=10,
+        )
+    cast.programme_p, cast.programme_q = programmes["p"], programmes["q"]
+    cast.provider_k = Provider.objects.create(
+        uscc=make_uscc(800_001), name="服务商Kestrel", kind="integrator", region=cast.province_p
+    )
+    cast.provider_l = Provider.objects.create(
+        uscc=make_uscc(800_002), name="服务商Linnet", kind="product", region=cast.province_q
+    )
+    ProviderMember.objects.create(user=users["provider_user"], provider=cast.provider_k)
+    cast.project_f = programme_services.project_create(
+        cast.programme_p,
+        firm=cast.f,
+        provider=cast.provider_k,
+        user=users["regional_official"],
+        baseline=cast.result_fx,
+        title="改造Falcon",
+    )
+    cast.project_h = programme_services.project_create(
+        cast.programme_q,
+        firm=cast.h,
+        provider=cast.provider_l,
+        user=users["outside_regional_official"],
+        baseline=cast.result_hy,
+        title="改造Heron",
+    )
+    # submit_many stores results without answers: give H's result the answers it verifies.
+    for code, value in answers_for(fw, 0.3, random.Random(9)).items():
+        Answer.objects.create(assessment=cast.result_hy, question_code=code, value=value)
+    cast.verification_fx = programme_services.verification_start(
+        cast.result_fx, user=users["assessor"]
+    )
+    cast.verification_hy = programme_services.verification_start(
+        cast.result_hy, user=users["outside_assessor"]
+    )
+    programme_services.verification_confirm_rest(
+        cast.verification_hy, user=users["outside_assessor"]
+    )
+    programme_services.verification_complete(cast.verification_hy, user=users["outside_assessor"])
+    evidence = {}
+    for key, verification in (("fx", cast.verification_fx), ("hy", cast.verification_hy)):
+        item = Evidence(
+            verification=verification,
+            question_code=cast.question,
+            original_name=f"photo-{key}.png",
+            content_type="image/png",
+            size=12,
+        )
+        item.file.save(f"evidence-{key}.png", ContentFile(b"\x89PNG\r\n\x1a\n test"), save=False)
+        item.save()
+        evidence[key] = item
+    cast.evidence_fx, cast.evidence_hy = evidence["fx"], evidence["hy"]
 
 
 @pytest.fixture(autouse=True)
@@ -332,6 +454,22 @@ def client_for(user: Any) -> Client:
     return client
 
 
+def _programme_models() -> tuple[Any, ...]:
+    from programmes import models as p
+
+    return (
+        p.Provider,
+        p.ProviderMember,
+        p.Programme,
+        p.RetrofitProject,
+        p.StageChange,
+        p.ProviderRating,
+        p.Verification,
+        p.VerifiedAnswer,
+        p.Evidence,
+    )
+
+
 def snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every row of what a write could touch."""
     models = (
@@ -346,6 +484,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         RegisterUpload,
         ReportJob,
         Target,
+        *_programme_models(),
     )
     return {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
 
@@ -509,6 +648,11 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
         "regional_official": {"xanadu"},
         "other_official": {"yonder"},
         "outside_regional_official": {"yonder"},
+        # An assessor sees the firms and rounds of the assessments in their scope; a
+        # provider's user, the firms of its projects.
+        "assessor": {"xanadu"},
+        "outside_assessor": {"yonder"},
+        "provider_user": set(),
         "staff": {"xanadu", "yonder"},
         "anonymous": set(),
     }[role]
@@ -520,6 +664,9 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
         "regional_official": {"f", "g"},
         "other_official": {"f", "h"},
         "outside_regional_official": {"f", "h"},
+        "assessor": {"f", "g"},
+        "outside_assessor": {"f", "h"},
+        "provider_user": {"f"},
         "staff": {"f", "g", "h"},
         "anonymous": set(),
     }[role]
@@ -531,6 +678,9 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
         "regional_official": {"open", "past"},
         "other_official": {"y"},
         "outside_regional_official": {"y"},
+        "assessor": {"past"},
+        "outside_assessor": {"y"},
+        "provider_user": set(),
         "staff": {"open", "past", "y"},
         "anonymous": set(),
     }[role]
@@ -1557,6 +1707,10 @@ def test_assessment_lists_per_role(cast: Cast) -> None:
         "other_official": {cast.result_fy, cast.result_hy},
         "outside_regional_official": {cast.result_fy, cast.result_hy},
         "staff": {cast.result_fx, cast.result_gx, cast.result_fy, cast.result_hy},
+        # Assessors verify through their own pages; the assessments API is not theirs.
+        "assessor": set(),
+        "outside_assessor": set(),
+        "provider_user": set(),
     }
     for role, rows in expected.items():
         listed = client_for(cast.users[role]).get(reverse("assessments:api-assessment-list"))
