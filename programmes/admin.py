@@ -324,7 +324,7 @@ class ProjectForm(forms.ModelForm):
         value = self.cleaned_data.get("targeted_questions") or []
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
             raise forms.ValidationError(
-                _('Give the targeted questions as a list of question codes, e.g. ["C1", "C2"].')
+                _('Give the targeted questions as a list of question codes, e.g. ["PE1", "PE2"].')
             )
         return value
 
@@ -762,7 +762,7 @@ class ActorFilter(admin.SimpleListFilter):
 
     title = gettext_lazy("actor")
     parameter_name = "actor"
-    template = "admin/programmes/actor_filter.html"
+    template = "programmes/admin/actor_filter.html"
     SYSTEM = "-"
 
     def __init__(self, request: HttpRequest, *args: Any) -> None:
