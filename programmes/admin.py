@@ -15,7 +15,7 @@ firms, and a select of all of them would be unusable.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import auditlog.admin  # noqa: F401  (registers LogEntry first, so that it can be replaced)
 from auditlog.admin import LogEntryAdmin
@@ -312,9 +312,9 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         project = self.instance if self.instance.pk else None
         stages = services.next_stages(project) if project is not None else []
-        self.fields["move_to"].choices = [("", "—")] + [
-            (stage, Stage(stage).label) for stage in stages
-        ]
+        move_to = self.fields["move_to"]
+        assert isinstance(move_to, forms.ChoiceField)
+        move_to.choices = [("", "—")] + [(stage, Stage(stage).label) for stage in stages]
         if project is not None and not stages:
             self.fields["move_to"].disabled = True
             self.fields["move_note"].disabled = True
@@ -394,7 +394,7 @@ def project_apply(
 class StageChangeInline(ReadOnlyInline):
     model = StageChange
     fields = ["from_stage", "to_stage", "changed_by", "changed_at", "note"]
-    readonly_fields = fields
+    readonly_fields = list(fields)  # type: ignore[arg-type]
     show_change_link = False
 
 
@@ -421,7 +421,7 @@ def _move_action(stage: Stage) -> Any:
         modeladmin.move_selected(request, queryset, stage)
 
     action.__name__ = f"move_to_{stage.value}"
-    return admin.action(description=_MoveLabel(stage))(action)  # type: ignore[arg-type]
+    return admin.action(description=cast(str, _MoveLabel(stage)))(action)
 
 
 @admin.register(RetrofitProject)
@@ -577,13 +577,13 @@ class ProviderRatingAdmin(AuditlogHistoryAdminMixin, ReadOnlyAdmin):
 class VerifiedAnswerInline(ReadOnlyInline):
     model = VerifiedAnswer
     fields = ["question_code", "reported_value", "value", "changed", "reason", "updated_by"]
-    readonly_fields = fields
+    readonly_fields = list(fields)  # type: ignore[arg-type]
 
 
 class EvidenceInline(ReadOnlyInline):
     model = Evidence
     fields = ["question_code", "original_name", "content_type", "size", "uploaded_by"]
-    readonly_fields = fields
+    readonly_fields = list(fields)  # type: ignore[arg-type]
 
 
 @admin.register(Verification)
@@ -719,13 +719,13 @@ class EvidenceAdmin(ReadOnlyAdmin):
         "uploaded_by",
         "uploaded_at",
     ]
-    readonly_fields = fields
+    readonly_fields = list(fields)  # type: ignore[arg-type]
     list_select_related = ["verification__assessment__firm", "uploaded_by"]
 
     @admin.display(description=gettext_lazy("stored as"))
     def stored_as(self, obj: Evidence) -> str:
         """The file's private path (not a link: media is never served publicly)."""
-        return obj.file.name
+        return obj.file.name or ""
 
 
 # --- The audit trail --------------------------------------------------------------------------
@@ -737,14 +737,14 @@ class ModelFilter(admin.SimpleListFilter):
     title = gettext_lazy("record type")
     parameter_name = "model"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         ids = LogEntry.objects.values_list("content_type_id", flat=True).distinct()
         types = ContentType.objects.filter(pk__in=list(ids))
         names = []
         for ct in types:
             model = ct.model_class()
             name = str(model._meta.verbose_name_plural) if model else ct.model
-            names.append((ct.pk, name[:1].upper() + name[1:]))
+            names.append((str(ct.pk), name[:1].upper() + name[1:]))
         return sorted(names, key=lambda pair: pair[1])
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

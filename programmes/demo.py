@@ -431,7 +431,7 @@ def seed_programme(
     )
     if not baselines and city_firms:
         baselines = _baseline_round(fw, version, home, city_firms[:MAX_PROJECTS], rng, now)
-    earliest = min((a.submitted_at for a in baselines.values()), default=now)
+    earliest = min((a.submitted_at or now for a in baselines.values()), default=now)
     programme = Programme.objects.create(
         slug=PROGRAMME_SLUG,
         name_zh=f"{city.name_zh}中小企业数字化转型试点城市",
@@ -567,7 +567,9 @@ def _stage_plan(
 ) -> dict[int, str]:
     """Each project's stage: every stage present, about a third accepted. Delivered and
     accepted projects need a baseline submitted before the acceptance round."""
-    early = [pk for pk in chosen if baselines[pk].submitted_at < acceptance_opens]
+    early = [
+        pk for pk in chosen if (baselines[pk].submitted_at or acceptance_opens) < acceptance_opens
+    ]
     plan: dict[int, str] = {}
     stages = [Stage.DIAGNOSED, Stage.CONTRACTED, Stage.IN_PROGRESS, Stage.ABANDONED]
     weights = [0.2, 0.2, 0.45, 0.15]
