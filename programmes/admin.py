@@ -476,6 +476,10 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             (None, {"fields": ["created_at"]}),
         ]
 
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The stage changes of an existing project (a new one has none yet)."""
+        return self.inlines if obj is not None else []
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         """The programme and firm are fixed once created; the baseline once the project is
         under way, the acceptance once it is closed (the services refuse those changes)."""
@@ -508,10 +512,6 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         obj._state.db = saved._state.db
         for field in RetrofitProject._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # No many-to-many fields and only read-only inlines: nothing more to write.
-        pass
 
     def move_selected(
         self, request: HttpRequest, queryset: QuerySet[RetrofitProject], stage: Stage
