@@ -22,6 +22,7 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.filters import CIDFilter
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from auditlog.models import LogEntry
+from auditlog.render import get_field_verbose_name
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -429,15 +430,15 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     form = ProjectForm
     list_display = [
         "pk",
-        "firm",
-        "provider",
+        "firm_name",
+        "provider_name",
         "programme",
         "stage",
         "baseline_level",
         "acceptance_level",
         "stage_changed_at",
     ]
-    list_display_links = ["pk", "firm"]
+    list_display_links = ["pk", "firm_name"]
     list_filter = [
         "stage",
         ("programme", admin.RelatedOnlyFieldListFilter),
@@ -491,6 +492,14 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             if obj.is_closed:
                 fields.append("acceptance")
         return fields
+
+    @admin.display(description=gettext_lazy("firm"), ordering="firm__name")
+    def firm_name(self, obj: RetrofitProject) -> str:
+        return obj.firm.name
+
+    @admin.display(description=gettext_lazy("provider"), ordering="provider__name")
+    def provider_name(self, obj: RetrofitProject) -> str:
+        return obj.provider.name
 
     @admin.display(description=gettext_lazy("baseline level"))
     def baseline_level(self, obj: RetrofitProject) -> str:
@@ -576,6 +585,7 @@ class ProviderRatingAdmin(AuditlogHistoryAdminMixin, ReadOnlyAdmin):
 
 class VerifiedAnswerInline(ReadOnlyInline):
     model = VerifiedAnswer
+    ordering = ["-changed", "question_code"]  # the changes, with their reasons, first
     fields = ["question_code", "reported_value", "value", "changed", "reason", "updated_by"]
     readonly_fields = list(fields)  # type: ignore[arg-type]
 
@@ -625,8 +635,8 @@ class VerificationAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "level_rank",
         "basic",
         "advanced",
-        "result",
     ]
+    # The stored result JSON is left out: its figures are the fields above.
     fields = ["assessment", "assessor", "visited_on", *readonly_fields[1:]]
     list_select_related = ["assessment__firm", "assessor"]
     inlines = [VerifiedAnswerInline, EvidenceInline]
@@ -812,7 +822,7 @@ class AuditTrailAdmin(LogEntryAdmin):
         if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
             return ""
         changes = obj.changes_dict
-        fields = ", ".join(changes.keys())
+        fields = ", ".join(str(get_field_verbose_name(obj, name)) for name in changes)
         if len(fields) > 75:
             fields = fields[: fields.rfind(" ", 0, 75)] + " …"
         return ngettext("%(n)d change: %(fields)s", "%(n)d changes: %(fields)s", len(changes)) % {

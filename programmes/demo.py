@@ -774,6 +774,8 @@ def _project(
             note=note,
             now=moment,
         )
+    # The row's own creation time is the diagnosis, as if it had been entered then.
+    RetrofitProject.objects.filter(pk=project.pk).update(created_at=diagnosed_at)
     return project
 
 
@@ -799,9 +801,10 @@ def _verifications(
         assert acceptance is not None
         assessor = users["demo_assessor"] if number % 2 == 0 else users["demo_assessor_p"]
         visited = (acceptance.submitted_at or now) + dt.timedelta(days=rng.uniform(1, 4))
-        verification = services.verification_start(
-            acceptance, user=assessor, visited_on=min(now, visited).date()
-        )
+        with set_actor(assessor):
+            verification = services.verification_start(
+                acceptance, user=assessor, visited_on=min(now, visited).date()
+            )
         reported = {
             code: value
             for code, value in Answer.objects.filter(assessment=acceptance).values_list(
@@ -831,9 +834,10 @@ def _verifications(
         with disable_auditlog():  # the confirmations repeat the self-report, 30 rows each
             services.verification_confirm_rest(verification, user=assessor)
         try:
-            services.verification_complete(
-                verification, user=assessor, now=min(now, visited + dt.timedelta(hours=6))
-            )
+            with set_actor(assessor):
+                services.verification_complete(
+                    verification, user=assessor, now=min(now, visited + dt.timedelta(hours=6))
+                )
         except services.ProgrammeRuleError:
             # A change left the answers invalid together: undo the findings, confirm as reported.
             verification.answers.all().delete()
@@ -841,13 +845,15 @@ def _verifications(
             with disable_auditlog():
                 services.verification_confirm_rest(verification, user=assessor)
             services.verification_complete(verification, user=assessor, now=now)
+        _visit_times(verification, min(now, visited))
         summary.verifications += 1
     if delivered:
         project = delivered[0]
         assert project.acceptance is not None
-        verification = services.verification_start(
-            project.acceptance, user=users["demo_assessor"], visited_on=now.date()
-        )
+        with set_actor(users["demo_assessor"]):
+            verification = services.verification_start(
+                project.acceptance, user=users["demo_assessor"], visited_on=now.date()
+            )
         answered = [
             c
             for c in scenes
@@ -856,12 +862,24 @@ def _verifications(
         if answered:
             code = answered[0]
             value = Answer.objects.get(assessment=project.acceptance, question_code=code).value
-            services.verification_record(
-                verification, services.Finding(code, value), user=users["demo_assessor"]
-            )
+            with set_actor(users["demo_assessor"]):
+                services.verification_record(
+                    verification, services.Finding(code, value), user=users["demo_assessor"]
+                )
         summary.evidence += _evidence(
             verification, answered[0] if answered else "PE1", users["demo_assessor"], rng
         )
+        _visit_times(verification, now - dt.timedelta(hours=3))
+
+
+def _visit_times(verification: Verification, visited: dt.datetime) -> None:
+    """Place the rows' own timestamps on the visit (the seeding runs today, the visit did not)."""
+    start = (visited - dt.timedelta(hours=2)).replace(microsecond=0)
+    Verification.objects.filter(pk=verification.pk).update(started_at=start)
+    verification.answers.update(updated_at=visited.replace(microsecond=0))
+    verification.evidence.update(
+        uploaded_at=(visited - dt.timedelta(hours=1)).replace(microsecond=0)
+    )
 
 
 def _evidence(
@@ -888,5 +906,6 @@ def _evidence(
             uploaded_by=user,
         )
         item.file.save(f"{rng.getrandbits(64):016x}.{ext}", ContentFile(data), save=False)
-        item.save()
+        with set_actor(user):
+            item.save()
     return len(files)

@@ -66,4 +66,4 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password):")
         for username, password, role in register.logins:
-            self.stdout.write(f"  {str(role):<20} {username:<14} {password}")
+            self.stdout.write(f"  {str(role):<22} {username:<16} {password}")
