@@ -268,9 +268,7 @@ def _check_row(row: _Row, seen: dict[str, int], regions: dict[str, int]) -> Prov
         if not name:
             row.fail("name", _("the provider name is empty."))
         elif len(name) > MAX_NAME:
-            row.fail(
-                "name", _("the name is longer than %(max)d characters.") % {"max": MAX_NAME}
-            )
+            row.fail("name", _("the name is longer than %(max)d characters.") % {"max": MAX_NAME})
 
     kind = ""
     if row.has("kind"):
@@ -384,7 +382,9 @@ def _read_into(
         )
     result.ignored_headers = ignored
     codes = {
-        code: pk for code, pk in regions.filter(code__isnull=False).values_list("code", "id") if code
+        code: pk
+        for code, pk in regions.filter(code__isnull=False).values_list("code", "id")
+        if code
     }
     row = _Row(result, positions, labels)
     seen: dict[str, int] = {}

@@ -190,11 +190,7 @@ def provider_import(
                 provider.save()
         except IntegrityError:
             raise ProviderImportRejected(
-                [
-                    Problem(
-                        _("The register changed while this file was being imported. Try again.")
-                    )
-                ]
+                [Problem(_("The register changed while this file was being imported. Try again."))]
             ) from None
         if row.regions_served is not None and row.regions_served:
             provider.regions_served.set(row.regions_served)
