@@ -274,12 +274,9 @@ class StageMoveForm(_Choices, forms.Form):
 
 
 class LinkForm(_Choices, forms.Form):
-    """Link the baseline or the acceptance assessment."""
+    """Link the baseline or the acceptance assessment (the form's prefix says which)."""
 
-    role = forms.ChoiceField(
-        choices=[("baseline", _("Baseline")), ("acceptance", _("Acceptance"))],
-        widget=forms.HiddenInput,
-    )
+    # Which one comes as the POST's unprefixed "role"; the form's prefix is the role too.
     assessment = _AssessmentChoice(label=_("Assessment"), queryset=Firm.objects.none())
 
     def __init__(self, *args: Any, assessments: QuerySet[Any], **kwargs: Any) -> None:

@@ -256,12 +256,12 @@ def _project_context(
         choices = _linkable(request, programme, project.firm_id)
         if project.stage == RetrofitProject.Stage.DIAGNOSED:
             context["baseline_form"] = extra.pop("baseline_form", None) or forms.LinkForm(
-                initial={"role": "baseline", "assessment": project.baseline_id},
+                initial={"assessment": project.baseline_id},
                 assessments=choices,
                 prefix="baseline",
             )
         context["acceptance_form"] = extra.pop("acceptance_form", None) or forms.LinkForm(
-            initial={"role": "acceptance", "assessment": project.acceptance_id},
+            initial={"assessment": project.acceptance_id},
             assessments=choices.exclude(pk=project.baseline_id or 0),
             prefix="acceptance",
         )
