@@ -27,7 +27,9 @@ def programmes_home_panel(context: Any) -> dict[str, Any]:
     programmes: list[Any] = []
     if getattr(user, "is_staff", False) or cluster_selectors.is_official(user):
         programmes = list(
-            selectors.programmes_visible_to(user).select_related("region").order_by("-starts_on")[:8]
+            selectors.programmes_visible_to(user)
+            .select_related("region")
+            .order_by("-starts_on")[:8]
         )
     firm_projects = list(
         selectors.projects_visible_to(user)

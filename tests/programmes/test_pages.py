@@ -13,7 +13,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from programmes import services
-from programmes.models import Provider, ProviderMember, ProviderRating, RetrofitProject, Verification
+from programmes.models import (
+    Provider,
+    ProviderMember,
+    ProviderRating,
+    RetrofitProject,
+    Verification,
+)
 from tests.factories import ProviderFactory, UserFactory
 from tests.programmes.scene import Scene, build
 
@@ -91,9 +97,7 @@ def test_programme_page_counts_firms_by_stage_and_lists_projects(
     assert "New project" in body
 
 
-def test_programme_page_filters_by_stage_provider_and_search(
-    scene: Scene, regional_official: Any
-):
+def test_programme_page_filters_by_stage_provider_and_search(scene: Scene, regional_official: Any):
     a = _project(scene, regional_official)
     services.project_move(a, Stage.CONTRACTED, user=regional_official)
     other = ProviderFactory(name="服务商乙", region=scene.world["province_a"])
@@ -224,9 +228,7 @@ def test_project_create_shows_rule_errors_next_to_the_field_in_chinese(
         expected = _("The subsidy (%(subsidy)s) is larger than the budget (%(budget)s).")
     assert errors["subsidy_10k_cny"] == [expected % {"subsidy": "20", "budget": "10"}]
     _project(scene, regional_official)
-    response = client.post(
-        url, {"firm": scene.firm_a.pk, "provider": scene.provider.pk}
-    )
+    response = client.post(url, {"firm": scene.firm_a.pk, "provider": scene.provider.pk})
     assert response.status_code == 400
     assert "firm" in response.context["form"].errors
     assert RetrofitProject.objects.count() == 1
@@ -313,9 +315,7 @@ def test_accepting_without_acceptance_says_so_in_the_users_language(
         reverse("programmes:project_move", args=[project.pk]), {"to_stage": "accepted"}
     )
     with translation.override("zh-hans"):
-        expected = _(
-            "Link the acceptance assessment first: a project is accepted on a new rating."
-        )
+        expected = _("Link the acceptance assessment first: a project is accepted on a new rating.")
     assert expected in zh.content.decode()
     assert list(zh.context["move_form"].non_field_errors()) == [expected]
     project.refresh_from_db()
@@ -358,7 +358,12 @@ def test_edit_details(scene: Scene, regional_official: Any):
     assert client.get(url).status_code == 200
     response = client.post(
         url,
-        {"provider": scene.provider.pk, "title": "新标题", "budget_10k_cny": "5", "subsidy_10k_cny": "9"},
+        {
+            "provider": scene.provider.pk,
+            "title": "新标题",
+            "budget_10k_cny": "5",
+            "subsidy_10k_cny": "9",
+        },
     )
     assert response.status_code == 400
     assert "subsidy_10k_cny" in response.context["form"].errors
@@ -415,9 +420,7 @@ def test_firm_home_links_to_the_project_and_asks_for_the_rating(
 # --- Providers --------------------------------------------------------------------------------
 
 
-def test_provider_create_validates_the_credit_code_like_firms(
-    scene: Scene, regional_official: Any
-):
+def test_provider_create_validates_the_credit_code_like_firms(scene: Scene, regional_official: Any):
     from clusters import uscc
     from clusters.validators import uscc_message
     from tests.factories import make_uscc
@@ -428,7 +431,12 @@ def test_provider_create_validates_the_credit_code_like_firms(
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     response = client.post(
         url,
-        {"uscc": bad, "name": "坏代码服务商", "kind": "integrator", "region": scene.world["city_a"].pk},
+        {
+            "uscc": bad,
+            "name": "坏代码服务商",
+            "kind": "integrator",
+            "region": scene.world["city_a"].pk,
+        },
     )
     assert response.status_code == 400
     from django.utils import translation
@@ -474,7 +482,9 @@ def test_provider_page_lists_its_visible_projects_and_a_scorecard_placeholder(
 ):
     _project(scene, regional_official)
     body = _text(
-        _client(regional_official, "en").get(reverse("programmes:provider", args=[scene.provider.pk]))
+        _client(regional_official, "en").get(
+            reverse("programmes:provider", args=[scene.provider.pk])
+        )
     )
     assert scene.firm_a.name in body
     assert "not available on this page yet" in body

@@ -74,9 +74,7 @@ def test_firm_outside_the_region_is_refused(scene: Scene, regional_official: Any
     assert not RetrofitProject.objects.exists()
 
 
-def test_second_project_of_a_firm_in_the_programme_is_refused(
-    scene: Scene, regional_official: Any
-):
+def test_second_project_of_a_firm_in_the_programme_is_refused(scene: Scene, regional_official: Any):
     _project(scene, regional_official)
     _refused("firm", _project, scene, regional_official, baseline=None)
     assert RetrofitProject.objects.count() == 1
@@ -88,9 +86,7 @@ def test_baseline_of_another_firm_is_refused(scene: Scene, regional_official: An
 
 
 def test_draft_baseline_is_refused(scene: Scene, regional_official: Any):
-    round3 = make_round(
-        scene.world["alpha"], scene.version, name="轮次三", opens=timezone.now()
-    )
+    round3 = make_round(scene.world["alpha"], scene.version, name="轮次三", opens=timezone.now())
     draft = AssessmentFactory(round=round3, firm=scene.firm_a)
     _refused("baseline", _project, scene, regional_official, baseline=draft)
 
@@ -147,9 +143,7 @@ def test_targets_are_kept_once_in_framework_order(scene: Scene, regional_officia
 # --- Linking assessments ----------------------------------------------------------------------
 
 
-def test_acceptance_submitted_before_the_baseline_is_refused(
-    scene: Scene, regional_official: Any
-):
+def test_acceptance_submitted_before_the_baseline_is_refused(scene: Scene, regional_official: Any):
     project = _project(scene, regional_official, baseline=scene.acceptance_a)  # the later one
     _refused(
         "acceptance",
@@ -228,9 +222,7 @@ def test_stage_moves_forward_and_each_move_is_recorded(scene: Scene, regional_of
 def test_stage_cannot_go_backwards(scene: Scene, regional_official: Any):
     project = _project(scene, regional_official)
     services.project_move(project, Stage.IN_PROGRESS, user=regional_official)
-    error = _refused(
-        "", services.project_move, project, Stage.CONTRACTED, user=regional_official
-    )
+    error = _refused("", services.project_move, project, Stage.CONTRACTED, user=regional_official)
     project.refresh_from_db()
     assert project.get_stage_display() in error.message
     assert project.stage == Stage.IN_PROGRESS
@@ -246,9 +238,7 @@ def test_leaving_diagnosed_needs_the_baseline(scene: Scene, regional_official: A
 
 def test_accepting_needs_the_acceptance_assessment(scene: Scene, regional_official: Any):
     project = _project(scene, regional_official)
-    _refused(
-        "acceptance", services.project_move, project, Stage.ACCEPTED, user=regional_official
-    )
+    _refused("acceptance", services.project_move, project, Stage.ACCEPTED, user=regional_official)
     project.refresh_from_db()
     assert project.stage == Stage.DIAGNOSED
     assert project.accepted_at is None
@@ -293,9 +283,7 @@ def test_next_stages_are_the_forward_ones_then_abandoned(scene: Scene, regional_
 # --- Ratings ----------------------------------------------------------------------------------
 
 
-def test_rating_before_acceptance_is_refused(
-    scene: Scene, regional_official: Any, firm_user: Any
-):
+def test_rating_before_acceptance_is_refused(scene: Scene, regional_official: Any, firm_user: Any):
     project = _project(scene, regional_official)
     _refused("", services.provider_rate, project, user=firm_user, score=4)
     assert not ProviderRating.objects.exists()
@@ -330,7 +318,9 @@ def test_rating_comment_over_1000_characters_is_refused(
     scene: Scene, regional_official: Any, firm_user: Any
 ):
     project = _accepted(scene, regional_official)
-    _refused("comment", services.provider_rate, project, user=firm_user, score=3, comment="好" * 1001)
+    _refused(
+        "comment", services.provider_rate, project, user=firm_user, score=3, comment="好" * 1001
+    )
     services.provider_rate(project, user=firm_user, score=3, comment="好" * 1000)
 
 
