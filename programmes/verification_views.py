@@ -394,6 +394,7 @@ def _reply(
                 "reviewed": state.reviewed,
                 "total": len(state.reported),
                 "max_size": evidence_service.max_bytes(),
+                "per_question": evidence_service.PER_QUESTION,
             },
             # htmx swaps 2xx answers only; a refused finding still shows its message.
             status=200,
