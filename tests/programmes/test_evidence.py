@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from programmes import evidence, services
@@ -171,7 +172,8 @@ def test_unknown_question_is_refused(world: World, started: Verification) -> Non
     ],
 )
 def test_names_are_sanitised(raw: str, shown: str) -> None:
-    assert evidence.display_name(raw, "image/png") == shown
+    with translation.override("en"):
+        assert evidence.display_name(raw, "image/png") == shown
 
 
 def test_long_names_are_capped_keeping_the_extension() -> None:
