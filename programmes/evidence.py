@@ -193,6 +193,8 @@ def evidence_add(
             code,
         )
     handle = uploaded_file.file
+    if handle is None:
+        raise _refuse(_("“%(name)s” is empty.") % {"name": shown}, code)
     handle.seek(0)
     content_type = sniff(handle.read(16))
     handle.seek(0)

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -120,22 +120,24 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     shown = list(page.object_list)
     ids = [a.pk for a in shown]
     projects: dict[int, tuple[RetrofitProject, str]] = {}
-    for project in (
+    for linked in (
         RetrofitProject.objects.filter(Q(baseline_id__in=ids) | Q(acceptance_id__in=ids))
         .select_related("programme", "provider")
         .order_by("-created_at")
     ):
-        if project.acceptance_id in ids:
-            projects.setdefault(project.acceptance_id, (project, "acceptance"))
-        if project.baseline_id in ids:
-            projects.setdefault(project.baseline_id, (project, "baseline"))
+        if linked.acceptance_id in ids:
+            projects.setdefault(linked.acceptance_id, (linked, "acceptance"))
+        if linked.baseline_id in ids:
+            projects.setdefault(linked.baseline_id, (linked, "baseline"))
     frameworks: dict[int, Framework] = {}
     work = []
     for assessment in shown:
         fw = frameworks.setdefault(
             assessment.framework_version_id, framework_for(assessment.framework_version)
         )
-        project, role = projects.get(assessment.pk, (None, ""))
+        found = projects.get(assessment.pk)
+        project: RetrofitProject | None = found[0] if found is not None else None
+        role = found[1] if found is not None else ""
         work.append(
             WorkRow(
                 assessment=assessment,
@@ -383,7 +385,7 @@ def _reply(
     failed: bool,
 ) -> HttpResponse:
     """The answer to an action on one question: its block (htmx), else the page."""
-    if request.htmx:
+    if request.headers.get("HX-Request") == "true":
         return render(
             request,
             "programmes/verification/_question_reply.html",
@@ -541,7 +543,7 @@ def evidence_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """One evidence file, as an attachment, for whoever may see it (else 404)."""
     item = selectors.evidence_for_user(request.user, pk)
     try:

@@ -34,9 +34,12 @@ def verified_result(assessment: Any) -> dict[str, Any]:
     """The completed on-site verification of an assessment the page already shows (nothing
     while there is none, or while it is in progress): the verified level and total beside the
     self-reported ones, and each changed answer with its reason and evidence."""
+    pk = getattr(assessment, "pk", None)
+    if pk is None:
+        return {"verification": None}
     verification = (
         Verification.objects.filter(
-            assessment_id=getattr(assessment, "pk", None),
+            assessment_id=pk,
             status=Verification.Status.COMPLETED,
         )
         .select_related("assessor")
@@ -48,7 +51,7 @@ def verified_result(assessment: Any) -> dict[str, Any]:
     evidence: dict[str, list[Any]] = {}
     for item in verification.evidence.all():
         evidence.setdefault(item.question_code, []).append(item)
-    changes = []
+    changes: list[dict[str, Any]] = []
     for answer in verification.answers.filter(changed=True):
         try:
             question = fw.question(answer.question_code)
@@ -64,7 +67,7 @@ def verified_result(assessment: Any) -> dict[str, Any]:
                 "evidence": evidence.get(question.code, []),
             }
         )
-    changes.sort(key=lambda c: c["number"])
+    changes.sort(key=lambda c: int(c["number"]))
     return {
         "verification": verification,
         "self_level": _level_title(fw, assessment.level),
