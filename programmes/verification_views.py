@@ -485,9 +485,7 @@ def evidence_add(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpR
         exc = evidence_service.refuse_upload_too_large(_declared_name(request), length, code)
         state = PageState.load(assessment)
         row = state.row(question, error=exc.message)
-        response = _reply(request, state, row, failed=True)
-        response["Connection"] = "close"
-        return response
+        return _reply(request, state, row, failed=True)
     return _evidence_add(request, assessment, question)
 
 

@@ -286,3 +286,23 @@ def test_verification_page_outside_scope_is_404(world: World) -> None:
     assert _client(world.assessor).get(url).status_code == 200
     for user in (world.outside_assessor, world.firm_user, world.official):
         assert _client(user).get(url).status_code == 404
+
+
+def test_the_firms_pages_stay_read_only_on_a_verified_assessment(world: World) -> None:
+    verification = services.verification_start(world.assessment, user=world.assessor)
+    services.verification_confirm_rest(verification, user=world.assessor)
+    services.verification_complete(verification, user=world.assessor)
+    before = _self_report(world.assessment)
+    client = _client(world.firm_user)
+    pk = world.assessment.pk
+    questionnaire = client.get(reverse("assessments:questionnaire", args=[pk]))
+    assert questionnaire.status_code == 302
+    assert questionnaire["Location"] == reverse("assessments:result", args=[pk])
+    client.post(
+        reverse("assessments:answer", args=[pk, "B3"]), {"value": "false", "base_revision": "1"}
+    )
+    review = client.post(reverse("assessments:review", args=[pk]), {"confirm": "yes"})
+    assert review.status_code == 302
+    assert _self_report(world.assessment) == before
+    page = client.get(reverse("assessments:result", args=[pk])).content.decode()
+    assert 'id="verified-result"' in page and "confirmed every answer" in page
