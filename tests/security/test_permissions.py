@@ -691,6 +691,20 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
     )
 
 
+# Issue 13: verification_fx (F's result in X) is the assessor of P's to verify.
+ASSESSOR_P = frozenset({"assessor"})
+
+
+def _png_file(c: Cast) -> SimpleUploadedFile:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, format="PNG")
+    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
 ANSWER_PUT = {"value": None, "base_revision": 1}
 TARGET_POST = {"level": "L1", "firms": "5", "deadline": "2031-06-30", "industry": ""}
 
@@ -1715,6 +1729,89 @@ MATRIX: list[Entry] = [
         allowed=NOBODY,
     ),
     Entry("provider template", "programmes:provider_template", kind="own"),
+    # --- issue 13: verification (programmes/verification_urls.py)
+    Entry("verification work list", "verification:worklist", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "verify F's result in X (in progress)",
+        "verification:verify",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "verification of H's result in Y (completed)",
+        "verification:verify",
+        kwargs=_pk("result_hy"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"outside_assessor"}),
+    ),
+    Entry(
+        "confirm an answer of F's result",
+        "verification:finding",
+        "post",
+        kwargs=lambda c: {"pk": c.result_fx.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data={"action": "confirm"},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "attach evidence to F's result",
+        "verification:evidence_add",
+        "post",
+        kwargs=lambda c: {"pk": c.result_fx.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data={"file": _png_file},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "visit date of F's verification",
+        "verification:visit",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        data={"visited_on": "2025-01-02"},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "confirm the rest of F's verification",
+        "verification:confirm_rest",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "complete F's verification",
+        "verification:complete",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "download evidence of F (in progress)",
+        "verification:evidence",
+        kwargs=_pk("evidence_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "download evidence of H (completed)",
+        "verification:evidence",
+        kwargs=_pk("evidence_hy"),
+        unknown_kwargs=MISSING_PK,
+        # The outside assessor (Q), and whoever sees H's result: Y's officials, staff (H has no
+        # firm user in the cast; F's user never: F is not H).
+        allowed=frozenset({"outside_assessor"}) | OFFICIALS_Y,
+    ),
+    Entry(
+        "remove evidence of F",
+        "verification:evidence_remove",
+        "post",
+        kwargs=_pk("evidence_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
 ]
 
 
