@@ -140,7 +140,7 @@ class ProjectRow:
 
     @property
     def basis(self) -> str:
-        """"verified" (both levels verified), "mixed" (one) or "self" (none)."""
+        """ "verified" (both levels verified), "mixed" (one) or "self" (none)."""
         verified = (self.baseline_verified_rank is not None) + (
             self.acceptance_verified_rank is not None
         )
@@ -154,7 +154,9 @@ class ProjectRow:
         return max(0, (self.accepted_at - self.contracted_at).days)
 
 
-def _best(self_rank: int | None, verified_rank: int | None, assessment_id: int | None) -> int | None:
+def _best(
+    self_rank: int | None, verified_rank: int | None, assessment_id: int | None
+) -> int | None:
     if assessment_id is None:
         return None
     return verified_rank if verified_rank is not None else self_rank
@@ -308,7 +310,9 @@ def stage_counts(rows: Iterable[ProjectRow]) -> tuple[StageCount, ...]:
     return tuple(StageCount(stage, counts.get(stage, 0)) for stage in STAGE_ORDER)
 
 
-def transition(rows: Iterable[ProjectRow], ranks: Sequence[int], *, basis: str = "best") -> Transition:
+def transition(
+    rows: Iterable[ProjectRow], ranks: Sequence[int], *, basis: str = "best"
+) -> Transition:
     """The baseline × acceptance level matrix of the accepted projects with both levels.
 
     basis "best": verified levels where available (each cell counts its firms by basis);
@@ -339,9 +343,7 @@ def transition(rows: Iterable[ProjectRow], ranks: Sequence[int], *, basis: str =
         down += after < before
     return Transition(
         ranks=tuple(ranks),
-        cells=tuple(
-            TransitionCell(b, a, c[0], c[1], c[2]) for (b, a), c in sorted(cells.items())
-        ),
+        cells=tuple(TransitionCell(b, a, c[0], c[1], c[2]) for (b, a), c in sorted(cells.items())),
         n=n,
         verified=verified,
         self_reported=self_only,
@@ -478,8 +480,12 @@ def verification_figures(
         distribution=tuple(
             LevelDistributionRow(
                 rank=rank,
-                self_reported=figure(self_dist.get(rank, 0), verified, basis=self_dist.get(rank, 0), **keep),
-                verified=figure(verified_dist.get(rank, 0), verified, basis=verified_dist.get(rank, 0), **keep),
+                self_reported=figure(
+                    self_dist.get(rank, 0), verified, basis=self_dist.get(rank, 0), **keep
+                ),
+                verified=figure(
+                    verified_dist.get(rank, 0), verified, basis=verified_dist.get(rank, 0), **keep
+                ),
             )
             for rank in ranks
         )
@@ -488,7 +494,9 @@ def verification_figures(
         exact=figure(_share(exact, verified), verified, basis=min(exact, verified), **keep),
         overstated=figure(_share(over, verified), verified, basis=min(over, verified), **keep),
         understated=figure(_share(under, verified), verified, basis=min(under, verified), **keep),
-        overstated_count=figure(over if verified else None, verified, basis=min(over, verified), **keep),
+        overstated_count=figure(
+            over if verified else None, verified, basis=min(over, verified), **keep
+        ),
         mean_overstatement=figure(_mean(overstatements), len(overstatements), **keep),
         max_overstatement=figure(
             max(overstatements) if overstatements else None, len(overstatements), **keep
@@ -665,9 +673,9 @@ def round_verification(
 
 def round_verification_key(round_id: int) -> list[Any]:
     """What the round's verification figures depend on, for report fingerprints."""
-    stats = Verification.objects.filter(
-        assessment__round_id=round_id, status=COMPLETED
-    ).aggregate(n=Count("id"), last=Max("completed_at"), last_id=Max("id"))
+    stats = Verification.objects.filter(assessment__round_id=round_id, status=COMPLETED).aggregate(
+        n=Count("id"), last=Max("completed_at"), last_id=Max("id")
+    )
     return [stats["n"], str(stats["last"]), stats["last_id"]]
 
 

@@ -204,9 +204,7 @@ def programme_report(
                     basis=m.targeted_rose,
                 ),
                 all_n=m.all_n,
-                all_rose=figures.figure(
-                    m.all_rose, m.all_n, shareable=shareable, basis=m.all_rose
-                ),
+                all_rose=figures.figure(m.all_rose, m.all_n, shareable=shareable, basis=m.all_rose),
                 all_share=figures.figure(
                     round(100.0 * m.all_rose / m.all_n, 1),
                     m.all_n,

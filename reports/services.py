@@ -27,11 +27,11 @@ from assessments.models import Assessment, Framework, FrameworkVersion, Invitati
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
+from programmes.figures import programme_key, round_verification_key
+from programmes.models import Programme
 from reports.benchmark import benchmark_key
 from reports.context import region_default_framework
 from reports.models import ReportJob
-from programmes.figures import programme_key, round_verification_key
-from programmes.models import Programme
 from reports.selectors import (
     NO_SUCH_CLUSTER,
     NO_SUCH_PROGRAMME,
@@ -400,8 +400,7 @@ def _subject_exists(job: ReportJob) -> bool:
         return job.round_id is not None and Round.objects.filter(pk=job.round_id).exists()
     if job.kind == ReportJob.Kind.PROGRAMME:
         return (
-            job.programme_id is not None
-            and Programme.objects.filter(pk=job.programme_id).exists()
+            job.programme_id is not None and Programme.objects.filter(pk=job.programme_id).exists()
         )
     return job.region_id is not None and Region.objects.filter(pk=job.region_id).exists()
 

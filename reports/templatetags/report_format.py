@@ -54,7 +54,7 @@ def weight(value: Decimal | None) -> str:
 
 @register.filter
 def flag(figure: object) -> str:
-    """"*" after a programme figure drawn from fewer than 5 projects or assessments (and
+    """ "*" after a programme figure drawn from fewer than 5 projects or assessments (and
     shown); nothing otherwise (programmes.figures.Figure)."""
     if getattr(figure, "small", False) and getattr(figure, "value", None) is not None:
         return "*"
