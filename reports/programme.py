@@ -70,6 +70,43 @@ class DistributionRow:
 
 
 @dataclass(frozen=True)
+class VerificationBlock:
+    """The verification figures of a cluster's round with the level titles, as the cluster
+    report, its XLSX annex and the dashboard show them (one source, so they agree)."""
+
+    figures: figures.VerificationFigures
+    distribution: tuple[DistributionRow, ...]
+
+    @property
+    def any_verified(self) -> bool:
+        return self.figures.any_verified
+
+
+def verification_block(
+    pairs: list[figures.LevelPair], levels: tuple[LevelTitle, ...], *, shareable: bool
+) -> VerificationBlock:
+    """The verification figures of these assessments, with the levels' titles."""
+    title_of = {lv.rank: lv.title for lv in levels}
+    found = figures.verification_figures(pairs, [lv.rank for lv in levels], shareable=shareable)
+    return VerificationBlock(
+        found,
+        tuple(
+            DistributionRow(LevelTitle(d.rank, title_of[d.rank]), d.self_reported, d.verified)
+            for d in found.distribution
+        ),
+    )
+
+
+def round_verification_block(
+    round_id: int, fw: Framework, *, language: str, shareable: bool
+) -> VerificationBlock:
+    """The verification figures of one round's submitted assessments (one GROUP BY)."""
+    return verification_block(
+        figures.round_level_pairs([round_id]), level_titles(fw, language), shareable=shareable
+    )
+
+
+@dataclass(frozen=True)
 class ProjectLine:
     """One project as the XLSX annex lists it (officials' edition only)."""
 
@@ -215,13 +252,8 @@ def programme_report(
         )
     moves.sort(key=lambda m: (-(m.all_rose.value or 0), -m.targeted_n, m.code))
 
-    verification = figures.verification_figures(
-        figures.programme_level_pairs(rows), ranks, shareable=shareable
-    )
-    distribution = tuple(
-        DistributionRow(LevelTitle(d.rank, title_of[d.rank]), d.self_reported, d.verified)
-        for d in verification.distribution
-    )
+    block = verification_block(figures.programme_level_pairs(rows), levels, shareable=shareable)
+    verification, distribution = block.figures, block.distribution
 
     def level(rank: int | None) -> str:
         return "" if rank is None else title_of.get(rank, str(rank))

@@ -62,6 +62,35 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
     return ws
 
 
+def _verification_summary(report: ClusterReport) -> list[tuple[str, Any]]:
+    """The round's verification figures for the summary sheet; none when nothing is verified."""
+    block = report.verification
+    if block is None or not block.any_verified:
+        return []
+    v = block.figures
+    rows: list[tuple[str, Any]] = [
+        (_("Verified on site"), v.verified),
+        (_("Share verified (%)"), v.share_verified.value),
+        (_("Same level (%)"), v.exact.value),
+        (_("Self-report higher (%)"), v.overstated.value),
+        (_("Self-report lower (%)"), v.understated.value),
+        (_("Mean overstatement (levels)"), v.mean_overstatement.value),
+        (_("Largest overstatement (levels)"), v.max_overstatement.value),
+    ]
+    for d in block.distribution:
+        rows.append(
+            (
+                _("%(level)s: self-reported / verified") % {"level": d.level.title},
+                f"{_cell(d.self_reported.value)} / {_cell(d.verified.value)}",
+            )
+        )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
 def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
     wb = Workbook(write_only=True)
@@ -85,6 +114,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             (_("Change in advanced share (percentage points)"), h.advanced_change),
             (_("Homogeneity"), report.homogeneity.value),
             (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
+            *_verification_summary(report),
         )
     ]
     # Two more tables below the figures, each under a header row of its own.
@@ -153,6 +183,10 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         size_labels = dict(Firm.SizeClass.choices)
         yes, no = _("yes"), _("no")
         names: dict[int, tuple[str, str]] = {}
+        below = next((lv.title for lv in report.levels if not lv.code), "")
+
+        def verified_title(code: str) -> str:
+            return level_titles.get(code, code) if code else below
 
         def firm_values(r: FirmRow) -> list[Any]:
             names[r.assessment_id] = (r.uscc, r.firm)
@@ -168,6 +202,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
                 if r.submitted_at
                 else "",
+                "" if r.verified_level is None else verified_title(r.verified_level),
             ]
 
         _sheet(
@@ -184,6 +219,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("Advanced or above"),
                 *[dimension_titles.get(c, c) for c in codes],
                 _("Submitted at"),
+                _("Verified level"),
             ],
             (firm_values(r) for r in firm_rows(round_)),
         )
@@ -435,13 +471,13 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
     _sheet(
         wb,
         _("Transitions"),
-        [_("Baseline level \u2192 acceptance level"), *level_header, _("Firms")],
+        [_("Baseline level → acceptance level"), *level_header, _("Firms")],
         _matrix_rows(report.matrix, report),
     )
     _sheet(
         wb,
         _("Transitions (self-reported)"),
-        [_("Baseline level \u2192 acceptance level"), *level_header, _("Firms")],
+        [_("Baseline level → acceptance level"), *level_header, _("Firms")],
         _matrix_rows(report.matrix_self, report),
     )
     _sheet(
