@@ -434,7 +434,7 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
         [
             _("Service provider"),
             _("Projects"),
-            _("Accepted"),
+            _("Accepted projects"),
             _("Accepted share (%)"),
             _("Abandoned"),
             _("Days to acceptance: median"),
