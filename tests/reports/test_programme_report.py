@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -158,7 +159,7 @@ def test_shareable_edition_names_no_firm_and_suppresses_small_figures(built: Any
 def test_request_is_scoped_like_a_missing_programme(built: Any, client: Any) -> None:
     outsider = UserFactory(username="outside-official")
     OfficialScopeFactory(user=outsider, region=RegionFactory(code="990000"))
-    with pytest.raises(TargetNotFound) as refused:
+    with translation.override("en"), pytest.raises(TargetNotFound) as refused:
         services.report_request(
             outsider, kind="programme", language="en", programme=built.programme
         )
