@@ -9,12 +9,25 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from assessments.framework import Framework, text
 from assessments.versions import framework_for
 from programmes import figures
 from programmes.models import Programme, RetrofitProject
 from reports.aggregates import meet_threshold
+
+# The stages in the report's words. Their own context keeps them apart from other "Accepted" or
+# "In progress" msgids of the project (an invitation accepted, a questionnaire in progress).
+Stage = RetrofitProject.Stage
+STAGE_LABELS = {
+    Stage.DIAGNOSED: pgettext_lazy("retrofit project stage", "Diagnosed"),
+    Stage.CONTRACTED: pgettext_lazy("retrofit project stage", "Contracted"),
+    Stage.IN_PROGRESS: pgettext_lazy("retrofit project stage", "In progress"),
+    Stage.DELIVERED: pgettext_lazy("retrofit project stage", "Delivered"),
+    Stage.ACCEPTED: pgettext_lazy("retrofit project stage", "Accepted"),
+    Stage.ABANDONED: pgettext_lazy("retrofit project stage", "Abandoned"),
+}
 
 # The PDF lists this many questions that moved (most firms first); the annex lists them all.
 MOVES_PDF_LIMIT = 15
@@ -198,7 +211,7 @@ def programme_report(
     rows = figures.project_rows(programme)
     n = len(rows)
 
-    stage_labels = dict(RetrofitProject.Stage.choices)
+    stage_labels = STAGE_LABELS
     stages = tuple(
         StageRow(
             s.stage,
