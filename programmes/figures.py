@@ -136,7 +136,7 @@ class ProjectRow:
         """Acceptance rank minus baseline rank (verified where available), accepted only."""
         if not self.compared:
             return None
-        return int(self.acceptance_best_rank) - int(self.baseline_best_rank)  # type: ignore[arg-type]
+        return _known(self.acceptance_best_rank) - _known(self.baseline_best_rank)
 
     @property
     def basis(self) -> str:
@@ -152,6 +152,13 @@ class ProjectRow:
         if not self.is_accepted or self.contracted_at is None or self.accepted_at is None:
             return None
         return max(0, (self.accepted_at - self.contracted_at).days)
+
+
+def _known(rank: int | None) -> int:
+    """A rank known to be there (the caller has checked `compared`)."""
+    if rank is None:
+        raise ValueError("no level to compare")
+    return rank
 
 
 def _best(
@@ -328,7 +335,7 @@ def transition(
                 continue
             before, after = r.baseline_rank, r.acceptance_rank
         else:
-            before, after = int(r.baseline_best_rank), int(r.acceptance_best_rank)  # type: ignore[arg-type]
+            before, after = _known(r.baseline_best_rank), _known(r.acceptance_best_rank)
         n += 1
         cell = cells[(before, after)]
         cell[0] += 1
@@ -366,8 +373,8 @@ def target_figures(
     """The share of compared project firms at the target level or above after the retrofit,
     and the count against the programme's target."""
     compared = [r for r in rows if r.compared]
-    reached = sum(1 for r in compared if int(r.acceptance_best_rank) >= target_rank)  # type: ignore[arg-type]
-    before = sum(1 for r in compared if int(r.baseline_best_rank) >= target_rank)  # type: ignore[arg-type]
+    reached = sum(1 for r in compared if _known(r.acceptance_best_rank) >= target_rank)
+    before = sum(1 for r in compared if _known(r.baseline_best_rank) >= target_rank)
     n = len(compared)
     return TargetFigures(
         target_rank=target_rank,
@@ -462,7 +469,7 @@ def verification_figures(
     exact = over = under = 0
     overstatements: list[int] = []
     for p in done:
-        v = int(p.verified_rank)  # type: ignore[arg-type]
+        v = _known(p.verified_rank)
         self_dist[p.self_rank] += p.count
         verified_dist[v] += p.count
         if p.self_rank == v:
@@ -573,7 +580,7 @@ def project_rows(programme: Programme | int) -> list[ProjectRow]:
     )
     out = []
     for row in rows:
-        timing = timings.get(row["pk"], {})
+        timing: dict[str, Any] = dict(timings.get(row["pk"], {}))
         start = timing.get("contracted") or timing.get("first")
         accepted = timing.get("accepted") or row["accepted_at"]
         out.append(

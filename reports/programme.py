@@ -20,7 +20,7 @@ from reports.aggregates import meet_threshold
 # The stages in the report's words. Their own context keeps them apart from other "Accepted" or
 # "In progress" msgids of the project (an invitation accepted, a questionnaire in progress).
 Stage = RetrofitProject.Stage
-STAGE_LABELS = {
+STAGE_LABELS: dict[str, Any] = {
     Stage.DIAGNOSED: pgettext_lazy("retrofit project stage", "Diagnosed"),
     Stage.CONTRACTED: pgettext_lazy("retrofit project stage", "Contracted"),
     Stage.IN_PROGRESS: pgettext_lazy("retrofit project stage", "In progress"),
@@ -271,7 +271,7 @@ def programme_report(
     def level(rank: int | None) -> str:
         return "" if rank is None else title_of.get(rank, str(rank))
 
-    lines = ()
+    lines: tuple[ProjectLine, ...] = ()
     if not shareable:
         lines = tuple(
             ProjectLine(

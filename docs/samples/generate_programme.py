@@ -42,7 +42,12 @@ from reports.rendering import render_programme  # noqa: E402
 from tests.programmes.builders import Plan, build_programme  # noqa: E402
 
 Stage = RetrofitProject.Stage
-PROVIDERS = ("厦门智造云科技有限公司", "海峡工业互联网服务有限公司", "鹭岛数字化集成有限公司", "同安精益软件有限公司")
+PROVIDERS = (
+    "厦门智造云科技有限公司",
+    "海峡工业互联网服务有限公司",
+    "鹭岛数字化集成有限公司",
+    "同安精益软件有限公司",
+)
 NAMES = ["精工", "恒达", "华瑞", "鑫源", "宏昌", "永盛", "金泰", "天成", "博远", "联创"]
 TRADES = ["模具", "机械", "五金", "电子", "卫浴", "塑胶", "精密", "汽配"]
 TARGETED = (("LC1", "LC2"), ("PE1",), ("LC3",), ())
@@ -115,7 +120,10 @@ def main() -> None:
         region=city,
         cluster=cluster,
         firm_names=names,
-        programme_names=("厦门市中小企业数字化转型城市试点", "Xiamen SME digital transformation pilot"),
+        programme_names=(
+            "厦门市中小企业数字化转型城市试点",
+            "Xiamen SME digital transformation pilot",
+        ),
     )
     for language in ("zh-hans", "en"):
         out = render_programme(built.programme, language=language)

@@ -29,9 +29,7 @@ ACCEPTED = RetrofitProject.Stage.ACCEPTED
 
 @pytest.fixture
 def built() -> Any:
-    return build_programme(
-        standard_plans(), firm_names=[f"企业Firm{i:02d}" for i in range(1, 13)]
-    )
+    return build_programme(standard_plans(), firm_names=[f"企业Firm{i:02d}" for i in range(1, 13)])
 
 
 def _pdf_text(data: bytes) -> str:
@@ -108,9 +106,7 @@ def test_programme_pdf_shows_the_figures_computed_from_the_stored_rows(
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_programme_xlsx_has_a_row_per_project_and_the_scorecards(
-    built: Any, language: str
-) -> None:
+def test_programme_xlsx_has_a_row_per_project_and_the_scorecards(built: Any, language: str) -> None:
     exp = _expected(built)
     out = render_programme(built.programme, language=language)
     sheets = _sheets(out.xlsx)
@@ -192,7 +188,11 @@ def test_the_worker_renders_the_job_and_a_second_request_is_served_from_cache(
     got = client.post(url, {"language": "zh-hans"})
     job = ReportJob.objects.get()
     assert got.status_code == 302 and got["Location"] == reverse("report-job", args=[job.pk])
-    assert (job.kind, job.programme_id, job.language) == ("programme", built.programme.pk, "zh-hans")
+    assert (job.kind, job.programme_id, job.language) == (
+        "programme",
+        built.programme.pk,
+        "zh-hans",
+    )
     assert services.report_job_run(job.pk) == "done"
     job.refresh_from_db()
     assert job.pdf.read().startswith(b"%PDF") and job.xlsx
