@@ -1812,6 +1812,26 @@ MATRIX: list[Entry] = [
         unknown_kwargs=MISSING_PK,
         allowed=ASSESSOR_P,
     ),
+    # --- issue 13: programme report (the officials who run the programme: its region's, and
+    # staff; a firm, a provider or an assessor who sees the programme does not get its report)
+    Entry(
+        "request programme P's report",
+        "report-programme-request",
+        "post",
+        kwargs=lambda c: {"programme_id": c.programme_p.pk},
+        unknown_kwargs=lambda c: {"programme_id": MISSING},
+        data={"language": "en"},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "request programme Q's shareable report",
+        "report-programme-request",
+        "post",
+        kwargs=lambda c: {"programme_id": c.programme_q.pk},
+        unknown_kwargs=lambda c: {"programme_id": MISSING},
+        data={"language": "zh-hans", "shareable": "on"},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
 ]
 
 
@@ -1923,6 +1943,7 @@ def test_every_named_route_is_in_the_matrix() -> None:
         "report-target-remove",
         "report-region-target-create",
         "report-region-target-remove",
+        "report-programme-request",
         "api-report-request",
         "assessments:api-round-list",
         "assessments:api-round-close",
