@@ -78,7 +78,10 @@ def _worklist(user: Any, search: str, programme: Any, cluster: Any) -> QuerySet[
         .values("n")
     )
     reviewed = (
-        VerifiedAnswer.objects.filter(verification__assessment=OuterRef("pk"))
+        # Findings on the firm's answers (one on a question the firm left blank is extra).
+        VerifiedAnswer.objects.filter(
+            verification__assessment=OuterRef("pk"), reported_value__isnull=False
+        )
         .values("verification")
         .annotate(n=Count("pk"))
         .values("n")

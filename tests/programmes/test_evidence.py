@@ -29,6 +29,13 @@ from tests.programmes.verification_builders import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """The services' messages are read in English here (pages set their own language)."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def world() -> World:
     return build_world()

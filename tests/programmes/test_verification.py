@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from assessments.models import Answer, Assessment
 from programmes import services
@@ -18,6 +19,13 @@ from programmes.services import Finding, ProgrammeRuleError
 from tests.programmes.verification_builders import ANSWERS, World, build_world, png_file
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """The services' messages are read in English here (pages set their own language)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -128,7 +136,7 @@ def test_completed_verification_is_locked(world: World, started: Verification) -
         lambda: evidence_add(started, "B3", png_file(), world.assessor),
     ]
     for attempt in refusals:
-        with pytest.raises(ProgrammeRuleError, match="locked"):
+        with translation.override("en"), pytest.raises(ProgrammeRuleError, match="locked"):
             attempt()
     assert not Evidence.objects.exists()
 
@@ -306,3 +314,24 @@ def test_the_firms_pages_stay_read_only_on_a_verified_assessment(world: World) -
     assert _self_report(world.assessment) == before
     page = client.get(reverse("assessments:result", args=[pk])).content.decode()
     assert 'id="verified-result"' in page and "confirmed every answer" in page
+
+
+def test_worklist_is_paged_and_filtered_by_programme_and_cluster(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from programmes import verification_views
+
+    monkeypatch.setattr(verification_views, "PAGE_SIZE", 1)
+    client = _client(world.assessor)
+    url = reverse("verification:worklist")
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": "2"}).content.decode()
+    assert ("企业Fennel" in first) != ("企业Fennel" in second)
+    assert ("企业Gorse" in first) != ("企业Gorse" in second)
+    assert "page=2" in first
+    cluster = world.assessment.round.cluster
+    both = client.get(url, {"programme": world.programme.pk, "cluster": cluster.pk, "page": "1"})
+    assert both.status_code == 200
+    # A programme or cluster outside the list's choices is dropped, like an unknown one.
+    unknown = client.get(url, {"programme": "999999"}).content.decode()
+    assert "企业Fennel" in unknown or "企业Gorse" in unknown
