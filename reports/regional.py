@@ -3,13 +3,20 @@ same function the PDF and XLSX use), sorted by a column the official picks."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.models import Framework, FrameworkVersion, Round
+from clusters.models import Region
+from reports import context
 from reports.context import RegionClusterRow, RegionGroup, RegionReport
 
 # The columns of the comparison table, in order: (key, numeric). The cluster's cell also
@@ -112,3 +119,60 @@ def sorted_group(group: RegionGroup, key: str, descending: bool) -> RegionGroup:
 def sorted_report(report: RegionReport, key: str, descending: bool) -> RegionReport:
     """The report with every group's rows sorted by the column."""
     return replace(report, groups=tuple(sorted_group(g, key, descending) for g in report.groups))
+
+
+# --- Provincial scale (issue 14): the page's figures from the cache while nothing changed -----
+
+# How long cached figures stay. Their key changes with every submission, invitation, round,
+# cluster, comparability declaration or round closing; the timeout bounds what it does not see
+# (a renamed region, say).
+CACHE_SECONDS = 600
+
+
+def data_key(region: Region) -> str:
+    """A key that changes whenever the region's comparison could: the regional report's
+    fingerprint inputs (rounds, submissions, invitations, clusters; reports.services), plus
+    how many of its rounds have closed (closing makes a round without submissions count)."""
+    from reports.models import ReportJob
+    from reports.services import report_fingerprint
+
+    closed = Round.objects.filter(
+        cluster__region__path__startswith=region.path, closes_at__lte=timezone.now()
+    ).count()
+    fingerprint = report_fingerprint(
+        ReportJob.Kind.REGION,
+        region=region,
+        language="",
+        shareable=False,
+        with_targets=False,
+    )
+    return f"{region.pk}:{fingerprint}:{closed}"
+
+
+def frameworks_cached(region: Region, key: str) -> list[tuple[Framework, int]]:
+    """`context.region_frameworks`, from the cache while `key` (see `data_key`) holds."""
+    cache_key = f"region-frameworks:{key}"
+    found = cache.get(cache_key)
+    if found is None:
+        found = context.region_frameworks(region)
+        cache.set(cache_key, found, CACHE_SECONDS)
+    return found
+
+
+def report_cached(
+    region: Region, key: str, *, language: str, framework: Framework, year: int | None
+) -> RegionReport:
+    """`context.region_report` (the officials' edition), from the cache while `key` holds and
+    the framework's versions and their comparability are the same."""
+    versions = list(
+        FrameworkVersion.objects.filter(framework=framework)
+        .order_by("id")
+        .values_list("id", "levels_comparable_with_id")
+    )
+    raw = json.dumps([key, framework.pk, versions, year, language])
+    cache_key = "region-report:" + hashlib.sha256(raw.encode()).hexdigest()
+    found = cache.get(cache_key)
+    if found is None:
+        found = context.region_report(region, language=language, framework=framework, year=year)
+        cache.set(cache_key, found, CACHE_SECONDS)
+    return found
