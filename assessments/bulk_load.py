@@ -107,7 +107,7 @@ class Table:
     def __init__(self, model: type[models.Model], given: Sequence[str], *, now: dt.datetime):
         self.model = model
         self.name = model._meta.db_table
-        fields = {f.column: f for f in model._meta.concrete_fields}
+        fields = {str(f.column): f for f in model._meta.concrete_fields}
         unknown = [c for c in given if c not in fields]
         if unknown:
             raise ValueError(f"{self.name}: no columns {unknown}")

@@ -118,7 +118,7 @@ def _largest_cluster() -> str:
     )
 
 
-def measure(runs: int, language: str) -> list[dict[str, object]]:
+def measure(runs: int, language: str, only: str = "") -> list[dict[str, object]]:
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
@@ -131,6 +131,7 @@ def measure(runs: int, language: str) -> list[dict[str, object]]:
     region = lambda pk: reverse("report-region", kwargs={"region_id": pk})  # noqa: E731
     dash = reverse("report-dashboard", args=[largest])
     pages = [
+        ("region page, province, cold", "province", region(who["province_id"]), True),
         ("region page, province", "province", region(who["province_id"]), False),
         ("region page, city", "city", region(who["city_id"]), False),
         (f"dashboard {largest}, cold", "province", dash, True),
@@ -143,6 +144,8 @@ def measure(runs: int, language: str) -> list[dict[str, object]]:
     ]
     out = []
     for label, role, url, cold in pages:
+        if only and only not in label:
+            continue
         client = Client(HTTP_ACCEPT_LANGUAGE=language)
         client.force_login(who[role])
         warm_up = client.get(url)
@@ -210,14 +213,16 @@ def main() -> None:
     parser.add_argument("--database", default="gradient_million")
     parser.add_argument("--language", default="zh-hans")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--only", default="", help="only the pages whose label contains this")
     args = parser.parse_args()
     _setup(args.database)
     seed(args.clusters, args.firms)
     print(f"database: {args.database}")
     print("| table | rows | size |\n|---|---:|---:|")
-    for table, rows, size in sizes():
-        print(f"| {table} | {rows:,} | {size} |")
-    results = measure(args.runs, args.language)
+    if not args.only:
+        for table, rows, size in sizes():
+            print(f"| {table} | {rows:,} | {size} |")
+    results = measure(args.runs, args.language, args.only)
     print("\n| page | as | median ms | range ms | queries |\n|---|---|---:|---:|---:|")
     for r in results:
         print(

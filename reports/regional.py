@@ -11,13 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments.models import Framework, FrameworkVersion, Round
-from clusters.models import Region
+from assessments.models import Assessment, Framework, FrameworkVersion, Invitation, Round
+from clusters.models import Cluster, Region
 from reports import context
 from reports.context import RegionClusterRow, RegionGroup, RegionReport
+from reports.services import CODE_VERSION
 
 # The columns of the comparison table, in order: (key, numeric). The cluster's cell also
 # names its region and round, to keep the table narrow enough for a phone.
@@ -130,23 +132,36 @@ CACHE_SECONDS = 600
 
 
 def data_key(region: Region) -> str:
-    """A key that changes whenever the region's comparison could: the regional report's
-    fingerprint inputs (rounds, submissions, invitations, clusters; reports.services), plus
-    how many of its rounds have closed (closing makes a round without submissions count)."""
-    from reports.models import ReportJob
-    from reports.services import report_fingerprint
-
-    closed = Round.objects.filter(
-        cluster__region__path__startswith=region.path, closes_at__lte=timezone.now()
-    ).count()
-    fingerprint = report_fingerprint(
-        ReportJob.Kind.REGION,
-        region=region,
-        language="",
-        shareable=False,
-        with_targets=False,
+    """A key that changes whenever the region's comparison could: the same inputs as the
+    regional report's fingerprint (reports.services.report_fingerprint: the region's rounds,
+    the count, last id, last submission and last change of their submitted assessments, their
+    invitations, its clusters and their names), plus which of its rounds have closed (closing
+    makes a round without submissions count). The submitted assessments are read in one
+    aggregate, an index-only scan of `assessment_round_fingerprint` (docs/queries.md)."""
+    rounds = Round.objects.filter(cluster__region__path__startswith=region.path)
+    now = timezone.now()
+    submitted = (
+        Assessment.objects.submitted()
+        .filter(round__in=rounds)
+        .aggregate(n=Count("id"), last=Max("id"), sub=Max("submitted_at"), upd=Max("updated_at"))
     )
-    return f"{region.pk}:{fingerprint}:{closed}"
+    inputs = [
+        region.pk,
+        region.path,
+        [
+            [pk, closes <= now]
+            for pk, closes in rounds.order_by("id").values_list("id", "closes_at")
+        ],
+        [submitted["n"], submitted["last"], str(submitted["sub"]), str(submitted["upd"])],
+        Invitation.objects.filter(round__in=rounds).count(),
+        list(
+            Cluster.objects.filter(region__path__startswith=region.path)
+            .order_by("id")
+            .values_list("id", "name_zh", "name_en", "region_id")
+        ),
+    ]
+    raw = json.dumps(inputs, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def frameworks_cached(region: Region, key: str) -> list[tuple[Framework, int]]:
@@ -169,7 +184,7 @@ def report_cached(
         .order_by("id")
         .values_list("id", "levels_comparable_with_id")
     )
-    raw = json.dumps([key, framework.pk, versions, year, language])
+    raw = json.dumps([key, framework.pk, versions, year, language, CODE_VERSION])
     cache_key = "region-report:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(cache_key)
     if found is None:
