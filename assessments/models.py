@@ -452,7 +452,21 @@ class Assessment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "firm"], name="unique_round_firm_assessment"),
         ]
-        indexes = [models.Index(fields=["round", "status"])]
+        indexes = [
+            models.Index(fields=["round", "status"]),
+            # Provincial scale (issue 14): the fingerprints that key the cached overview pages
+            # (count, last id, last submission and change of the submitted assessments of a
+            # region's rounds, or of a framework version for the benchmark) read these columns
+            # only, so they are answered by index-only scans. docs/queries.md has the plans.
+            models.Index(
+                fields=["round", "status", "id", "submitted_at", "updated_at"],
+                name="assessment_round_fingerprint",
+            ),
+            models.Index(
+                fields=["framework_version", "status", "id", "submitted_at", "updated_at"],
+                name="assessment_version_fingerprint",
+            ),
+        ]
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
 

@@ -10,9 +10,12 @@ of Civil Affairs); cluster names are made up for the demo but follow real local 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import math
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -270,9 +273,10 @@ def _build_clusters(rng: random.Random, count: int, regions: dict[str, Region]) 
     return Cluster.objects.bulk_create(clusters)
 
 
-def _make_firm(
+def _firm_values(
     rng: random.Random, index: int, seed: int, cluster: Cluster, sub_regions: list[Region]
-) -> Firm:
+) -> tuple[str, str, Region, str, int | None, Decimal | None, str]:
+    """(uscc, name, region, division, employees, revenue, size class) of the index-th firm."""
     region = rng.choice(sub_regions) if sub_regions else cluster.region
     lead = cluster.lead_industry[1:]
     division = lead if rng.random() < 0.7 else f"{rng.randint(13, 43):02d}"
@@ -292,15 +296,33 @@ def _make_firm(
         f"{region.name_zh.rstrip('市区县')}{rng.choice(_NAME_HEADS)}{rng.choice(_NAME_HEADS)}"
         f"{_NAME_WORDS.get(division, '实业')}{rng.choice(_NAME_TAILS)}"
     )
+    size_class = sizes.size_class(division, employees=employees, revenue=revenue) or ""
+    return (
+        demo_uscc(index, region.code or "000000", seed),
+        name,
+        region,
+        division,
+        employees,
+        revenue,
+        size_class,
+    )
+
+
+def _make_firm(
+    rng: random.Random, index: int, seed: int, cluster: Cluster, sub_regions: list[Region]
+) -> Firm:
+    code, name, region, division, employees, revenue, size_class = _firm_values(
+        rng, index, seed, cluster, sub_regions
+    )
     return Firm(
-        uscc=demo_uscc(index, region.code or "000000", seed),
+        uscc=code,
         name=name,
         region=region,
         industry_section="C",
         industry_division=division,
         employees=employees,
         revenue_10k_cny=revenue,
-        size_class=sizes.size_class(division, employees=employees, revenue=revenue) or "",
+        size_class=size_class,
     )
 
 
@@ -338,48 +360,49 @@ def demo_present() -> bool:
     return Cluster.objects.filter(slug__startswith=DEMO_PREFIX).exists()
 
 
+def _others(cluster_rows: list[Cluster]) -> Callable[[int], list[Cluster]]:
+    """For a home cluster's index, the other clusters (the same list as a comprehension would
+    build, made once per home: with a thousand clusters that is most of the time otherwise)."""
+    cache: dict[int, list[Cluster]] = {}
+
+    def others(home: int) -> list[Cluster]:
+        if home not in cache:
+            cache[home] = cluster_rows[:home] + cluster_rows[home + 1 :]
+        return cache[home]
+
+    return others
+
+
 @transaction.atomic
-def seed_register(*, clusters: int = 6, firms: int = 600, seed: int = 1) -> DemoRegister:
-    """Create the demo regions, clusters, firms and users; do nothing if they already exist."""
+def seed_register(
+    *, clusters: int = 6, firms: int = 600, seed: int = 1, fast: bool | None = None
+) -> DemoRegister:
+    """Create the demo regions, clusters, firms and users; do nothing if they already exist.
+
+    On PostgreSQL from `bulk_load.FAST_PATH_MIN_FIRMS` firms (or with `fast`), firms and
+    memberships go in through COPY; the rows are the same as the ORM path's for a seed.
+    """
     if demo_present():
         return DemoRegister(
             created=False,
             clusters=list(Cluster.objects.filter(slug__startswith=DEMO_PREFIX)),
             logins=list(DEMO_USERS),
         )
+    from assessments import bulk_load
+
     rng = random.Random(seed)
     regions = _build_regions()
     cluster_rows = _build_clusters(rng, max(clusters, 1), regions)
     subs = {c.pk: [r for r in regions.values() if r.parent_id == c.region_id] for c in cluster_rows}
-    weights = _cluster_weights(rng, len(cluster_rows))
-    start = dt.date(2019, 1, 1)
-    first_firm: Firm | None = None
-    memberships = 0
-    for batch_start in range(0, firms, BATCH_SIZE):
-        batch_end = min(firms, batch_start + BATCH_SIZE)
-        homes = []
-        batch = []
-        for index in range(batch_start, batch_end):
-            # Every cluster gets firms first, then the weights decide.
-            if index < len(cluster_rows):
-                home = cluster_rows[index]
-            else:
-                home = rng.choices(cluster_rows, weights)[0]
-            homes.append(home)
-            batch.append(_make_firm(rng, index, seed, home, subs[home.pk]))
-        created = Firm.objects.bulk_create(batch)
-        if first_firm is None and created:
-            first_firm = created[0]
-        links = []
-        for firm, home in zip(created, homes, strict=True):
-            since = start + dt.timedelta(days=rng.randrange(0, 6 * 365))
-            links.append(ClusterMembership(cluster=home, firm=firm, start_date=since))
-            # About one firm in twenty also belongs to a second cluster.
-            if len(cluster_rows) > 1 and rng.random() < 0.05:
-                other = rng.choice([c for c in cluster_rows if c.pk != home.pk])
-                links.append(ClusterMembership(cluster=other, firm=firm, start_date=since))
-        ClusterMembership.objects.bulk_create(links)
-        memberships += len(links)
+    # Cumulative weights: the same draws as rng.choices(rows, weights), without summing a
+    # thousand weights for every firm.
+    cum_weights = list(itertools.accumulate(_cluster_weights(rng, len(cluster_rows))))
+    if bulk_load.use_fast_path(firms, fast):
+        first_firm, memberships = _seed_firms_fast(
+            rng, firms, seed, cluster_rows, subs, cum_weights
+        )
+    else:
+        first_firm, memberships = _seed_firms(rng, firms, seed, cluster_rows, subs, cum_weights)
     logins = _build_users(cluster_rows, first_firm)
     return DemoRegister(
         created=True,
@@ -389,3 +412,126 @@ def seed_register(*, clusters: int = 6, firms: int = 600, seed: int = 1) -> Demo
         memberships=memberships,
         logins=logins,
     )
+
+
+MEMBER_SINCE = dt.date(2019, 1, 1)
+
+
+def _home(rng: random.Random, index: int, rows: list[Cluster], cum_weights: list[float]) -> int:
+    """The index of the index-th firm's home cluster: every cluster gets firms first."""
+    if index < len(rows):
+        return index
+    return bisect.bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(rows) - 1)
+
+
+def _seed_firms(
+    rng: random.Random,
+    firms: int,
+    seed: int,
+    cluster_rows: list[Cluster],
+    subs: dict[int, list[Region]],
+    cum_weights: list[float],
+) -> tuple[Firm | None, int]:
+    """The ORM path: firms and memberships with bulk_create, in batches."""
+    others = _others(cluster_rows)
+    first_firm: Firm | None = None
+    memberships = 0
+    for batch_start in range(0, firms, BATCH_SIZE):
+        batch_end = min(firms, batch_start + BATCH_SIZE)
+        homes = []
+        batch = []
+        for index in range(batch_start, batch_end):
+            home = _home(rng, index, cluster_rows, cum_weights)
+            homes.append(home)
+            cluster = cluster_rows[home]
+            batch.append(_make_firm(rng, index, seed, cluster, subs[cluster.pk]))
+        created = Firm.objects.bulk_create(batch)
+        if first_firm is None and created:
+            first_firm = created[0]
+        links = []
+        for firm, home in zip(created, homes, strict=True):
+            since = MEMBER_SINCE + dt.timedelta(days=rng.randrange(0, 6 * 365))
+            links.append(ClusterMembership(cluster=cluster_rows[home], firm=firm, start_date=since))
+            # About one firm in twenty also belongs to a second cluster.
+            if len(cluster_rows) > 1 and rng.random() < 0.05:
+                other = rng.choice(others(home))
+                links.append(ClusterMembership(cluster=other, firm=firm, start_date=since))
+        ClusterMembership.objects.bulk_create(links)
+        memberships += len(links)
+    return first_firm, memberships
+
+
+def _seed_firms_fast(
+    rng: random.Random,
+    firms: int,
+    seed: int,
+    cluster_rows: list[Cluster],
+    subs: dict[int, list[Region]],
+    cum_weights: list[float],
+) -> tuple[Firm | None, int]:
+    """The COPY path (PostgreSQL): the same draws in the same order as `_seed_firms`, so the
+    same rows; ids reserved from the firms' sequence up front."""
+    from assessments import bulk_load
+    from assessments.bulk_load import text
+
+    others = _others(cluster_rows)
+    now = bulk_load.now()
+    firm_table = bulk_load.Table(
+        Firm,
+        [
+            "id",
+            "uscc",
+            "name",
+            "region_id",
+            "industry_section",
+            "industry_division",
+            "employees",
+            "revenue_10k_cny",
+            "size_class",
+        ],
+        now=now,
+    )
+    link_table = bulk_load.Table(
+        ClusterMembership, ["cluster_id", "firm_id", "start_date"], now=now
+    )
+    links: list[str] = []
+    first_id = bulk_load.reserve_ids(Firm, firms)
+    bulk_load.note(f"firms: ids {first_id}–{first_id + firms - 1} reserved")
+
+    def firm_lines() -> Iterator[str]:
+        for batch_start in range(0, firms, BATCH_SIZE):
+            batch_end = min(firms, batch_start + BATCH_SIZE)
+            homes = []
+            for index in range(batch_start, batch_end):
+                home = _home(rng, index, cluster_rows, cum_weights)
+                homes.append(home)
+                cluster = cluster_rows[home]
+                code, name, region, division, employees, revenue, size_class = _firm_values(
+                    rng, index, seed, cluster, subs[cluster.pk]
+                )
+                yield firm_table.line(
+                    str(first_id + index),
+                    code,
+                    text(name),
+                    str(region.pk),
+                    "C",
+                    division,
+                    text(employees),
+                    text(revenue),
+                    size_class,
+                )
+            for offset, home in enumerate(homes):
+                firm_id = str(first_id + batch_start + offset)
+                since = (MEMBER_SINCE + dt.timedelta(days=rng.randrange(0, 6 * 365))).isoformat()
+                links.append(link_table.line(str(cluster_rows[home].pk), firm_id, since))
+                if len(cluster_rows) > 1 and rng.random() < 0.05:
+                    other = rng.choice(others(home))
+                    links.append(link_table.line(str(other.pk), firm_id, since))
+
+    # One connection, in order: the membership lines are made while the firm lines stream.
+    bulk_load.load(
+        [(firm_table, firm_lines(), "firms"), (link_table, links, "cluster memberships")],
+        workers=1,
+    )
+    first_firm = Firm.objects.filter(pk=first_id).first() if firms else None
+    return first_firm, len(links)

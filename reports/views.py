@@ -174,7 +174,8 @@ def _region_page(
     """The regional comparison with the region's targets on the chosen framework (`query`:
     framework, year and sort, from the page's address or the target form)."""
     language = "en" if (get_language() or "").startswith("en") else "zh-hans"
-    frameworks = context.region_frameworks(region)
+    key = regional.data_key(region)  # the figures come from the cache while it holds
+    frameworks = regional.frameworks_cached(region, key)
     errors: list[str] = []
     wanted = (query.get("framework") or "")[:80]
     framework = next((f for f, _n in frameworks if f.slug == wanted), None)
@@ -197,7 +198,9 @@ def _region_page(
     report = None
     progress: list[targets.TargetProgress] = []
     if framework is not None:
-        report = context.region_report(region, language=language, framework=framework, year=year)
+        report = regional.report_cached(
+            region, key, language=language, framework=framework, year=year
+        )
         report = regional.sorted_report(report, *sort)
         progress = targets.progress_for_region(region, framework, language=language)
         if form is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assessments import bulk_load
 from clusters.demo import seed_register
 
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
         clusters, firms, seed = options["clusters"], options["firms"], options["seed"]
         if clusters < 1 or firms < 0 or firms > 1_000_000:
             raise CommandError("--clusters must be at least 1 and --firms between 0 and 1000000")
+        # Provincial scale (issue 14): on PostgreSQL, large seeds go through COPY and report
+        # their progress here (assessments/bulk_load.py).
+        bulk_load.set_progress(self.stdout.write)
         started = time.perf_counter()
         register = seed_register(clusters=clusters, firms=firms, seed=seed)
         if register.created:
