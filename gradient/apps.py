@@ -23,7 +23,8 @@ class AuditlogConfig(AuditlogAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from gradient import audit
+        from gradient import audit, audit_admin
 
         audit.register()
         audit.connect_login_events()
+        audit_admin.install()

@@ -1510,6 +1510,21 @@ MATRIX: list[Entry] = [
         unknown_kwargs=MISSING_JOB,
         allowed=frozenset({"regional_official", "staff"}),
     ),
+    # --- issue 14: audit (reports/downloads.py): a cluster's report downloads
+    Entry(
+        "report downloads of X",
+        "report-downloads",
+        kwargs=_slug("x"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_X,
+    ),
+    Entry(
+        "report downloads of Y",
+        "report-downloads",
+        kwargs=_slug("y"),
+        unknown_kwargs=MISSING_SLUG,
+        allowed=OFFICIALS_Y,
+    ),
 ]
 
 
