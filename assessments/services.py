@@ -527,9 +527,9 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
             "invitation__round__cluster", "invitation__firm", "created_by"
         ).get(pk=pk)
         round_ = message.invitation.round
-        tally = done.setdefault(
-            round_.pk, (round_, message.created_by, {"sent": 0, "failed": 0})
-        )[2]
+        if round_.pk not in done:
+            done[round_.pk] = (round_, message.created_by, {"sent": 0, "failed": 0})
+        tally = done[round_.pk][2]
         with override(message.language):
             subject, body = _message_text(message)
         try:
@@ -550,9 +550,7 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
         tally["sent"] += 1
         sent += 1
     for round_, requester, tally in done.values():
-        audit.record(
-            audit.INVITATIONS_SENT, round_, actor=requester, action=audit.UPDATE, **tally
-        )
+        audit.record(audit.INVITATIONS_SENT, round_, actor=requester, action=audit.UPDATE, **tally)
     return sent
 
 

@@ -68,7 +68,7 @@ EVENTS = {
     REPORT_REQUESTED: _("Report request"),
     REPORT_DOWNLOADED: _("Report download"),
     REGISTER_IMPORTED: _("Register import"),
-    INVITATIONS_CREATED: _("Invitations"),
+    INVITATIONS_CREATED: _("Firms invited to a round"),
     INVITATIONS_REMINDED: _("Reminders"),
     INVITATIONS_SENT: _("Invitation e-mails sent"),
     FRAMEWORK_PUBLISHED: _("Framework version published"),
@@ -135,7 +135,7 @@ def _complete_entry(sender: Any, instance: LogEntry, **kwargs: Any) -> None:
         return
     content_type = instance.content_type
     for field, values in instance.changes.items():
-        if not isinstance(values, list) or len(values) != 2:
+        if not isinstance(values, list | tuple) or len(values) != 2:
             continue
         event = _TAGGED_CHANGES.get(
             (content_type.app_label, content_type.model, field, str(values[1]))
