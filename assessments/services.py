@@ -346,7 +346,16 @@ def round_invite(
             "skipped": sum(1 for i in invitations if i.email and i.pk in mailed),
         }
         # One entry for the whole action: the invitations are written in bulk.
-        audit.record(audit.INVITATIONS_CREATED, locked, actor=user, action=audit.CREATE, **counts)
+        audit.record(
+            audit.INVITATIONS_CREATED,
+            locked,
+            actor=user,
+            action=audit.CREATE,
+            invited=counts["invited"],
+            queued=counts["queued"],
+            without_email=counts["without_email"],
+            skipped=counts["skipped"],
+        )
     return MailingOutcome(sent_now=invitation_messages_dispatch(queued), **counts)
 
 
@@ -550,7 +559,14 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
         tally["sent"] += 1
         sent += 1
     for round_, requester, tally in done.values():
-        audit.record(audit.INVITATIONS_SENT, round_, actor=requester, action=audit.UPDATE, **tally)
+        audit.record(
+            audit.INVITATIONS_SENT,
+            round_,
+            actor=requester,
+            action=audit.UPDATE,
+            sent=tally["sent"],
+            failed=tally["failed"],
+        )
     return sent
 
 

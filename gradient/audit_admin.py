@@ -80,7 +80,7 @@ class ActorFilter(admin.SimpleListFilter):
     def has_output(self) -> bool:
         return True
 
-    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:  # its own template's keys
         # The box keeps the other filters: they go along as hidden fields.
         others = [
             (key, value)
