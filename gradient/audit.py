@@ -96,17 +96,40 @@ def register() -> None:
 
     user_model = get_user_model()
     tracked: dict[type[models.Model], dict[str, Any]] = {
-        # last_login changes at every log-in, which has its own entry; the password is masked.
+        # The password is masked in full (mask_secret).
         user_model: {
-            "exclude_fields": ["last_login"],
+            # Its own fields only (auditlog would list every reverse relation too); last_login
+            # is left out, since each log-in has its own entry.
+            "include_fields": [
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "password",
+            ],
             "mask_fields": ["password"],
             "mask_callable": "gradient.audit.mask_secret",
             "m2m_fields": {"groups", "user_permissions"},
         },
         OfficialScope: {},
         FirmMember: {},
-        # The definition is the published file (its hash is logged): no copy in every entry.
-        FrameworkVersion: {"exclude_fields": ["definition"]},
+        # Not the definition, the published file itself (its hash is logged): no copy of it in
+        # every entry.
+        FrameworkVersion: {
+            "include_fields": [
+                "framework",
+                "version",
+                "title",
+                "source",
+                "content_hash",
+                "status",
+                "published_at",
+                "levels_comparable_with",
+            ]
+        },
     }
     for model, options in tracked.items():
         if not auditlog.contains(model):

@@ -108,11 +108,11 @@ class AuditEntryAdmin(AuditlogEntryAdmin):
     list_display = [
         "created",
         "event",
+        "actor_name",
+        "remote_addr",
         "resource_url",
         "action",
         "changes_short",
-        "actor_name",
-        "remote_addr",
     ]
     list_filter = [EventFilter, ModelFilter, "action", ActorFilter, "timestamp"]
     search_fields = ["object_repr", "actor__username", "remote_addr"]
