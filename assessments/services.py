@@ -39,6 +39,7 @@ from assessments.models import (
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
 from clusters.models import Cluster, Firm, FirmMember
+from gradient import audit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -338,13 +339,24 @@ def round_invite(
         )
         to_mail = [i for i in invitations if i.email and i.pk not in mailed]
         queued = _queue(to_mail, InvitationMessage.Kind.INVITATION, user=user, language=language)
-    return MailingOutcome(
-        invited=sum(1 for i in invitations if i.firm_id not in before),
-        queued=len(queued),
-        sent_now=invitation_messages_dispatch(queued),
-        without_email=sum(1 for i in invitations if not i.email),
-        skipped=sum(1 for i in invitations if i.email and i.pk in mailed),
-    )
+        counts = {
+            "invited": sum(1 for i in invitations if i.firm_id not in before),
+            "queued": len(queued),
+            "without_email": sum(1 for i in invitations if not i.email),
+            "skipped": sum(1 for i in invitations if i.email and i.pk in mailed),
+        }
+        # One entry for the whole action: the invitations are written in bulk.
+        audit.record(
+            audit.INVITATIONS_CREATED,
+            locked,
+            actor=user,
+            action=audit.CREATE,
+            invited=counts["invited"],
+            queued=counts["queued"],
+            without_email=counts["without_email"],
+            skipped=counts["skipped"],
+        )
+    return MailingOutcome(sent_now=invitation_messages_dispatch(queued), **counts)
 
 
 def reminder_refusal(
@@ -403,6 +415,15 @@ def round_remind(
             else:
                 due.append(invitation)
         queued = _queue(due, InvitationMessage.Kind.REMINDER, user=user, language=language)
+        audit.record(
+            audit.INVITATIONS_REMINDED,
+            locked,
+            actor=user,
+            action=audit.CREATE,
+            queued=len(queued),
+            without_email=without_email,
+            skipped=skipped,
+        )
     return MailingOutcome(
         queued=len(queued),
         sent_now=invitation_messages_dispatch(queued),
@@ -437,6 +458,7 @@ def invitation_remind(
         if refusal:
             raise ReminderRefused(refusal)
         [pk] = _queue([found], InvitationMessage.Kind.REMINDER, user=user, language=language)
+        audit.record(audit.INVITATIONS_REMINDED, found, actor=user, action=audit.CREATE, queued=1)
     invitation_messages_send([pk])
     return InvitationMessage.objects.get(pk=pk)
 
@@ -501,6 +523,8 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
     the rest of the batch goes on.
     """
     sent = 0
+    # Per round: its messages sent and failed, and who asked for them (the audit's summary).
+    done: dict[int, tuple[Round, Any, dict[str, int]]] = {}
     connection = get_connection()  # one connection for the whole batch
     for pk in message_ids:
         claimed = InvitationMessage.objects.filter(
@@ -509,8 +533,12 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
         if not claimed:
             continue
         message = InvitationMessage.objects.select_related(
-            "invitation__round__cluster", "invitation__firm"
+            "invitation__round__cluster", "invitation__firm", "created_by"
         ).get(pk=pk)
+        round_ = message.invitation.round
+        if round_.pk not in done:
+            done[round_.pk] = (round_, message.created_by, {"sent": 0, "failed": 0})
+        tally = done[round_.pk][2]
         with override(message.language):
             subject, body = _message_text(message)
         try:
@@ -520,6 +548,7 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
             InvitationMessage.objects.filter(pk=pk).update(
                 status=InvitationMessage.Status.FAILED, error=str(exc)[:500]
             )
+            tally["failed"] += 1
             continue
         now = timezone.now()
         InvitationMessage.objects.filter(pk=pk).update(
@@ -527,7 +556,17 @@ def invitation_messages_send(message_ids: Sequence[int]) -> int:
         )
         if message.kind == InvitationMessage.Kind.INVITATION:
             Invitation.objects.filter(pk=message.invitation_id).update(sent_at=now)
+        tally["sent"] += 1
         sent += 1
+    for round_, requester, tally in done.values():
+        audit.record(
+            audit.INVITATIONS_SENT,
+            round_,
+            actor=requester,
+            action=audit.UPDATE,
+            sent=tally["sent"],
+            failed=tally["failed"],
+        )
     return sent
 
 
@@ -632,7 +671,8 @@ def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
     """
     locked = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("round", "framework_version")
+        # The firm for the submission's audit entry, which names it (no query of its own).
+        .select_related("round", "framework_version", "firm")
         .get(pk=assessment.pk)
     )
     _check_open(locked, now)
@@ -831,6 +871,15 @@ def assessment_submit(
     assessment.submitted_at = now
     assessment.submitted_by = user
     assessment_store_result(assessment, framework, result)
+    audit.record(
+        audit.SUBMITTED,
+        assessment,
+        actor=user,
+        action=audit.UPDATE,
+        changes={"status": [str(Assessment.Status.DRAFT), str(Assessment.Status.SUBMITTED)]},
+        level=assessment.level,
+        total=str(assessment.total),
+    )
     ids = {"assessment_id": assessment.pk, "round_id": assessment.round_id}
     # robust: a listener's failure (a broker down) is logged and never fails the submission.
     transaction.on_commit(lambda: signals.assessment_submitted.send(Assessment, **ids), robust=True)

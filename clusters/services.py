@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from clusters import importing, selectors, sizes
 from clusters.models import Cluster, ClusterMembership, Firm, Region, RegisterUpload
+from gradient import audit
 
 
 def _path_for(region: Region) -> str:
@@ -246,6 +247,20 @@ def register_import(
             outcome = _register_import(cluster=cluster, data=data, filename=filename, user=user)
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                # One entry for the import: its firms are written in bulk.
+                audit.record(
+                    audit.REGISTER_IMPORTED,
+                    cluster,
+                    actor=None if user is OPERATOR else user,
+                    action=audit.CREATE,
+                    file=filename[-255:],
+                    rows=outcome.rows,
+                    created=outcome.created,
+                    updated=outcome.updated,
+                    joined=outcome.joined,
+                    by="command line" if user is OPERATOR else "",
+                )
             return outcome
     except IntegrityError:
         # Another import wrote one of these firms between our check and our write.

@@ -94,8 +94,8 @@ INSTALLED_APPS = [
     "assessments",
     "programmes",
     "reports",
-    # The audit trail: who changed what, when and from where (programmes/audit.py).
-    "auditlog",
+    # The audit trail: who did what, when and from where (gradient/audit.py, programmes/audit.py).
+    "gradient.apps.AuditlogConfig",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Puts the user and the address on every audit-trail entry the request writes.
-    "auditlog.middleware.AuditlogMiddleware",
+    "gradient.audit.AuditMiddleware",
     # The site's 404 and 500 pages even with DEBUG on (the runserver demo); after the locale
     # and the user, which the pages use.
     "gradient.error_pages.FriendlyErrorPagesMiddleware",

@@ -220,6 +220,7 @@ class ReportFileApi(APIView):
         if handle is None:
             gone = _("The file has expired. Request the report again.")
             return error_response(status.HTTP_404_NOT_FOUND, gone, "expired")
+        services.report_download_record(request.user, job, fmt, via="api")
         name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
         return FileResponse(handle, as_attachment=True, filename=name)
 

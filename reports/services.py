@@ -29,6 +29,7 @@ from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
 from programmes.figures import programme_key, round_verification_key
 from programmes.models import Programme
+from gradient import audit
 from reports.benchmark import benchmark_key
 from reports.context import region_default_framework
 from reports.models import ReportJob
@@ -298,7 +299,7 @@ def report_request(
     jobs = ReportJob.objects.select_for_update().filter(fingerprint=fingerprint)
     active = jobs.active().order_by("-created_at").first()
     if active is not None:
-        return active, "reused"
+        return _requested(user, active, "reused")
     cached = (
         jobs.filter(status=ReportJob.Status.DONE, expires_at__gt=timezone.now())
         .exclude(pdf="")
@@ -306,7 +307,7 @@ def report_request(
         .first()
     )
     if cached is not None:
-        return cached, "cached"
+        return _requested(user, cached, "cached")
     job = ReportJob.objects.create(
         kind=kind,
         round=round_,
@@ -321,7 +322,41 @@ def report_request(
         fingerprint=fingerprint,
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
-    return job, "queued"
+    return _requested(user, job, "queued")
+
+
+def _requested(user: Any, job: ReportJob, how: str) -> tuple[ReportJob, str]:
+    """Record the request in the audit trail (served from a job or not); returns (job, how)."""
+    audit.record(
+        audit.REPORT_REQUESTED,
+        job,
+        actor=user,
+        action=audit.CREATE if how == "queued" else audit.ACCESS,
+        served=how,
+        kind=job.kind,
+        language=job.language,
+        shareable=job.shareable,
+        cluster=job.cluster_id,
+        region=job.region_id,
+    )
+    return job, how
+
+
+def report_download_record(user: Any, job: ReportJob, fmt: str, *, via: str) -> None:
+    """Record that `user` downloaded the job's PDF or XLSX through the page or the API (a read,
+    not a model change: one ACCESS entry, which the cluster's downloads page lists)."""
+    audit.record(
+        audit.REPORT_DOWNLOADED,
+        job,
+        actor=user,
+        format=fmt,
+        via=via,
+        kind=job.kind,
+        language=job.language,
+        shareable=job.shareable,
+        cluster=job.cluster_id,
+        region=job.region_id,
+    )
 
 
 # --- Running --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from reports import api, firm, firm_file, views, workspace
+from reports import api, downloads, firm, firm_file, views, workspace
 
 # Pages of the officials' workspace, reversed as "reports:<name>".
 workspace_patterns = [
@@ -79,5 +79,14 @@ urlpatterns += [
         "reports/clusters/<slug:slug>/targets/<int:target_id>/remove/",
         workspace.target_remove,
         name="report-target-remove",
+    ),
+]
+
+# Issue 14, audit: who downloaded the cluster's reports (reports/downloads.py).
+urlpatterns += [
+    path(
+        "reports/clusters/<slug:slug>/downloads/",
+        downloads.cluster_downloads_view,
+        name="report-downloads",
     ),
 ]

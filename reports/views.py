@@ -149,6 +149,7 @@ def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404(_("The file has expired. Request the report again.")) from None
+    services.report_download_record(request.user, job, fmt, via="page")
     name = f"{job.kind}-report-{job.pk}-{job.language}.{fmt}"
     return FileResponse(handle, as_attachment=True, filename=name)
 
