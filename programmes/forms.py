@@ -73,7 +73,9 @@ class ProviderForm(_Choices, forms.Form):
         max_length=importing.MAX_PRODUCTS,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    region = _RegionChoice(label=_("Register of"), queryset=Region.objects.none())
+    region = _RegionChoice(
+        label=_("Register of"), queryset=Region.objects.none(), empty_label=_("Choose the region")
+    )
     regions_served = _RegionsChoice(
         label=_("Regions served"),
         queryset=Region.objects.none(),
@@ -119,7 +121,9 @@ class ProviderForm(_Choices, forms.Form):
 class ProviderImportForm(_Choices, forms.Form):
     """One XLSX or CSV file, at most 10 MB, for one region's register."""
 
-    region = _RegionChoice(label=_("Register of"), queryset=Region.objects.none())
+    region = _RegionChoice(
+        label=_("Register of"), queryset=Region.objects.none(), empty_label=_("Choose the region")
+    )
     file = forms.FileField(
         label=_("Provider file (XLSX or CSV)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
