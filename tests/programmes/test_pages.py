@@ -26,6 +26,14 @@ pytestmark = pytest.mark.django_db
 Stage = RetrofitProject.Stage
 
 
+@pytest.fixture(autouse=True)
+def _language_back() -> Any:
+    """Requests with Accept-Language en leave English active in the thread; later tests of
+    the same worker expect the default language (zh-hans)."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def scene(world: dict[str, Any]) -> Scene:
     return build(world)
