@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from assessments.framework import Framework
 from assessments.models import Assessment
@@ -27,6 +28,24 @@ from assessments.versions import framework_for
 from programmes.models import Programme, RetrofitProject, Verification
 
 Stage = RetrofitProject.Stage
+
+# The stages' names on the pages, in a context of their own: "In progress" and "Accepted" are
+# also msgids elsewhere (an assessment "in progress" is 填写中), and a catalog holds one
+# translation per msgid.
+STAGE_LABELS = {
+    Stage.DIAGNOSED: pgettext_lazy("project stage", "Diagnosed"),
+    Stage.CONTRACTED: pgettext_lazy("project stage", "Contracted"),
+    Stage.IN_PROGRESS: pgettext_lazy("project stage", "In progress"),
+    Stage.DELIVERED: pgettext_lazy("project stage", "Delivered"),
+    Stage.ACCEPTED: pgettext_lazy("project stage", "Accepted"),
+    Stage.ABANDONED: pgettext_lazy("project stage", "Abandoned"),
+}
+
+
+def stage_label(stage: str) -> str:
+    """A stage's name in the active language ("" for none)."""
+    label = STAGE_LABELS.get(stage)  # type: ignore[call-overload]
+    return str(label) if label is not None else ""
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,7 @@ class Levels:
 def stage_counts(projects: QuerySet[RetrofitProject]) -> list[StageCount]:
     """The projects per stage, every stage listed (zero included), in the stages' order."""
     counts = dict(projects.order_by().values_list("stage").annotate(n=Count("pk")))
-    return [StageCount(value, str(label), counts.get(value, 0)) for value, label in Stage.choices]
+    return [StageCount(value, stage_label(value), counts.get(value, 0)) for value in Stage.values]
 
 
 def _verified(assessment_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:

@@ -16,18 +16,23 @@ from django.utils.translation import gettext_lazy as _
 from clusters import uscc
 from clusters.models import Firm, Region
 from clusters.validators import validate_phone, validate_uscc
-from programmes import importing
+from programmes import board, importing
 from programmes.models import Programme, Provider, ProviderRating, RetrofitProject
 from programmes.services import COMMENT_MAX, ProgrammeRuleError
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MONEY = {
-    "required": False,
-    "min_value": 0,
-    "max_digits": 12,
-    "decimal_places": 2,
-    "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
-}
+
+
+def _money(label: Any) -> forms.DecimalField:
+    """An optional amount in 10,000 CNY: 0 or more, two decimals, as the model stores it."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
 
 
 def attach_rule_error(form: forms.Form, error: ProgrammeRuleError) -> None:
@@ -68,7 +73,9 @@ class ProviderForm(_Choices, forms.Form):
         max_length=importing.MAX_PRODUCTS,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    region = _RegionChoice(label=_("Register of"), queryset=Region.objects.none())
+    region = _RegionChoice(
+        label=_("Register of"), queryset=Region.objects.none(), empty_label=_("Choose the region")
+    )
     regions_served = _RegionsChoice(
         label=_("Regions served"),
         queryset=Region.objects.none(),
@@ -114,7 +121,9 @@ class ProviderForm(_Choices, forms.Form):
 class ProviderImportForm(_Choices, forms.Form):
     """One XLSX or CSV file, at most 10 MB, for one region's register."""
 
-    region = _RegionChoice(label=_("Register of"), queryset=Region.objects.none())
+    region = _RegionChoice(
+        label=_("Register of"), queryset=Region.objects.none(), empty_label=_("Choose the region")
+    )
     file = forms.FileField(
         label=_("Provider file (XLSX or CSV)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
@@ -148,7 +157,10 @@ class ProjectFilterForm(_Choices, forms.Form):
 
     def __init__(self, *args: Any, providers: list[Provider], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.choice("stage").choices = [("", _("All stages")), *RetrofitProject.Stage.choices]
+        self.choice("stage").choices = [
+            ("", _("All stages")),
+            *((value, board.stage_label(value)) for value in RetrofitProject.Stage.values),
+        ]
         self.choice("provider").choices = [("", _("All providers"))] + [
             (p.pk, p.name) for p in providers
         ]
@@ -172,14 +184,20 @@ class _ProviderChoice(forms.ModelChoiceField):
 
 class _AssessmentChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
+        from assessments.results import level_title
+
         when = obj.submitted_at.strftime("%Y-%m-%d") if obj.submitted_at else "—"
-        return f"{obj.round.name} · {when} · {obj.level or '—'}"
+        return f"{obj.round.name} · {when} · {level_title(obj)}"
 
 
 class ProjectDetailsForm(_Choices, forms.Form):
     """A project's details: provider, title, targeted questions, dates and money."""
 
-    provider = _ProviderChoice(label=_("Service provider"), queryset=Provider.objects.none())
+    provider = _ProviderChoice(
+        label=_("Service provider"),
+        queryset=Provider.objects.none(),
+        empty_label=_("Choose the provider"),
+    )
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     targeted_questions = forms.MultipleChoiceField(
         label=_("Targeted questions"),
@@ -188,8 +206,8 @@ class ProjectDetailsForm(_Choices, forms.Form):
     )
     starts_on = forms.DateField(label=_("Starts on"), required=False, widget=DATE)
     ends_on = forms.DateField(label=_("Ends on"), required=False, widget=DATE)
-    budget_10k_cny = forms.DecimalField(label=_("Budget (10k CNY)"), **MONEY)
-    subsidy_10k_cny = forms.DecimalField(label=_("Subsidy (10k CNY)"), **MONEY)
+    budget_10k_cny = _money(_("Budget (10k CNY)"))
+    subsidy_10k_cny = _money(_("Subsidy (10k CNY)"))
 
     def __init__(
         self,
@@ -269,8 +287,7 @@ class StageMoveForm(_Choices, forms.Form):
 
     def __init__(self, *args: Any, stages: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        labels = dict(RetrofitProject.Stage.choices)
-        self.choice("to_stage").choices = [(s, labels[s]) for s in stages]
+        self.choice("to_stage").choices = [(s, board.stage_label(s)) for s in stages]
 
 
 class LinkForm(_Choices, forms.Form):

@@ -10,10 +10,11 @@ firm's own users for the rating; everyone else with sight gets read-only pages.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -35,6 +36,11 @@ PAGE_SIZE = 50
 FIRM_CHOICES = 20  # firms listed by the project form's search
 IMPORTS_KEY = "provider_imports"  # session: previewed provider files awaiting confirmation
 IMPORTS_KEPT = 5
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    return cast(User, request.user)
 
 
 def _project_queryset(projects: QuerySet[RetrofitProject]) -> QuerySet[RetrofitProject]:
@@ -205,7 +211,7 @@ def project_create(request: HttpRequest, pk: int) -> HttpResponse:
             project = services.project_create(
                 programme,
                 firm=form.cleaned_data["firm"],
-                user=request.user,
+                user=_user(request),
                 baseline=form.cleaned_data["baseline"],
                 **form.details(),
             )
@@ -306,7 +312,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_update(project, user=request.user, **form.details())
+            services.project_update(project, user=_user(request), **form.details())
         except ProgrammeRuleError as error:
             forms.attach_rule_error(form, error)
         else:
@@ -331,7 +337,7 @@ def project_move(request: HttpRequest, pk: int) -> HttpResponse:
             services.project_move(
                 project,
                 form.cleaned_data["to_stage"],
-                user=request.user,
+                user=_user(request),
                 note=form.cleaned_data["note"].strip(),
             )
         except ProgrammeRuleError as error:
@@ -341,7 +347,7 @@ def project_move(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("The project is now at the stage %(stage)s.")
-                % {"stage": project.get_stage_display()},
+                % {"stage": board.stage_label(project.stage)},
             )
             return redirect("programmes:project", pk=project.pk)
     project = _project(request, pk)
@@ -372,7 +378,7 @@ def project_link(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.project_link(
-                project, user=request.user, **{role: form.cleaned_data["assessment"]}
+                project, user=_user(request), **{role: form.cleaned_data["assessment"]}
             )
         except ProgrammeRuleError as error:
             form.add_error("assessment", error.message)
@@ -408,7 +414,7 @@ def project_rate(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.provider_rate(
                 project,
-                user=request.user,
+                user=_user(request),
                 score=form.cleaned_data["score"],
                 comment=form.cleaned_data["comment"],
             )
@@ -529,7 +535,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
     form = forms.ProviderForm(
         request.POST or None,
         regions=regions,
-        initial={"region": regions.first().pk if regions.count() == 1 else None},
+        initial={"region": regions[0].pk if regions.count() == 1 else None},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -9,7 +9,7 @@ from django import template
 from django.db.models import Exists, OuterRef
 
 from clusters import selectors as cluster_selectors
-from programmes import selectors
+from programmes import board, selectors
 from programmes.models import ProviderRating
 
 register = template.Library()
@@ -62,3 +62,9 @@ def firm_projects_panel(context: Any, firm: Any) -> dict[str, Any]:
 def programmes_link(context: Any) -> dict[str, Any]:
     """A "Programmes" button, for users who see any programme."""
     return {"show": selectors.programmes_visible_to(_user(context)).exists()}
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    """A project stage's name in the active language."""
+    return board.stage_label(stage)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from programmes import services
 from programmes.models import ProviderRating, RetrofitProject, StageChange
@@ -20,6 +20,14 @@ from tests.reports.builders import make_round
 
 pytestmark = pytest.mark.django_db
 Stage = RetrofitProject.Stage
+
+
+@pytest.fixture(autouse=True)
+def _language_back() -> Any:
+    """Requests with Accept-Language en leave English active in the thread; later tests of
+    the same worker expect the default language (zh-hans)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -18,6 +18,15 @@ from tests.factories import ProviderFactory, make_uscc
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _language_back() -> Any:
+    """Requests with Accept-Language en leave English active in the thread; later tests of
+    the same worker expect the default language (zh-hans)."""
+    yield
+    translation.deactivate()
+
+
 HEADER = "统一社会信用代码,服务商名称,服务商类型,产品和服务,服务地区代码,联系人,电子邮箱,联系电话\n"
 
 
@@ -38,6 +47,12 @@ def _file(data: bytes, name: str = "providers.csv") -> SimpleUploadedFile:
 def _check(user: Any, region: Any, data: bytes, name: str = "p.csv") -> importing.ProviderFile:
     with translation.override("en"):
         return register.provider_file_check(region=region, user=user, data=data, filename=name)
+
+
+def _texts(checked: importing.ProviderFile) -> list[str]:
+    """The problems as the English pages show them."""
+    with translation.override("en"):
+        return [str(p) for p in checked.problems]
 
 
 def test_template_has_both_header_rows_and_instructions(regional_official: Any):
@@ -110,7 +125,7 @@ def test_gb18030_csv_with_english_headers_and_type_keys(
         encoding="gb18030",
     )
     checked = _check(regional_official, world["province_a"], data)
-    assert checked.ok, [str(p) for p in checked.problems]
+    assert checked.ok, _texts(checked)
     assert checked.rows[0].kind == "chain_leader"
 
 
@@ -127,7 +142,7 @@ def test_every_bad_row_is_named_by_row_and_column(regional_official: Any, world:
     )
     checked = _check(regional_official, world["province_a"], data)
     assert not checked.ok
-    texts = [str(p) for p in checked.problems]
+    texts = _texts(checked)
     assert any(t.startswith("Row 3, column 统一社会信用代码 (A)") for t in texts)
     assert any(t.startswith("Row 4, column 服务商类型 (C)") and "咨询公司" in t for t in texts)
     assert any(t.startswith("Row 5, column 服务地区代码 (E)") and "999999" in t for t in texts)
@@ -164,7 +179,7 @@ def test_a_code_of_another_regions_register_is_refused(
         regional_official, world["province_a"], _csv(f"{theirs.uscc},改名,系统集成商,,,,,")
     )
     assert not checked.ok
-    assert str(checked.problems[0]).startswith("Row 2, column 统一社会信用代码 (A)")
+    assert _texts(checked)[0].startswith("Row 2, column 统一社会信用代码 (A)")
     theirs.refresh_from_db()
     assert theirs.name != "改名"
 
@@ -192,7 +207,7 @@ def test_missing_required_columns_are_named(regional_official: Any, world: dict[
     data = "统一社会信用代码,服务商名称\n91110000MA0000000X,甲\n".encode()
     checked = _check(regional_official, world["province_a"], data)
     assert len(checked.problems) == 1
-    assert "服务商类型" in str(checked.problems[0])
+    assert "服务商类型" in _texts(checked)[0]
 
 
 def test_size_and_row_limits(
@@ -200,12 +215,12 @@ def test_size_and_row_limits(
 ):
     big = b"x" * (10 * 1024 * 1024 + 1)
     checked = _check(regional_official, world["province_a"], big)
-    assert "10 MB" in str(checked.problems[0])
+    assert "10 MB" in _texts(checked)[0]
     monkeypatch.setattr(importing, "MAX_ROWS", 2)
     rows = [f"{make_uscc(620_000 + i)},服务商{i},系统集成商,,,,," for i in range(3)]
     checked = _check(regional_official, world["province_a"], _csv(*rows))
     assert not checked.rows
-    assert "more than 2 provider rows" in str(checked.problems[0])
+    assert "more than 2 provider rows" in _texts(checked)[0]
 
 
 def test_upload_over_10_mb_is_refused_by_the_form(regional_official: Any, world: dict[str, Any]):
