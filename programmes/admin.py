@@ -432,7 +432,6 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "pk",
         "firm_name",
         "provider_name",
-        "programme",
         "stage",
         "baseline_level",
         "acceptance_level",
