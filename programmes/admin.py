@@ -179,11 +179,20 @@ class AssessorScopeForm(forms.ModelForm):
         cleaned = super().clean() or {}
         region, programme = cleaned.get("region"), cleaned.get("programme")
         in_programme = "programme" in self.fields
-        if in_programme and (region is None) == (programme is None):
+        self._scope_refused = in_programme and (region is None) == (programme is None)
+        if self._scope_refused:
             raise forms.ValidationError(
                 _("Give either a region or a programme for the assessor, not both and not none.")
             )
         return cleaned
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The model's check constraint says the same in database terms: once the sentence
+        # above is shown, leave the constraint's own message out.
+        excluded = set(super()._get_validation_exclusions())  # type: ignore[misc]
+        if getattr(self, "_scope_refused", False):
+            excluded |= {"region", "programme"}
+        return excluded
 
 
 class AssessorScopeInline(admin.TabularInline):
@@ -432,7 +441,6 @@ class ProjectAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "pk",
         "firm_name",
         "provider_name",
-        "programme",
         "stage",
         "baseline_level",
         "acceptance_level",

@@ -289,7 +289,7 @@ def _version() -> FrameworkVersion:
 
 def provider_uscc(index: int, region_code: str, seed: int) -> str:
     """A valid USCC for the index-th demo provider (never one of the demo firms' codes)."""
-    n = (index * 918_273 + seed * 7_919 + 5_555_555) % 31**7
+    n = (index * 3_051_234_571 + seed * 1_000_003 + 987_654_321) % 31**7
     chars = []
     for _position in range(7):
         n, digit = divmod(n, 31)

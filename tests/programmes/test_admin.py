@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from assessments.models import Assessment
 from programmes.admin import ProjectForm
@@ -393,3 +394,43 @@ def test_a_project_added_in_the_admin_goes_through_project_create(staff: Any) ->
     assert project.stage == Stage.DIAGNOSED and project.targeted_questions == ["PE1"]
     [change] = project.stage_changes.all()
     assert (change.from_stage, change.to_stage, change.changed_by) == ("", Stage.DIAGNOSED, staff)
+
+
+def test_an_assessor_scope_is_a_region_or_a_programme_never_both_or_none(staff: Any) -> None:
+    from programmes.admin import AssessorScopeForm
+    from programmes.models import Programme
+
+    programme = Programme.objects.get()
+    user = UserFactory(username="new_assessor")
+    base = {"user": user.pk, "organisation": "评测中心"}
+    with translation.override("en"):
+        both = AssessorScopeForm({**base, "region": programme.region_id, "programme": programme.pk})
+        none = AssessorScopeForm(base)
+        one = AssessorScopeForm({**base, "programme": programme.pk})
+        assert not both.is_valid() and not none.is_valid()
+        for form in (both, none):
+            assert form.non_field_errors() == [
+                "Give either a region or a programme for the assessor, not both and not none."
+            ]
+        assert one.is_valid(), one.errors
+
+
+def test_a_programme_target_level_must_be_a_level_of_its_version(staff: Any) -> None:
+    from programmes.admin import ProgrammeForm
+    from programmes.models import Programme
+
+    programme = Programme.objects.get()
+    data = {
+        "slug": "another",
+        "name_zh": "另一个计划",
+        "region": programme.region_id,
+        "framework_version": programme.framework_version_id,
+        "starts_on": "2026-01-01",
+        "ends_on": "2027-12-31",
+        "target_firms": 10,
+    }
+    with translation.override("en"):
+        wrong = ProgrammeForm({**data, "target_level": "L9"})
+        assert not wrong.is_valid()
+        assert "has no level L9" in str(wrong.errors["target_level"])
+    assert ProgrammeForm({**data, "target_level": "L2"}).is_valid()

@@ -14,6 +14,8 @@ from django.db import transaction
 
 from assessments import scoring
 from assessments.versions import framework_for
+from clusters.models import Firm
+from clusters.validators import validate_phone, validate_uscc
 from programmes import services
 from programmes.demo import PROGRAMME_SLUG, PROGRAMME_USERS, demo_pdf, demo_png
 from programmes.models import (
@@ -128,6 +130,12 @@ def test_programme_targets_level_two_on_the_2024_indicators(demo: Any) -> None:
     kinds = set(programme.region.providers.values_list("kind", flat=True))
     assert kinds == {"chain_leader", "integrator", "product"}
     assert 6 <= programme.region.providers.count() <= 10
+    for provider in programme.region.providers.all():
+        validate_uscc(provider.uscc)  # raises ValidationError on a bad code
+        validate_phone(provider.contact_phone)
+        assert provider.products and provider.contact_person and provider.regions_served.exists()
+    firm_codes = set(Firm.objects.values_list("uscc", flat=True))
+    assert not firm_codes & set(programme.region.providers.values_list("uscc", flat=True))
 
 
 def test_baseline_and_acceptance_rules_hold_for_every_project(demo: Any) -> None:
