@@ -28,7 +28,8 @@ Decisions, stated once:
   verified assessments, so that they compare like with like.
 - **Small samples.** Every figure carries the number of projects or assessments it rests on
   (`n`); figures from fewer than MIN_SAMPLE are flagged (`small`) and, in the shareable
-  edition, suppressed (`value` None), as the cluster report does for its cells.
+  edition, suppressed (`value` None), as the cluster report does for its cells; a count or
+  share of fewer than MIN_SAMPLE firms is suppressed there too, as the cluster report's are.
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ class Figure:
 
 
 def figure(value: Any, n: int, *, shareable: bool = False, basis: int | None = None) -> Figure:
-    """A Figure of `value` from `n`; `basis` (default `n`) is the count that decides whether it
-    is small: the cluster report's rule suppresses a share whose numerator is small, too."""
-    small = (n if basis is None else basis) < MIN_SAMPLE
+    """A Figure of `value` from `n`, flagged when `n` is below MIN_SAMPLE. The shareable
+    edition suppresses it when `basis` (default `n`) is below MIN_SAMPLE: the cluster report's
+    rule also hides a share whose numerator is small, since it points at a few firms."""
+    small = n < MIN_SAMPLE
     if value is None:
         return Figure(None, n, small)
-    if shareable and small:
+    if shareable and (n if basis is None else basis) < MIN_SAMPLE:
         return Figure(None, n, small, suppressed=True)
     return Figure(value, n, small)
 
