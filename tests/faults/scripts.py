@@ -1,0 +1,48 @@
+"""Run in subprocesses by the fault tests, on the test's own database and broker.
+
+python -m tests.faults.scripts seed                     # the worker test's cluster
+python -m tests.faults.scripts request [shareable]      # prints the job id
+python -m tests.faults.scripts send JOB_ID TASK_ID      # the render task, with that id
+python -m tests.faults.scripts requeue                  # what beat runs every minute
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tests.reports import worker_script  # sets Django up
+
+
+def request(shareable: str = "") -> None:
+    from django.contrib.auth import get_user_model
+
+    from clusters.models import Cluster
+    from reports import services
+
+    user = get_user_model().objects.get(username="worker_official")
+    job, how = services.report_request(
+        user,
+        kind="cluster",
+        language="en",
+        shareable=bool(shareable),
+        cluster=Cluster.objects.get(slug=worker_script.SLUG),
+    )
+    assert how == "queued", how
+    print(job.pk)
+
+
+def send(job_id: str, task_id: str) -> None:
+    from reports.tasks import render_report
+
+    render_report.apply_async(args=[int(job_id)], task_id=task_id)
+
+
+def requeue() -> None:
+    from reports.tasks import requeue_reports
+
+    print(requeue_reports())
+
+
+if __name__ == "__main__":
+    commands = {"seed": worker_script.seed, "request": request, "send": send, "requeue": requeue}
+    commands[sys.argv[1]](*sys.argv[2:])
