@@ -1,0 +1,3 @@
+"""Fault tests reuse the report tests' scored round."""
+
+from tests.reports.conftest import scored  # noqa: F401
