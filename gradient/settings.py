@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "gradient.middleware.PermissionsPolicyMiddleware",
+    # Before everything that reads the database (session, user, audit trail): a request that
+    # failed because the database is unreachable gets a 503 in the user's language.
+    "gradient.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
