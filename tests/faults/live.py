@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -171,11 +173,15 @@ class Stack:
 
 
 @contextlib.contextmanager
-def stack(tmp_path: Path, name: str, **env: str) -> Iterator[Stack]:
-    """A migrated database of the test's own and its environment; stops what was started."""
+def stack(tmp_path: Path, name: str, *, database_url: str = "", **env: str) -> Iterator[Stack]:
+    """A migrated database of the test's own and its environment; stops what was started.
+
+    `database_url` names an empty database to use instead (a private server's)."""
     outer = os.environ.get("DATABASE_URL", "")
-    on_postgres = outer.startswith(("postgres://", "postgresql://"))
-    if on_postgres:
+    on_postgres = not database_url and outer.startswith(("postgres://", "postgresql://"))
+    if database_url:
+        pass
+    elif on_postgres:
         base, _, _db = outer.rpartition("/")
         db_name = f"gradient_fault_{name}"  # fixed: a rerun clears a leftover
         database_url = f"{base}/{db_name}"
@@ -243,3 +249,100 @@ def flush_redis(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb into a temporary folder), so that a test
+    can stop and start it without touching the shared one on port 5432. As root, the server
+    runs as the `postgres` user (PostgreSQL refuses to run as root)."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            if os.environ.get("CI"):
+                pytest.fail("CI needs PostgreSQL's server binaries (/usr/lib/postgresql/*/bin)")
+            pytest.skip("PostgreSQL's server binaries are not installed")
+        self.bin = found[-1].parent
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="gradient-fault-pg-"))
+        self.data = self.dir / "data"
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            pg = pwd.getpwnam("postgres")
+            os.chown(self.dir, pg.pw_uid, pg.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale",
+            "C",
+        )
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> None:
+        done = subprocess.run(
+            [*self.prefix, str(self.bin / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.dir,
+        )
+        if check:
+            assert done.returncode == 0, f"{tool}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        _pg_admin(self.url(), f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def log(self) -> str:
+        path = self.dir / "server.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A started private PostgreSQL server, stopped and removed afterwards."""
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

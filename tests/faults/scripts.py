@@ -37,6 +37,32 @@ def send(job_id: str, task_id: str) -> None:
     render_report.apply_async(args=[int(job_id)], task_id=task_id)
 
 
+def draft() -> None:
+    """A firm user (fault_firm / correct-horse-battery) with a draft in an open round of the
+    questionnaire tests' framework; prints the assessment id."""
+    from tests.assessments.questionnaire_fixtures import DEMO_FILE, make_round
+    from tests.factories import (
+        AssessmentFactory,
+        ClusterFactory,
+        FirmFactory,
+        FirmMemberFactory,
+        FrameworkVersionFactory,
+        InvitationFactory,
+        MembershipFactory,
+        RegionFactory,
+        UserFactory,
+    )
+
+    region = RegionFactory()
+    cluster = ClusterFactory(slug="fault-cluster", region=region)
+    firm = FirmFactory(region=region)
+    MembershipFactory(cluster=cluster, firm=firm)
+    FirmMemberFactory(user=UserFactory(username="fault_firm"), firm=firm)
+    round_ = make_round(cluster, FrameworkVersionFactory(path=DEMO_FILE))
+    InvitationFactory(round=round_, firm=firm, token=f"token-{firm.pk}-faults00")
+    print(AssessmentFactory(round=round_, firm=firm).pk)
+
+
 def requeue() -> None:
     from reports.tasks import requeue_reports
 
@@ -44,5 +70,11 @@ def requeue() -> None:
 
 
 if __name__ == "__main__":
-    commands = {"seed": worker_script.seed, "request": request, "send": send, "requeue": requeue}
+    commands = {
+        "seed": worker_script.seed,
+        "request": request,
+        "send": send,
+        "requeue": requeue,
+        "draft": draft,
+    }
     commands[sys.argv[1]](*sys.argv[2:])
