@@ -185,8 +185,9 @@ def stack(tmp_path: Path, name: str, *, database_url: str = "", **env: str) -> I
         base, _, _db = outer.rpartition("/")
         db_name = f"gradient_fault_{name}"  # fixed: a rerun clears a leftover
         database_url = f"{base}/{db_name}"
-        _pg_admin(outer, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        _pg_admin(outer, f'CREATE DATABASE "{db_name}"')
+        admin = f"{base}/postgres"  # the maintenance database: DATABASE_URL's may not exist
+        _pg_admin(admin, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        _pg_admin(admin, f'CREATE DATABASE "{db_name}"')
     else:
         database_url = f"sqlite:///{tmp_path / 'fault.sqlite3'}"
     full_env = {
@@ -208,7 +209,7 @@ def stack(tmp_path: Path, name: str, *, database_url: str = "", **env: str) -> I
         for proc in reversed(s.procs):
             s.stop(proc)
         if on_postgres:
-            _pg_admin(outer, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            _pg_admin(admin, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 def renders(stack: Stack) -> tuple[list[int], list[int]]:

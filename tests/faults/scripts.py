@@ -37,10 +37,11 @@ def send(job_id: str, task_id: str) -> None:
     render_report.apply_async(args=[int(job_id)], task_id=task_id)
 
 
-def draft() -> None:
-    """A firm user (fault_firm / correct-horse-battery) with a draft in an open round of the
-    questionnaire tests' framework; prints the assessment id."""
-    from tests.assessments.questionnaire_fixtures import DEMO_FILE, make_round
+def draft(full: str = "") -> None:
+    """A firm with two users (fault_firm and fault_colleague, password correct-horse-battery)
+    and a draft in an open round of the questionnaire tests' framework, every question
+    answered with `full`; prints the assessment id."""
+    from tests.assessments.questionnaire_fixtures import DEMO_FILE, FULL_ANSWERS, make_round
     from tests.factories import (
         AssessmentFactory,
         ClusterFactory,
@@ -58,9 +59,11 @@ def draft() -> None:
     firm = FirmFactory(region=region)
     MembershipFactory(cluster=cluster, firm=firm)
     FirmMemberFactory(user=UserFactory(username="fault_firm"), firm=firm)
+    FirmMemberFactory(user=UserFactory(username="fault_colleague"), firm=firm)
     round_ = make_round(cluster, FrameworkVersionFactory(path=DEMO_FILE))
     InvitationFactory(round=round_, firm=firm, token=f"token-{firm.pk}-faults00")
-    print(AssessmentFactory(round=round_, firm=firm).pk)
+    answers = dict(FULL_ANSWERS) if full else {}
+    print(AssessmentFactory(round=round_, firm=firm, answers=answers).pk)
 
 
 def requeue() -> None:
