@@ -10,9 +10,7 @@ and requeue_reports (what beat runs every minute). Both jobs are rendered, once 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,7 +18,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.faults.live import free_port, job_row, port_open, renders, stack, wait_for
+from tests.faults.live import (
+    free_port,
+    job_row,
+    port_open,
+    redis_server_binary,
+    renders,
+    stack,
+    start_redis,
+    wait_for,
+)
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 DOWN_EN = "The task queue cannot be reached right now."
@@ -71,10 +78,7 @@ def _request_on_page(web: requests.Session, base: str) -> tuple[int, float]:
 def test_a_report_requested_while_the_broker_is_down_waits_and_runs_when_it_is_back(
     tmp_path: Path,
 ) -> None:
-    if not shutil.which("redis-server"):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs redis-server to start a private broker")
-        pytest.skip("redis-server is not installed")
+    redis_server_binary()
     broker_port, web_port = free_port(), free_port()
     base = f"http://127.0.0.1:{web_port}"
     with stack(
@@ -126,21 +130,7 @@ def test_a_report_requested_while_the_broker_is_down_waits_and_runs_when_it_is_b
         assert "Internal Server Error" not in s.log("web")
 
         # The broker is back, with a worker.
-        s.start(
-            "redis",
-            [
-                "redis-server",
-                "--port",
-                str(broker_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-        )
-        wait_for(lambda: port_open(broker_port), timeout=30, what="redis\n" + s.log("redis"))
+        start_redis(s, broker_port)
         s.start_worker("worker")
         # 1. The official asks again: the saved job's task is sent now.
         assert _request_on_page(official, base)[0] == job_id

@@ -17,16 +17,16 @@ import pytest
 
 from reports import services, tasks
 from reports.models import ReportJob
-from tests.faults.live import flush_redis, job_row, renders, stack, wait_for
+from tests.faults.live import job_row, renders, stack, start_redis, wait_for
 from tests.reports.test_jobs import request
 
 
 @pytest.mark.worker
 def test_a_task_delivered_twice_to_a_live_worker_renders_once_and_writes_one_pair(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path,
 ) -> None:
-    flush_redis(redis_url)
-    with stack(tmp_path, "duplicate", CELERY_BROKER_URL=redis_url, FAULT_RENDER_DELAY="4") as s:
+    with stack(tmp_path, "duplicate", FAULT_RENDER_DELAY="4") as s:
+        start_redis(s)
         s.run("-m", "tests.faults.scripts", "seed")
         s.start_worker("worker", concurrency=2)  # a free process for the duplicate
         job_id = int(s.run("-m", "tests.faults.scripts", "request").strip())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.live import flush_redis, job_row, renders, stack, wait_for
+from tests.faults.live import job_row, renders, stack, start_redis, wait_for
 
 # Short limits so that the redelivery comes within the test: hard limit 15 + 3 s,
 # visibility timeout 21 s; the render sleeps 6 s, long enough to be killed in.
@@ -35,12 +35,10 @@ LIMITS = {
 @pytest.mark.worker
 @pytest.mark.parametrize("kill", ["worker-group", "pool-process"])
 def test_a_report_whose_worker_is_killed_mid_render_completes_once_with_one_file_each(
-    kill: str, tmp_path: Path, redis_url: str
+    kill: str, tmp_path: Path
 ) -> None:
-    flush_redis(redis_url)
-    with stack(
-        tmp_path, f"killed_{kill.replace('-', '_')}", CELERY_BROKER_URL=redis_url, **LIMITS
-    ) as s:
+    with stack(tmp_path, f"killed_{kill.replace('-', '_')}", **LIMITS) as s:
+        start_redis(s)
         s.run("-m", "tests.faults.scripts", "seed")
         first = s.start_worker("first")
         job_id = int(s.run("-m", "tests.faults.scripts", "request").strip())
