@@ -22,12 +22,14 @@ import pytest
 
 from tests.faults.live import job_row, renders, stack, start_redis, wait_for
 
-# Short limits so that the redelivery comes within the test: hard limit 15 + 3 s,
-# visibility timeout 21 s; the render sleeps 6 s, long enough to be killed in.
+# Limits short enough for the redelivery to come within the test, long enough for a real
+# render on a loaded CI machine: hard limit 45 + 3 s, visibility timeout 50 s; the render
+# sleeps 6 s first, long enough to be killed in.
+VISIBILITY_TIMEOUT = 50
 LIMITS = {
-    "REPORT_SOFT_TIME_LIMIT": "15",
+    "REPORT_SOFT_TIME_LIMIT": "45",
     "REPORT_HARD_TIME_MARGIN": "3",
-    "CELERY_VISIBILITY_TIMEOUT": "21",
+    "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
     "FAULT_RENDER_DELAY": "6",
 }
 
@@ -57,7 +59,7 @@ def test_a_report_whose_worker_is_killed_mid_render_completes_once_with_one_file
             assert row["status"] == "running" and row["attempts"] == 1  # nobody knows yet
             # Redis gives the message back once the visibility timeout has passed since it
             # was delivered; a new worker restores such messages when it starts.
-            time.sleep(max(0.0, delivered + 22 - time.monotonic()))
+            time.sleep(max(0.0, delivered + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
             s.start_worker("second")
         else:
             os.kill(started[0], signal.SIGKILL)  # only the pool process rendering
