@@ -149,6 +149,17 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 )
                 problems.extend(exc.problems)
             except services.AssessmentLocked as exc:
+                if Assessment.objects.filter(pk=assessment.pk).submitted().exists():
+                    # Submitted meanwhile, from another tab or by a colleague (the two
+                    # submissions queue on the row lock): show the one result there is.
+                    messages.info(
+                        request,
+                        _(
+                            "These answers had just been submitted, from another tab or by a "
+                            "colleague: here is the result."
+                        ),
+                    )
+                    return redirect("assessments:result", pk=assessment.pk)
                 problems.append(exc.message)
             else:
                 messages.success(request, _("Thank you: your answers are submitted."))

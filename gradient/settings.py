@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "gradient.middleware.PermissionsPolicyMiddleware",
+    # Before everything that reads the database (session, user, audit trail): a request that
+    # failed because the database is unreachable gets a 503 in the user's language.
+    "gradient.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +168,10 @@ else:
     # A database host that drops packets fails a request (and /healthz) in seconds, not after
     # the operating system's TCP timeout. `?connect_timeout=N` in DATABASE_URL overrides it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # A database that restarted leaves every persistent connection dead: check a reused
+    # connection at the start of each request and reconnect, instead of failing the first
+    # request of each process after the restart (tests/faults/test_database_restart.py).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -286,9 +293,13 @@ if _broker_scheme == "filesystem":
     for _folder in ("broker", "broker-processed", "broker-control"):
         (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 elif _broker_scheme in {"redis", "rediss"}:
-    # With acks_late, an unacknowledged task is redelivered after this many seconds: keep it
-    # above the hard time limit of the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Reliability (tests/faults/): with acks_late, a task whose worker died unacknowledged is
+    # redelivered after this many seconds. It must stay above REPORT_HARD_TIME_LIMIT: a
+    # redelivered report task then knows that the earlier run is dead (see
+    # reports.services.report_job_claim). Checked below, beside the limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+    }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -302,6 +313,8 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env_int("CELERY_WORKER_MAX_MEMORY_KB", 1_5
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "reports-cleanup": {"task": "reports.tasks.cleanup_reports", "schedule": 15 * 60},
+    # Report jobs whose task could not be sent (the broker was down) are sent again.
+    "reports-requeue": {"task": "reports.tasks.requeue_reports", "schedule": 60},
 }
 
 # --- Reports ----------------------------------------------------------------------------------
@@ -309,7 +322,16 @@ REPORT_TTL_HOURS = _env_int("REPORT_TTL_HOURS", 24 * 7, minimum=1)
 REPORT_SOFT_TIME_LIMIT = _env_int("REPORT_SOFT_TIME_LIMIT", 600, minimum=10)
 # The worker kills a report task at this limit; the minute after the soft one lets the task
 # fail its job with a message first. Read through reports.services.hard_time_limit().
-REPORT_HARD_TIME_LIMIT = REPORT_SOFT_TIME_LIMIT + 60
+REPORT_HARD_TIME_LIMIT = REPORT_SOFT_TIME_LIMIT + _env_int("REPORT_HARD_TIME_MARGIN", 60, minimum=1)
+if (
+    _broker_scheme in {"redis", "rediss"}
+    and int(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])  # type: ignore[call-overload]
+    <= REPORT_HARD_TIME_LIMIT
+):
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be above the report hard time limit "
+        f"({REPORT_HARD_TIME_LIMIT} s): a report still rendering would be delivered twice"
+    )
 # The CJK font embedded in PDFs. See docs/benchmarks.md for why this one.
 PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "")
 

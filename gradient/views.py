@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -16,6 +17,7 @@ from django_ratelimit.core import get_usage
 from kombu import Connection
 
 from gradient.authentication import client_ip
+from gradient.unavailable import database_error, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """A 500 page in the user's language, never a traceback."""
+    """A 500 page in the user's language, never a traceback; a 503 when the error is the
+    database being unreachable (Django calls this while the exception is being handled)."""
+    if database_error(sys.exc_info()[1]):
+        log.warning("the database is unreachable: 503 for %s", request.path)
+        return database_unavailable(request)
     return render(request, "500.html", status=500)
 
 

@@ -103,6 +103,12 @@ class ReportJob(models.Model):
     pdf = models.FileField(_("PDF file"), upload_to="reports/%Y/%m/", blank=True)
     xlsx = models.FileField(_("XLSX file"), upload_to="reports/%Y/%m/", blank=True)
     timings = models.JSONField(_("timings"), default=dict, blank=True)
+    # Delivery bookkeeping (reports.services.report_job_claim): when the task was handed to
+    # the broker (null: sending failed, requeue_reports sends it again), which task delivery
+    # holds the running job, and how many times a worker claimed it.
+    queued_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by task"), max_length=155, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

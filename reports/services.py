@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -50,8 +50,13 @@ CODE_VERSION = "cluster-report-6"
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 # The years a regional report may be asked for (the year its rounds opened in).
 YEAR_MIN, YEAR_MAX = 2000, 2100
-# A running job whose worker died is failed after its hard time limit plus this margin.
+# A running job whose worker died is sent again after its hard time limit plus this margin
+# (no live worker runs a task past its hard limit), and failed after MAX_ATTEMPTS claims.
 STUCK_MARGIN = dt.timedelta(minutes=5)
+# A claim older than the hard time limit plus this margin (clock skew between machines) is
+# dead: another delivery may take the job over.
+CLAIM_MARGIN = dt.timedelta(seconds=30)
+MAX_ATTEMPTS = 3
 # A queued job nobody picked up for this long is failed: no worker is consuming the queue.
 PENDING_LIMIT = dt.timedelta(hours=6)
 
@@ -218,10 +223,37 @@ def _check_language(language: str) -> str:
     return language
 
 
-def _enqueue(job_id: int) -> None:
+def _send(job_id: int) -> None:
     from reports.tasks import render_report
 
     render_report.delay(job_id)
+
+
+def _enqueue(job_id: int) -> bool:
+    """Send the job's task to the broker; True when sent.
+
+    A broker that cannot be reached is no error for the person who asked: the job row stays
+    queued with a message saying so (in the requester's language, active here), and
+    requeue_reports or the next identical request sends it once the broker is back."""
+    try:
+        _send(job_id)
+    except Exception:
+        log.warning("report job %s: the broker is unreachable, sent later", job_id, exc_info=True)
+        ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.PENDING).update(
+            error=_queue_down_message()
+        )
+        return False
+    ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.PENDING).update(
+        queued_at=timezone.now(), error=""
+    )
+    return True
+
+
+def _queue_down_message() -> str:
+    return _(
+        "The task queue cannot be reached right now. Your request is saved: the report "
+        "starts by itself as soon as the queue is back."
+    )
 
 
 @transaction.atomic
@@ -299,6 +331,9 @@ def report_request(
     jobs = ReportJob.objects.select_for_update().filter(fingerprint=fingerprint)
     active = jobs.active().order_by("-created_at").first()
     if active is not None:
+        if active.status == ReportJob.Status.PENDING and active.queued_at is None and active.error:
+            # Its task could not be sent (the broker was down; _enqueue wrote why): try again.
+            transaction.on_commit(lambda: _enqueue(active.pk))
         return _requested(user, active, "reused")
     cached = (
         jobs.filter(status=ReportJob.Status.DONE, expires_at__gt=timezone.now())
@@ -366,11 +401,36 @@ def _set_progress(job_id: int, percent: int) -> None:
     ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(progress=percent)
 
 
-def report_job_claim(job_id: int) -> bool:
-    """Claim a queued job for this worker (PENDING → RUNNING); False if someone else has it."""
+def _dead_claim_before(now: dt.datetime) -> dt.datetime:
+    """Claims started before this are dead: the worker kills a task at its hard limit."""
+    return now - dt.timedelta(seconds=hard_time_limit()) - CLAIM_MARGIN
+
+
+def report_job_claim(job_id: int, *, task_id: str = "", redelivered: bool = False) -> bool:
+    """Claim a job for this task delivery; False if a live delivery has it, or it is finished.
+
+    One conditional UPDATE, so two deliveries never both win. A queued job is claimed
+    (PENDING → RUNNING). A running job is taken over only when its claim is dead:
+    - the broker redelivered the very task that holds it (`redelivered`, same `task_id`): it
+      does so only when that delivery's worker is gone (reject_on_worker_lost, or the
+      visibility timeout, which settings keep above the hard time limit);
+    - or the claim is older than the hard time limit.
+    A duplicate of a task that is still running (not redelivered) finds it held and skips.
+    """
+    now = timezone.now()
+    claimable = Q(status=ReportJob.Status.PENDING) | Q(
+        status=ReportJob.Status.RUNNING, started_at__lt=_dead_claim_before(now)
+    )
+    if redelivered and task_id:
+        claimable |= Q(status=ReportJob.Status.RUNNING, claimed_by=task_id)
     return bool(
-        ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.PENDING).update(
-            status=ReportJob.Status.RUNNING, started_at=timezone.now(), progress=5, error=""
+        ReportJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
+            status=ReportJob.Status.RUNNING,
+            started_at=now,
+            progress=5,
+            error="",
+            claimed_by=task_id,
+            attempts=F("attempts") + 1,
         )
     )
 
@@ -383,10 +443,37 @@ def report_job_fail(job_id: int, message: str) -> None:
 
 
 def report_job_release(job_id: int) -> None:
-    """Put a running job back in the queue state so that a retry can claim it again."""
+    """Put a running job back in the queue state so that a retry can claim it again.
+
+    A transient error is no dead worker: the claim it used is given back."""
     ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
-        status=ReportJob.Status.PENDING, progress=0
+        status=ReportJob.Status.PENDING,
+        progress=0,
+        claimed_by="",
+        attempts=F("attempts") - 1,
     )
+
+
+def _worker_died_message() -> str:
+    return _("The worker stopped while rendering this report. Request it again.")
+
+
+def _fail_if_out_of_attempts(job_id: int) -> None:
+    """A job whose workers died MAX_ATTEMPTS times (a render that kills its worker, such as
+    one out of memory) is failed instead of being tried again forever."""
+    job = ReportJob.objects.filter(pk=job_id).only("language", "status", "attempts").first()
+    if job is None or job.attempts < MAX_ATTEMPTS:
+        return
+    with translation.override(job.language):
+        ReportJob.objects.filter(
+            Q(status=ReportJob.Status.PENDING)
+            | Q(status=ReportJob.Status.RUNNING, started_at__lt=_dead_claim_before(timezone.now())),
+            pk=job_id,
+        ).update(
+            status=ReportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            error=_worker_died_message(),
+        )
 
 
 def _job_with_subject(job_id: int) -> ReportJob:
@@ -444,7 +531,19 @@ def _file_stem(job: ReportJob) -> str:
     return f"{job.kind}-{job.pk}-{job.language}{'-shareable' if job.shareable else ''}"
 
 
-def report_job_run(job_id: int) -> str:
+def _save_file(job: ReportJob, field_name: str, name: str, content: bytes) -> None:
+    """Save a file under the job's own name, replacing what an earlier attempt left there.
+
+    Only the delivery holding the claim writes, so an attempt killed between writing its
+    files and marking the job done leaves no second copy beside the retry's."""
+    field = getattr(job, field_name)
+    target = field.field.generate_filename(job, name)
+    if field.storage.exists(target):
+        field.storage.delete(target)
+    field.save(name, ContentFile(content), save=False)
+
+
+def report_job_run(job_id: int, *, task_id: str = "", redelivered: bool = False) -> str:
     """Run one job end to end; returns "done", "failed" or "skipped" (already claimed).
 
     Deterministic failures mark the job failed with a readable message: "no longer exists"
@@ -452,7 +551,8 @@ def report_job_run(job_id: int) -> str:
     the job number, and its traceback goes to the log. Transient database errors put the job
     back in the queue and raise TransientReportError for a retry.
     """
-    if not report_job_claim(job_id):
+    if not report_job_claim(job_id, task_id=task_id, redelivered=redelivered):
+        _fail_if_out_of_attempts(job_id)
         return "skipped"
     job = _job_with_subject(job_id)
     with translation.override(job.language):
@@ -490,13 +590,16 @@ def report_job_run(job_id: int) -> str:
             )
             return "failed"
         stem = _file_stem(job)
-        job.pdf.save(f"{stem}.pdf", ContentFile(rendered.pdf), save=False)
+        _save_file(job, "pdf", f"{stem}.pdf", rendered.pdf)
         if rendered.xlsx:
-            job.xlsx.save(f"{stem}.xlsx", ContentFile(rendered.xlsx), save=False)
+            _save_file(job, "xlsx", f"{stem}.xlsx", rendered.xlsx)
     now = timezone.now()
     # Only a job still running becomes done: one failed meanwhile (its subject deleted, or
     # given up as stuck) stays failed, and the files just written are removed.
-    finished = ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
+    # ... and only while this delivery still holds it (not taken over as dead meanwhile).
+    finished = ReportJob.objects.filter(
+        pk=job_id, status=ReportJob.Status.RUNNING, claimed_by=task_id
+    ).update(
         status=ReportJob.Status.DONE,
         progress=100,
         finished_at=now,
@@ -552,8 +655,22 @@ def report_jobs_subject_deleted(
 # --- Clean-up -------------------------------------------------------------------------------
 
 
+def reports_requeue() -> int:
+    """Send again the tasks of queued jobs that never reached the broker; returns how many
+    were sent (the rest wait for the next run)."""
+    sent = 0
+    unsent = ReportJob.objects.filter(status=ReportJob.Status.PENDING, queued_at__isnull=True)
+    for job_id, language in unsent.order_by("created_at").values_list("pk", "language")[:500]:
+        with translation.override(language):
+            if not _enqueue(job_id):
+                break  # the broker is still down: the next run tries again
+        sent += 1
+    return sent
+
+
 def reports_cleanup(now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete expired jobs with their files and fail stuck ones; returns the counts."""
+    """Delete expired jobs with their files, send again the running jobs whose worker died
+    (failed after MAX_ATTEMPTS) and fail queued jobs nobody picked up; returns the counts."""
     now = now or timezone.now()
     removed = 0
     for job in ReportJob.objects.filter(expires_at__lt=now).iterator():
@@ -562,23 +679,42 @@ def reports_cleanup(now: dt.datetime | None = None) -> dict[str, int]:
                 f.delete(save=False)
         job.delete()
         removed += 1
-    stuck_running = stuck_pending = 0
+    stuck_running = stuck_pending = requeued = 0
+    dead = ReportJob.objects.filter(
+        status=ReportJob.Status.RUNNING,
+        started_at__lt=now - dt.timedelta(seconds=hard_time_limit()) - STUCK_MARGIN,
+    )
+    # No live worker runs these (the hard limit would have killed it): send them again, as a
+    # new task. Should the old one be redelivered too, one of the two claims the job and the
+    # other finds it held or finished (report_job_claim).
+    for job_id, language in dead.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", "language"):
+        reset = ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
+            status=ReportJob.Status.PENDING, progress=0, claimed_by="", queued_at=None
+        )
+        if reset:
+            requeued += 1
+            with translation.override(language):
+                _enqueue(job_id)
     for language in LANGUAGES:
         jobs = ReportJob.objects.filter(language=language)
         with translation.override(language):
-            stuck_running += jobs.filter(
-                status=ReportJob.Status.RUNNING,
-                started_at__lt=now - dt.timedelta(seconds=hard_time_limit()) - STUCK_MARGIN,
-            ).update(
+            stuck_running += dead.filter(language=language).update(
                 status=ReportJob.Status.FAILED,
                 finished_at=now,
-                error=_("The worker stopped while rendering this report. Request it again."),
+                error=_worker_died_message(),
             )
             stuck_pending += jobs.filter(
-                status=ReportJob.Status.PENDING, created_at__lt=now - PENDING_LIMIT
+                Q(queued_at__lt=now - PENDING_LIMIT)
+                | Q(queued_at__isnull=True, created_at__lt=now - PENDING_LIMIT),
+                status=ReportJob.Status.PENDING,
             ).update(
                 status=ReportJob.Status.FAILED,
                 finished_at=now,
                 error=_("No worker picked up this report. Ask the administrator to start one."),
             )
-    return {"removed": removed, "stuck_running": stuck_running, "stuck_pending": stuck_pending}
+    return {
+        "removed": removed,
+        "requeued": requeued,
+        "stuck_running": stuck_running,
+        "stuck_pending": stuck_pending,
+    }

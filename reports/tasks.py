@@ -31,9 +31,16 @@ WARM_DELAY_SECONDS = 20
     max_retries=3,
 )
 def render_report(self: object, job_id: int) -> str:
-    """Render one report job; a duplicate delivery finds the row claimed and does nothing."""
+    """Render one report job; a duplicate delivery finds the row claimed and does nothing.
+
+    A delivery the broker gave back after its worker died (SIGKILL, out of memory) comes
+    marked redelivered with the same task id, and takes over the job its first run held."""
+    request = self.request  # type: ignore[attr-defined]
+    delivery = getattr(request, "delivery_info", None) or {}
     try:
-        return services.report_job_run(job_id)
+        return services.report_job_run(
+            job_id, task_id=request.id or "", redelivered=bool(delivery.get("redelivered"))
+        )
     except services.TransientReportError as exc:
         if self.request.retries >= self.max_retries:  # type: ignore[attr-defined]
             language = (
@@ -50,8 +57,14 @@ def render_report(self: object, job_id: int) -> str:
 
 @shared_task
 def cleanup_reports() -> dict[str, int]:
-    """Remove expired report files and fail jobs that are stuck."""
+    """Remove expired report files, send again jobs whose worker died, fail stuck ones."""
     return services.reports_cleanup()
+
+
+@shared_task
+def requeue_reports() -> int:
+    """Send the tasks of queued jobs that could not be sent (the broker was down)."""
+    return services.reports_requeue()
 
 
 def _warm_key(round_id: int) -> str:

@@ -5,6 +5,8 @@
   var inFlight = 0;
   var dirty = new Set();
   var unsent = new Set();  // forms whose last save failed: sent again when the network is back
+  var unavailable = new Set();  // ... of which the server answered 503 (its database is down)
+  var retryTimer = null;
 
   function bar(state) {
     var el = document.getElementById("savebar");
@@ -18,7 +20,28 @@
   function refresh() {
     // A question swapped out by the server (show_if) can no longer be pending.
     dirty.forEach(function (form) { if (!document.contains(form)) dirty.delete(form); });
-    bar(failed() ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle");
+    unavailable.forEach(function (form) { if (!unsent.has(form)) unavailable.delete(form); });
+    var state = failed() ? "error" : inFlight > 0 || dirty.size > 0 ? "saving" : "idle";
+    // Only 503s among the failures: the server said it is briefly down, and the page resends.
+    if (state === "error" && unavailable.size === unsent.size &&
+        document.querySelector(".qstatus.st-error:not(.st-retrying)") === null) {
+      state = "retrying";
+    }
+    bar(state);
+  }
+
+  // The server's own words for a 503 (gradient/unavailable.py), in the user's language.
+  function unavailableText(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var said = doc.querySelector("[data-unavailable]");
+      return said ? said.textContent.trim() : "";
+    } catch (err) { return ""; }
+  }
+
+  function resendSoon(seconds) {
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () { retryTimer = null; resend(); }, seconds * 1000);
   }
 
   // Remember which checkbox was ticked, so the server can clear the others when it is an
@@ -51,13 +74,27 @@
     inFlight = Math.max(0, inFlight - 1);
     if (e.detail.successful) {
       unsent.delete(form);
+      unavailable.delete(form);
     } else {
       unsent.add(form);
+      var xhr = e.detail.xhr;
+      var message = form.dataset.errorText;
+      var busy = xhr && xhr.status === 503;
+      if (busy) {
+        // Not saved, and sent again by itself after the server's Retry-After (2 to 30 s).
+        unavailable.add(form);
+        message = unavailableText(xhr) || form.dataset.retryText || message;
+        var wait = parseInt(xhr.getResponseHeader("Retry-After"), 10);
+        resendSoon(isNaN(wait) ? 5 : Math.min(30, Math.max(2, wait)));
+      } else {
+        unavailable.delete(form);
+      }
       var status = form.querySelector(".qstatus");
       if (status) {
         status.classList.remove("st-saved", "st-stored", "st-idle");
         status.classList.add("st-error");
-        status.dataset.error = form.dataset.errorText;
+        status.classList.toggle("st-retrying", busy);
+        status.dataset.error = message;
       }
     }
     refresh();

@@ -207,7 +207,7 @@ def test_transient_error_after_the_last_retry_fails_the_job(
     assert job.status == "failed" and "database was unavailable" in job.error
 
 
-def test_cleanup_removes_expired_files_and_fails_stuck_jobs(
+def test_cleanup_removes_expired_files_requeues_dead_jobs_and_fails_stuck_ones(
     scored: Any, cluster_official: Any, enqueued: list[int]
 ) -> None:
     job, _ = request(cluster_official, scored)
@@ -225,6 +225,19 @@ def test_cleanup_removes_expired_files_and_fails_stuck_jobs(
         status="running",
         language="en",
         started_at=now - dt.timedelta(hours=2),
+        attempts=services.MAX_ATTEMPTS,  # its workers died every time: given up
+    )
+    # Its worker died once: sent again, as a new task.
+    dead = ReportJob.objects.create(
+        kind="cluster",
+        round=job.round,
+        cluster=job.cluster,
+        fingerprint="w" * 64,
+        status="running",
+        language="en",
+        started_at=now - dt.timedelta(hours=2),
+        attempts=1,
+        claimed_by="old-task",
     )
     waiting = ReportJob.objects.create(
         kind="cluster", round=job.round, fingerprint="y" * 64, language="zh-hans"
@@ -238,7 +251,9 @@ def test_cleanup_removes_expired_files_and_fails_stuck_jobs(
         started_at=now - dt.timedelta(minutes=1),
     )
     counts = services.reports_cleanup(now=now)
-    assert counts == {"removed": 1, "stuck_running": 1, "stuck_pending": 1}
+    assert counts == {"removed": 1, "requeued": 1, "stuck_running": 1, "stuck_pending": 1}
+    dead.refresh_from_db()
+    assert (dead.status, dead.claimed_by) == ("pending", "") and enqueued[-1] == dead.pk
     assert not ReportJob.objects.filter(pk=job.pk).exists()
     assert not path.exists()
     for row in (stuck, waiting, busy):
