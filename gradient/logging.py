@@ -27,6 +27,7 @@ from typing import Any
 from celery import signals
 from django.core.signals import request_finished
 from django.dispatch import receiver
+from gunicorn import glogging
 
 # The id a request or a task runs under; "-" outside both (start-up, management commands).
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -189,58 +190,50 @@ def redact_query(query: str) -> str:
 
 
 # --- gunicorn's access log as JSON ------------------------------------------------------------
-try:
-    from gunicorn import glogging
-except ImportError:  # pragma: no cover - gunicorn is in requirements.txt
-    glogging = None  # type: ignore[assignment]
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger (gunicorn.conf.py `logger_class`): with LOG_FORMAT=json the error
+    log and the access log are JSON lines, the access line with the request id the app
+    answered in X-Request-ID, the method, the path (tokens masked), the status, the bytes,
+    the duration in ms, the client address and the user agent. Never the cookies, the
+    referrer (it may hold an invitation link) or any other header."""
 
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.json = (os.environ.get("LOG_FORMAT", "") or "plain") == "json"
+        if self.json:
+            from pythonjsonlogger.json import JsonFormatter
 
-if glogging is not None:
-
-    class GunicornLogger(glogging.Logger):
-        """gunicorn's logger (gunicorn.conf.py `logger_class`): with LOG_FORMAT=json the error
-        log and the access log are JSON lines, the access line with the request id the app
-        answered in X-Request-ID, the method, the path (tokens masked), the status, the bytes,
-        the duration in ms, the client address and the user agent. Never the cookies, the
-        referrer (it may hold an invitation link) or any other header."""
-
-        def setup(self, cfg: Any) -> None:
-            super().setup(cfg)
-            self.json = (os.environ.get("LOG_FORMAT", "") or "plain") == "json"
-            if self.json:
-                from pythonjsonlogger.json import JsonFormatter
-
-                formatter = JsonFormatter(
-                    "%(levelname)s %(name)s %(message)s",
-                    rename_fields={"levelname": "level", "name": "logger"},
-                    timestamp="time",
-                )
-                for log in (self.error_log, self.access_log):
-                    for handler in log.handlers:
-                        handler.setFormatter(formatter)
-
-        def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-            if not self.json:
-                # Plain: gunicorn's own line, with the masked path in place of the raw one.
-                environ = {**environ, "RAW_URI": redact_path(environ.get("RAW_URI", ""))}
-                super().access(resp, req, environ, request_time)
-                return
-            if not (self.cfg.accesslog or self.cfg.logconfig_dict):
-                return
-            headers = {name.lower(): value for name, value in resp.headers}
-            status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
-            self.access_log.info(
-                "request",
-                extra={
-                    "request_id": headers.get("x-request-id", "-"),
-                    "method": environ.get("REQUEST_METHOD"),
-                    "path": redact_path(environ.get("PATH_INFO", "")),
-                    "query": redact_query(environ.get("QUERY_STRING", "")),
-                    "status": int(status),
-                    "bytes": getattr(resp, "sent", None),
-                    "duration_ms": round(request_time.total_seconds() * 1000, 1),
-                    "remote_addr": environ.get("REMOTE_ADDR"),
-                    "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
-                    "user_agent": environ.get("HTTP_USER_AGENT"),
-                },
+            formatter = JsonFormatter(
+                "%(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",
             )
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(formatter)
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if not self.json:
+            # Plain: gunicorn's own line, with the masked path in place of the raw one.
+            environ = {**environ, "RAW_URI": redact_path(environ.get("RAW_URI", ""))}
+            super().access(resp, req, environ, request_time)
+            return
+        if not (self.cfg.accesslog or self.cfg.logconfig_dict):
+            return
+        headers = {name.lower(): value for name, value in resp.headers}
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        self.access_log.info(
+            "request",
+            extra={
+                "request_id": headers.get("x-request-id", "-"),
+                "method": environ.get("REQUEST_METHOD"),
+                "path": redact_path(environ.get("PATH_INFO", "")),
+                "query": redact_query(environ.get("QUERY_STRING", "")),
+                "status": int(status),
+                "bytes": getattr(resp, "sent", None),
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
+                "user_agent": environ.get("HTTP_USER_AGENT"),
+            },
+        )

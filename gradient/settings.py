@@ -70,7 +70,9 @@ elif len(SECRET_KEY) < 50 and not DEBUG:
 # a key from the list once its sessions have expired (SESSION_COOKIE_AGE, two weeks).
 SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS", [])
 if not DEBUG and any(len(key) < 50 for key in SECRET_KEY_FALLBACKS):
-    raise ImproperlyConfigured("each key in SECRET_KEY_FALLBACKS must be at least 50 characters long")
+    raise ImproperlyConfigured(
+        "each key in SECRET_KEY_FALLBACKS must be at least 50 characters long"
+    )
 
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
