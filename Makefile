@@ -86,7 +86,7 @@ bench: install
 	$(PYTHON) bench/score.py
 
 messages: install
-	for part in core clusters assessments reports; do $(PYTHON) scripts/i18n.py extract $$part; done
+	for part in core clusters assessments programmes reports; do $(PYTHON) scripts/i18n.py extract $$part; done
 
 clean:
 	rm -rf var/broker var/broker-processed var/static var/static-prod .pytest_cache

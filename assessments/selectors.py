@@ -39,7 +39,7 @@ from assessments.models import (
 )
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
-from clusters.models import Firm
+from clusters.models import Firm, FirmMember
 
 # Peer figures shown to a firm are aggregates over at least this many firms (DESIGN.md).
 PEER_MINIMUM = 5
@@ -65,6 +65,27 @@ def assessment_for_user(user: Any, pk: int) -> Assessment:
         assessments_visible_to(user)
         .select_related("round", "round__cluster", "firm", "framework_version__framework")
         .filter(pk=pk)
+        .first()
+    )
+    if assessment is None:
+        raise Http404
+    return assessment
+
+
+def assessment_to_answer(user: Any, pk: int) -> Assessment:
+    """One assessment of the user's own firms (the only ones a user answers), or Http404.
+
+    One indexed query: the firm's membership rows, not the general visibility rule (which adds
+    an official's clusters and regions that can never answer) — it is on every autosave.
+    """
+    if cluster_selectors.is_anonymous(user):
+        raise Http404
+    assessment = (
+        Assessment.objects.select_related(
+            "round", "round__cluster", "firm", "framework_version__framework"
+        )
+        .filter(pk=pk)
+        .filter(Exists(FirmMember.objects.filter(firm_id=OuterRef("firm_id"), user=user)))
         .first()
     )
     if assessment is None:

@@ -17,7 +17,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -818,25 +818,31 @@ def _check_row(
 
 def _check_contact(checker: _RowChecker, get: dict[str, Any]) -> dict[str, str]:
     """The row's contact cells that are filled in and valid; problems go to the checker."""
+    return check_contact(get, checker.fail)
+
+
+def check_contact(get: dict[str, Any], fail: Callable[[str, str], None]) -> dict[str, str]:
+    """The contact cells (`contact_person`, `contact_email`, `contact_phone`) of a row that are
+    filled in and valid, normalised; each problem goes to `fail(key, message)`."""
     found: dict[str, str] = {}
     for key in ("contact_person", "contact_email", "contact_phone"):
         if key in get and get[key] is not _Formula and _text(get[key]):
             found[key] = _text(get[key])
     person = found.get("contact_person", "")
     if len(person) > contacts.MAX_PERSON:
-        checker.fail(
+        fail(
             "contact_person",
             _("the name is longer than %(max)d characters.") % {"max": contacts.MAX_PERSON},
         )
     email = found.get("contact_email", "")
     if email:
         if len(email) > contacts.MAX_EMAIL:
-            checker.fail(
+            fail(
                 "contact_email",
                 _("the address is longer than %(max)d characters.") % {"max": contacts.MAX_EMAIL},
             )
         elif re.search(r"[\s,;，；、]", email):
-            checker.fail(
+            fail(
                 "contact_email",
                 _("“%(value)s” holds more than one address; give one address per firm.")
                 % {"value": email[:60]},
@@ -845,7 +851,7 @@ def _check_contact(checker: _RowChecker, get: dict[str, Any]) -> dict[str, str]:
             try:
                 validate_email(email)
             except ValidationError:
-                checker.fail(
+                fail(
                     "contact_email",
                     _("“%(value)s” is not an e-mail address such as name@example.com.")
                     % {"value": email[:60]},
@@ -857,7 +863,7 @@ def _check_contact(checker: _RowChecker, get: dict[str, Any]) -> dict[str, str]:
     if phone:
         problem = contacts.phone_problem(phone)
         if problem is not None:
-            checker.fail("contact_phone", f"“{phone[:40]}”: {phone_message(problem)}")
+            fail("contact_phone", f"“{phone[:40]}”: {phone_message(problem)}")
         else:
             found["contact_phone"] = contacts.normalise_phone(phone)
     return found
@@ -921,23 +927,8 @@ def read_register(
 def _read_into(
     result: RegisterFile, data: bytes, filename: str, visible: Sequence[QuerySet[Firm]] | None
 ) -> None:
-    if len(data) > MAX_BYTES:
-        raise FileRejected(
-            _("The file is %(size).1f MB; the limit is 10 MB. Split it into smaller files.")
-            % {"size": len(data) / 1024 / 1024}
-        )
-    if not data.strip():
-        raise FileRejected(_("The file is empty."))
-    kind = file_kind(data, filename)
-    rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
-
-    header: list[Any] | None = None
-    for _number, cells in rows:
-        if not _is_blank(cells):
-            header = cells
-            break
-    if header is None:
-        raise FileRejected(_("The file is empty: no header row was found."))
+    rows = sheet_rows(data, filename)
+    header = first_filled_row(rows)
     positions, labels, ignored = _header_positions(header)
     missing = [COLUMN_BY_KEY[k].header_zh for k in ("uscc", "name") if k not in positions]
     if missing:
@@ -999,3 +990,60 @@ def _in_scope(found: dict[str, int], visible: Sequence[QuerySet[Firm]]) -> dict[
             kept.update(queryset.filter(pk__in=chunk).values_list("pk", flat=True))
         remaining -= kept
     return {code: pk for code, pk in found.items() if pk in kept}
+
+
+# --- Shared with other registers (programmes.importing reads the provider register) -----------
+
+
+def sheet_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """The (row number, cells) of an uploaded XLSX or CSV file, with the register's limits.
+
+    Raises FileRejected for a file over MAX_BYTES, an empty one, or one of another kind; the
+    rows themselves are read lazily, each cap checked while parsing.
+    """
+    if len(data) > MAX_BYTES:
+        raise FileRejected(
+            _("The file is %(size).1f MB; the limit is 10 MB. Split it into smaller files.")
+            % {"size": len(data) / 1024 / 1024}
+        )
+    if not data.strip():
+        raise FileRejected(_("The file is empty."))
+    kind = file_kind(data, filename)
+    return _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+
+
+def first_filled_row(rows: Iterator[tuple[int, list[Any]]]) -> list[Any]:
+    """The first non-blank row (the header); FileRejected when there is none."""
+    for _number, cells in rows:
+        if not _is_blank(cells):
+            return cells
+    raise FileRejected(_("The file is empty: no header row was found."))
+
+
+def header_key(text: str) -> str:
+    """A header cell reduced for matching (see `_header_key`)."""
+    return _header_key(text)
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as stripped text ("" for a blank cell; 12.0 reads as "12")."""
+    return _text(value)
+
+
+def is_unsaved_formula(value: Any) -> bool:
+    """True for a formula cell that Excel never calculated (its value is unknown)."""
+    return isinstance(value, _Formula)
+
+
+def is_blank_row(cells: list[Any]) -> bool:
+    """True when every cell of the row is blank."""
+    return _is_blank(cells)
+
+
+def unsaved_formula_message(value: Any) -> str:
+    """The problem text for a formula cell without a saved value."""
+    return _(
+        "the cell holds the formula %(formula)s with no saved value; formulas are "
+        "never calculated here. Open the file in Excel and save it, or paste the "
+        "cells as values."
+    ) % {"formula": value.text[:60]}

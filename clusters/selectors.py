@@ -20,8 +20,12 @@ from django.http import Http404
 from clusters.models import Cluster, Firm, OfficialScope, Region
 
 
-def _is_anonymous(user: Any) -> bool:
+def is_anonymous(user: Any) -> bool:
+    """True for nobody: no user, not signed in, or deactivated."""
     return user is None or not getattr(user, "is_authenticated", False) or not user.is_active
+
+
+_is_anonymous = is_anonymous
 
 
 def _is_staff(user: Any) -> bool:

@@ -280,6 +280,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# An assessor's evidence file (a photo, a PDF, a screenshot): at most this many bytes each
+# (programmes/evidence.py). Uploads above it are refused before their body is read.
+EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 
 # --- E-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -6,6 +6,8 @@ searched before the libraries' catalogs (LOCALE_PATHS).
 - Django 5.2's MinimumLengthValidator asks for "…at least %d character(s)." while its zh_Hans
   catalog only has the older "%(min_length)d" wording, so the error showed in English.
 - django-axes 8 ships no zh_Hans catalog: its admin section (models, fields, filters).
+- django-auditlog 3.4 ships no zh_Hans catalog either: the audit trail's admin section (log
+  entries, their fields, actions, filters and the change tables).
 """
 
 from __future__ import annotations
@@ -50,4 +52,50 @@ AXES_TEXTS = (
     gettext_noop("Not set"),
     gettext_noop("Attempt Remaining"),
     gettext_noop("Locked Out"),
+)
+
+AUDITLOG_TEXTS = (
+    gettext_noop("Audit log"),
+    gettext_noop("Audit log: %s"),
+    gettext_noop("log entry"),
+    gettext_noop("log entries"),
+    gettext_noop("Changes"),
+    gettext_noop("Resource Type"),
+    gettext_noop("Correlation ID"),
+    gettext_noop("Click to filter by records with this correlation id"),
+    gettext_noop("Created"),
+    gettext_noop("User"),
+    gettext_noop("Resource"),
+    gettext_noop("View"),
+    gettext_noop("create"),
+    gettext_noop("update"),
+    gettext_noop("delete"),
+    gettext_noop("access"),
+    gettext_noop("content type"),
+    gettext_noop("object pk"),
+    gettext_noop("object id"),
+    gettext_noop("object representation"),
+    gettext_noop("action"),
+    gettext_noop("change message"),
+    gettext_noop("actor"),
+    gettext_noop("remote address"),
+    gettext_noop("remote port"),
+    gettext_noop("timestamp"),
+    gettext_noop("additional data"),
+    gettext_noop("actor email"),
+    gettext_noop("Created {repr:s}"),
+    gettext_noop("Updated {repr:s}"),
+    gettext_noop("Deleted {repr:s}"),
+    gettext_noop("Logged {repr:s}"),
+    gettext_noop("Field"),
+    gettext_noop("From"),
+    gettext_noop("To"),
+    gettext_noop("Relationship"),
+    gettext_noop("Action"),
+    gettext_noop("Objects"),
+    gettext_noop("system"),
+    gettext_noop("No field changes"),
+    gettext_noop("Home"),
+    gettext_noop("No log entries found."),
+    ngettext_lazy("entry", "entries", 2),
 )

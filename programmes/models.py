@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assessments.models import Assessment, FrameworkVersion
 from clusters.models import BilingualName, Firm, Region
@@ -190,9 +191,9 @@ class RetrofitProject(models.Model):
     class Stage(models.TextChoices):
         DIAGNOSED = "diagnosed", _("Diagnosed")
         CONTRACTED = "contracted", _("Contracted")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("project stage", "In progress")
         DELIVERED = "delivered", _("Delivered")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("project stage", "Accepted")
         ABANDONED = "abandoned", _("Abandoned")
 
     programme = models.ForeignKey(
@@ -237,7 +238,9 @@ class RetrofitProject(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(
+        pgettext_lazy("project", "accepted at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -354,7 +357,7 @@ class Verification(models.Model):
     """
 
     class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("verification status", "In progress")
         COMPLETED = "completed", _("Verified")
 
     assessment = models.OneToOneField(

@@ -434,6 +434,29 @@ def verification_start(
     return verification
 
 
+@transaction.atomic
+def verification_visit(
+    verification: Verification,
+    visited_on: datetime.date | None,
+    *,
+    user: User,
+    today: datetime.date | None = None,
+) -> Verification:
+    """Record (or clear) the date of the on-site visit while the verification is open."""
+    verification = Verification.objects.select_for_update().get(pk=verification.pk)
+    _locked(verification)
+    today = today or timezone.localdate()
+    if visited_on is not None and visited_on > today:
+        raise ProgrammeRuleError(
+            _("The visit date cannot be in the future (today is %(today)s).")
+            % {"today": today.isoformat()},
+            field="visited_on",
+        )
+    verification.visited_on = visited_on
+    verification.save(update_fields=["visited_on"])
+    return verification
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return sorted(map(str, a)) == sorted(map(str, b))

@@ -89,6 +89,8 @@ class ReportJobSerializer(serializers.ModelSerializer):
     def get_params(self, job: ReportJob) -> dict[str, int | None]:
         if job.kind == ReportJob.Kind.CLUSTER:
             return {"cluster_id": job.cluster_id, "round_id": job.round_id}
+        if job.kind == ReportJob.Kind.PROGRAMME:
+            return {"programme_id": job.programme_id}
         return {"region_id": job.region_id}
 
     def get_pdf_url(self, job: ReportJob) -> str | None:

@@ -300,3 +300,51 @@ def trend_chart(
     chart.add(_("Basic or above (%)"), _clean(basic))
     chart.add(_("Advanced or above (%)"), _clean(advanced))
     return _render(chart)
+
+
+# --- The programme report (issue 13) ----------------------------------------------------------
+
+
+def stage_chart(stages: Sequence[tuple[str, int]], *, font: str) -> str:
+    """Bar chart: the programme's projects per stage, as a data: URI; "" without projects."""
+    if not any(count for _label, count in stages):
+        return ""
+    labels = [label for label, _count in stages]
+    chart = pygal.Bar(
+        **_config(
+            font,
+            width=760,
+            height=260,
+            show_legend=False,
+            x_label_rotation=_label_rotation(labels, 760),
+            value_formatter=lambda v: f"{v:.0f}",
+        )
+    )
+    chart.x_labels = labels
+    chart.add(_("Projects"), [float(count) for _label, count in stages])
+    return data_uri(_render(chart))
+
+
+def target_chart(
+    *, reached: int, baseline: int | None, target: int, labels: Sequence[str], font: str
+) -> str:
+    """Horizontal bars: firms at the target level before the retrofit, after it, and the
+    programme's target, as a data: URI; "" when there is no target and nobody compared."""
+    if not target and not reached and not baseline:
+        return ""
+    chart = pygal.HorizontalBar(
+        **_config(
+            font,
+            width=760,
+            height=200,
+            show_legend=False,
+            value_formatter=lambda v: f"{v:.0f}",
+            margin_left=8 + _cjk_extra(labels, 13),
+        )
+    )
+    chart.x_labels = list(labels)
+    chart.add(
+        _("Firms"),
+        [None if baseline is None else float(baseline), float(reached), float(target)],
+    )
+    return data_uri(_render(chart))

@@ -46,6 +46,7 @@ from reports.aggregates import (
 )
 from reports.benchmark import benchmark
 from reports.methodology import methodology_notes
+from reports.programme import round_verification_block
 
 # Cells drawn from fewer firms than this are suppressed in the shareable variant.
 MIN_CELL = 5
@@ -236,6 +237,9 @@ class ClusterReport:
     # pipeline (reports/rendering.py); the dashboard counts its own.
     targets: tuple[Any, ...] = ()
     targets_next: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
+    # On-site verification of the round's assessments (issue 13): a
+    # reports.programme.VerificationBlock; shown only when an assessment is verified.
+    verification: Any = None
 
     @property
     def support_pdf(self) -> tuple[SupportEntry, ...]:
@@ -654,6 +658,9 @@ def cluster_report(round_: Round, *, language: str, shareable: bool = False) -> 
         support_basic=support_basic,
         support_advanced=support_advanced,
         methodology=methodology(version, language),
+        verification=round_verification_block(
+            round_.pk, fw, language=language, shareable=shareable
+        ),
     )
 
 

@@ -160,3 +160,12 @@ class ReportRequestForm(forms.Form):
         if rnd is not None and cluster is not None and rnd.cluster_id != cluster.pk:
             self.add_error("round", _("That round belongs to another cluster."))
         return data
+
+
+class ProgrammeReportForm(forms.Form):
+    """The programme report's options (the programme comes from the address)."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    shareable = forms.BooleanField(
+        label=_("Shareable edition (no firm names; small figures suppressed)"), required=False
+    )

@@ -25,12 +25,14 @@ class ReportJob(models.Model):
     A cluster report points at its round (the subject) and the round's cluster (the scope that
     decides who may see the job); a regional report points at its region. When the subject is
     deleted the link is set to null and the job is failed and expired (see `subject_deleted`),
-    so that the person who asked for it sees why, and its files stop being served.
+    so that the person who asked for it sees why, and its files stop being served. A programme
+    report (issue 13) points at its programme, whose region decides who may see it.
     """
 
     class Kind(models.TextChoices):
         CLUSTER = "cluster", _("Cluster report")
         REGION = "region", _("Regional report")
+        PROGRAMME = "programme", _("Programme report")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Queued")
@@ -74,6 +76,14 @@ class ReportJob(models.Model):
         verbose_name=_("framework"),
     )
     year = models.PositiveSmallIntegerField(_("round year"), null=True, blank=True)
+    programme = models.ForeignKey(
+        "programmes.Programme",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+        verbose_name=_("programme"),
+    )
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     shareable = models.BooleanField(_("shareable variant"), default=False)
     requested_by = models.ForeignKey(
@@ -103,10 +113,22 @@ class ReportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # A cluster report has no region; a regional report has no round and no cluster.
+            # A cluster report has no region; a regional report has no round and no cluster;
+            # a programme report has none of them; only a programme report has a programme.
             models.CheckConstraint(
-                condition=Q(kind="cluster", region__isnull=True)
-                | Q(kind="region", round__isnull=True, cluster__isnull=True),
+                condition=Q(kind="cluster", region__isnull=True, programme__isnull=True)
+                | Q(
+                    kind="region",
+                    round__isnull=True,
+                    cluster__isnull=True,
+                    programme__isnull=True,
+                )
+                | Q(
+                    kind="programme",
+                    round__isnull=True,
+                    cluster__isnull=True,
+                    region__isnull=True,
+                ),
                 name="report_job_subject_matches_kind",
             ),
         ]
@@ -135,6 +157,14 @@ def _region_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     from reports.services import report_jobs_subject_deleted
 
     report_jobs_subject_deleted(region_id=instance.pk)
+
+
+@receiver(pre_delete, sender="programmes.Programme", dispatch_uid="report_jobs_programme_deleted")
+def _programme_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A programme is being deleted: its report jobs fail and expire (the link is then nulled)."""
+    from reports.services import report_jobs_subject_deleted
+
+    report_jobs_subject_deleted(programme_id=instance.pk)
 
 
 @receiver(assessment_submitted, dispatch_uid="report_dashboard_warm")

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Framework, Round
 from clusters.models import Region
+from programmes.models import Programme
 from reports import charts, context, pdf, regional, targets, xlsx
+from reports.programme import programme_report
 
 Progress = Callable[[int], None]
 
@@ -156,6 +158,57 @@ def render_region(
         progress(85 if with_xlsx else 95)
         if with_xlsx:
             out.xlsx = xlsx.render_region_xlsx(report)
+            clock.lap("xlsx")
+            progress(95)
+    clock.stop()
+    return out
+
+
+def render_programme(
+    programme: Programme,
+    *,
+    language: str,
+    shareable: bool = False,
+    with_xlsx: bool = True,
+    progress: Progress = _noop,
+) -> Rendered:
+    """Render a programme's report (issue 13) to PDF (and XLSX) bytes, in the given language."""
+    out = Rendered()
+    clock = _Clock(out)
+    with translation.override(language):
+        report = programme_report(programme, language=language, shareable=shareable)
+        method = context.methodology(programme.framework_version, language)
+        clock.lap("aggregate")
+        progress(25)
+        font = pdf.cjk_font_family()
+        t = report.target
+        drawn = {
+            "stages": charts.stage_chart([(s.label, s.count) for s in report.stages], font=font),
+            "target": charts.target_chart(
+                reached=t.reached.value or 0,
+                baseline=t.baseline_reached.value,
+                target=t.target_firms,
+                labels=[_("At baseline"), _("After the retrofit"), _("Target")],
+                font=font,
+            )
+            if t.compared.value or t.target_firms
+            else "",
+        }
+        clock.lap("charts")
+        progress(35)
+        out.html = _layout(
+            "reports/pdf/programme_report.html",
+            {"report": report, "charts": drawn, "methodology": method},
+            about=report.programme,
+            shareable=shareable,
+        )
+        clock.lap("html")
+        progress(45)
+        out.pdf = pdf.html_to_pdf(out.html)
+        clock.lap("pdf")
+        progress(85 if with_xlsx else 95)
+        if with_xlsx:
+            out.xlsx = xlsx.render_programme_xlsx(report)
             clock.lap("xlsx")
             progress(95)
     clock.stop()

@@ -33,6 +33,8 @@ class FirmRow:
     advanced: bool | None
     dimensions: tuple[Decimal | None, ...]
     submitted_at: Any
+    # The level of the completed on-site verification (issue 13); "" when not verified.
+    verified_level: str | None = None
 
 
 def dimension_codes(version: FrameworkVersion) -> list[str]:
@@ -57,6 +59,8 @@ def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterator[FirmRow]:
             "basic",
             "advanced",
             "submitted_at",
+            "verification__status",
+            "verification__level",
         )
     )
     for start in range(0, len(rows), chunk):
@@ -67,7 +71,9 @@ def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterator[FirmRow]:
                 assessment_id__in=[r[0] for r in part]
             ).values_list("assessment_id", "dimension_code", "score")
         }
-        for aid, uscc, name, size, total, level, basic, advanced, submitted in part:
+        for row in part:
+            aid, uscc, name, size, total, level, basic, advanced, submitted = row[:9]
+            status, verified = row[9], row[10]
             yield FirmRow(
                 assessment_id=aid,
                 uscc=uscc,
@@ -79,6 +85,8 @@ def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterator[FirmRow]:
                 advanced=advanced,
                 dimensions=tuple(scores.get((aid, c)) for c in codes),
                 submitted_at=submitted,
+                # None: not verified; "" (below the first level) or a level code when it is.
+                verified_level=(verified or "") if status == "completed" else None,
             )
 
 

@@ -11,6 +11,8 @@ from assessments.models import Round
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, clusters_visible_to, regions_visible_to
+from programmes.models import Programme
+from programmes.selectors import programmes_managed_by
 from reports.models import ReportJob
 
 # What a report request is told about a target it may not see: exactly what it is told about
@@ -18,6 +20,7 @@ from reports.models import ReportJob
 NO_SUCH_CLUSTER = _("No such cluster.")
 NO_SUCH_ROUND = _("No such round.")
 NO_SUCH_REGION = _("No such region.")
+NO_SUCH_PROGRAMME = _("No such programme.")
 
 
 class TargetNotFound(Exception):
@@ -56,9 +59,31 @@ def report_targets(
     return cluster, round_, region
 
 
+def programmes_reportable_by(user: Any) -> QuerySet[Programme]:
+    """Programmes whose report the user may request and download: the officials who run them
+    (their regions' programmes) and staff. The report names every project firm and rates the
+    providers, so a firm, a provider or an assessor who sees the programme does not get it."""
+    return programmes_managed_by(user)
+
+
+def programme_report_target(user: Any, programme_id: int) -> Programme:
+    """The programme whose report the user may request; TargetNotFound otherwise (worded as
+    for one that does not exist)."""
+    found = (
+        programmes_reportable_by(user)
+        .select_related("region", "framework_version__framework")
+        .filter(pk=programme_id)
+        .first()
+    )
+    if found is None:
+        raise TargetNotFound(NO_SUCH_PROGRAMME)
+    return found
+
+
 def jobs_with_subject() -> QuerySet[ReportJob]:
-    """Report jobs with what they cover loaded: the round and its cluster, or the region."""
-    return ReportJob.objects.select_related("round__cluster", "cluster", "region")
+    """Report jobs with what they cover loaded: the round and its cluster, the region, or the
+    programme."""
+    return ReportJob.objects.select_related("round__cluster", "cluster", "region", "programme")
 
 
 def can_view_job(user: Any, job: ReportJob) -> bool:
@@ -70,6 +95,11 @@ def can_view_job(user: Any, job: ReportJob) -> bool:
         return False
     if job.kind == ReportJob.Kind.CLUSTER:
         return job.cluster is not None and can_view_cluster(user, job.cluster)
+    if job.kind == ReportJob.Kind.PROGRAMME:
+        return (
+            job.programme_id is not None
+            and programmes_reportable_by(user).filter(pk=job.programme_id).exists()
+        )
     return job.region_id is not None and regions_visible_to(user).filter(pk=job.region_id).exists()
 
 

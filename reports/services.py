@@ -27,17 +27,25 @@ from assessments.models import Assessment, Framework, FrameworkVersion, Invitati
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
+from programmes.figures import programme_key, round_verification_key
+from programmes.models import Programme
 from reports.benchmark import benchmark_key
 from reports.context import region_default_framework
 from reports.models import ReportJob
-from reports.selectors import NO_SUCH_CLUSTER, NO_SUCH_REGION, NO_SUCH_ROUND
+from reports.selectors import (
+    NO_SUCH_CLUSTER,
+    NO_SUCH_PROGRAMME,
+    NO_SUCH_REGION,
+    NO_SUCH_ROUND,
+    programmes_reportable_by,
+)
 from reports.selectors import TargetNotFound as ReportTargetNotFound
 from reports.targets import fingerprint_rows
 
 log = logging.getLogger(__name__)
 
 # Bump when the report's content or layout changes, so that cached files are not served.
-CODE_VERSION = "cluster-report-5"
+CODE_VERSION = "cluster-report-6"
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 # The years a regional report may be asked for (the year its rounds opened in).
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -61,7 +69,9 @@ def hard_time_limit() -> int:
 
 
 # The wording shared by every path that finds a job's subject deleted.
-def _subject_gone_message() -> str:
+def _subject_gone_message(kind: str = "") -> str:
+    if kind == ReportJob.Kind.PROGRAMME:
+        return _("The programme of this report no longer exists. Request it again.")
     return _("The round or region of this report no longer exists. Request it again.")
 
 
@@ -129,6 +139,7 @@ def report_fingerprint(
     region: Region | None = None,
     framework: Framework | None = None,
     year: int | None = None,
+    programme: Programme | None = None,
     language: str,
     shareable: bool,
     with_targets: bool = True,
@@ -147,6 +158,7 @@ def report_fingerprint(
         if round_ is None:
             raise ValueError("A cluster report's fingerprint needs its round.")
         inputs["round"] = _round_inputs(round_)
+        inputs["verification"] = round_verification_key(round_.pk)
         if with_targets:
             inputs["targets"] = _cluster_target_inputs(round_)
     elif kind == ReportJob.Kind.REGION:
@@ -179,6 +191,16 @@ def report_fingerprint(
         ]
         if with_targets:
             inputs["targets"] = fingerprint_rows(region=region)
+    elif kind == ReportJob.Kind.PROGRAMME:
+        if programme is None:
+            raise ValueError("A programme report's fingerprint needs its programme.")
+        inputs["programme"] = programme_key(programme)
+        inputs["names"] = [programme.region.name_zh, programme.region.name_en]
+        inputs["framework"] = [
+            programme.framework_version_id,
+            programme.framework_version.content_hash,
+        ]
+        inputs["day"] = str(timezone.localdate())  # "days left" changes daily
     canonical = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -213,6 +235,7 @@ def report_request(
     region: Region | None = None,
     framework: Framework | None = None,
     year: int | None = None,
+    programme: Programme | None = None,
 ) -> tuple[ReportJob, str]:
     """Reuse, serve from cache or enqueue a report; returns the job and "reused", "cached" or
     "queued". Raises ReportTargetNotFound for a cluster, round or region outside the user's
@@ -250,6 +273,13 @@ def report_request(
         framework = framework or region_default_framework(region)
         if framework is None:
             raise ValidationError(_("No cluster in this region has an assessment round yet."))
+    elif kind == ReportJob.Kind.PROGRAMME:
+        if programme is None:
+            raise ValidationError(_("Choose a programme."))
+        if not programmes_reportable_by(user).filter(pk=programme.pk).exists():
+            raise ReportTargetNotFound(NO_SUCH_PROGRAMME)
+        cluster = round_ = region = framework = None
+        year = None
     else:
         raise ValidationError(_("Unknown report kind “%(kind)s”.") % {"kind": kind})
 
@@ -261,6 +291,7 @@ def report_request(
         region=region,
         framework=framework,
         year=year,
+        programme=programme,
         language=language,
         shareable=shareable,
     )
@@ -283,6 +314,7 @@ def report_request(
         region=region,
         framework=framework,
         year=year,
+        programme=programme,
         language=language,
         shareable=shareable,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
@@ -325,14 +357,25 @@ def report_job_release(job_id: int) -> None:
 def _job_with_subject(job_id: int) -> ReportJob:
     """The job with its round (and the round's cluster, region and version) or its region."""
     return ReportJob.objects.select_related(
-        "round__cluster__region", "round__framework_version", "region", "framework"
+        "round__cluster__region",
+        "round__framework_version",
+        "region",
+        "framework",
+        "programme__region",
+        "programme__framework_version__framework",
     ).get(pk=job_id)
 
 
 def _render(job: ReportJob) -> Any:
-    from reports.rendering import render_cluster, render_region
+    from reports.rendering import render_cluster, render_programme, render_region
 
     progress = lambda percent: _set_progress(job.pk, percent)  # noqa: E731
+    if job.kind == ReportJob.Kind.PROGRAMME:
+        if job.programme is None:
+            raise SubjectGone
+        return render_programme(
+            job.programme, language=job.language, shareable=job.shareable, progress=progress
+        )
     if job.kind == ReportJob.Kind.CLUSTER:
         if job.round is None:
             raise SubjectGone
@@ -355,6 +398,10 @@ def _subject_exists(job: ReportJob) -> bool:
     """Whether the job's round or region is still in the database."""
     if job.kind == ReportJob.Kind.CLUSTER:
         return job.round_id is not None and Round.objects.filter(pk=job.round_id).exists()
+    if job.kind == ReportJob.Kind.PROGRAMME:
+        return (
+            job.programme_id is not None and Programme.objects.filter(pk=job.programme_id).exists()
+        )
     return job.region_id is not None and Region.objects.filter(pk=job.region_id).exists()
 
 
@@ -384,7 +431,7 @@ def report_job_run(job_id: int) -> str:
             )
             return "failed"
         except SubjectGone:
-            report_job_fail(job_id, _subject_gone_message())
+            report_job_fail(job_id, _subject_gone_message(job.kind))
             return "failed"
         except (OperationalError, InterfaceError) as exc:
             report_job_release(job_id)
@@ -395,7 +442,7 @@ def report_job_run(job_id: int) -> str:
         except Exception as exc:
             if isinstance(exc, ObjectDoesNotExist) and not _subject_exists(job):
                 # The round or region was deleted while the report was being drawn.
-                report_job_fail(job_id, _subject_gone_message())
+                report_job_fail(job_id, _subject_gone_message(job.kind))
                 return "failed"
             log.exception("report job %s failed", job_id)
             report_job_fail(
@@ -433,7 +480,10 @@ def report_job_run(job_id: int) -> str:
 
 
 def report_jobs_subject_deleted(
-    *, round_id: int | None = None, region_id: int | None = None
+    *,
+    round_id: int | None = None,
+    region_id: int | None = None,
+    programme_id: int | None = None,
 ) -> int:
     """Fail and expire the jobs drawn from a round or region that is being deleted.
 
@@ -445,6 +495,8 @@ def report_jobs_subject_deleted(
         jobs = ReportJob.objects.filter(round_id=round_id)
     elif region_id is not None:
         jobs = ReportJob.objects.filter(region_id=region_id)
+    elif programme_id is not None:
+        jobs = ReportJob.objects.filter(programme_id=programme_id)
     else:
         return 0
     now = timezone.now()
@@ -453,7 +505,9 @@ def report_jobs_subject_deleted(
         with translation.override(language):
             changed += jobs.filter(language=language).update(
                 status=ReportJob.Status.FAILED,
-                error=_subject_gone_message(),
+                error=_subject_gone_message(
+                    ReportJob.Kind.PROGRAMME if programme_id is not None else ""
+                ),
                 finished_at=now,
                 expires_at=now,
             )

@@ -19,6 +19,12 @@ urlpatterns = [
         name="report-download",
     ),
     path("reports/regions/<int:region_id>/", views.report_region, name="report-region"),
+    # Issue 13: the programme report, requested from the programme page.
+    path(
+        "reports/programmes/<int:programme_id>/request/",
+        views.report_programme_request,
+        name="report-programme-request",
+    ),
     path(
         "reports/regions/<int:region_id>/targets/",
         views.region_target_create,

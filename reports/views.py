@@ -25,7 +25,7 @@ from assessments.models import Framework, FrameworkVersion
 from clusters.models import Region
 from clusters.selectors import clusters_visible_to, regions_visible_to
 from reports import context, regional, selectors, services, targets, workspace
-from reports.forms import ReportRequestForm
+from reports.forms import ProgrammeReportForm, ReportRequestForm
 from reports.models import ReportJob
 
 
@@ -279,3 +279,34 @@ def region_target_remove(request: HttpRequest, region_id: int, target_id: int) -
     targets.target_delete(request.user, found)
     messages.success(request, _("The target is removed."))
     return _back_to_region(region, request.POST)
+
+
+@login_required
+@require_POST
+def report_programme_request(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """Request a programme's report (issue 13), then go to its progress page. A programme the
+    user may not report on answers exactly like one that does not exist (404)."""
+    try:
+        programme = selectors.programme_report_target(request.user, programme_id)
+    except selectors.TargetNotFound as exc:
+        raise Http404(exc.message) from None
+    form = ProgrammeReportForm(request.POST)
+    if form.is_valid():
+        try:
+            job, _how = services.report_request(
+                request.user,
+                kind=ReportJob.Kind.PROGRAMME,
+                language=form.cleaned_data["language"],
+                shareable=form.cleaned_data["shareable"],
+                programme=programme,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("report-job", job_id=job.pk)
+    return render(
+        request,
+        "reports/programme_request.html",
+        {"programme": programme, "form": form},
+        status=400,
+    )

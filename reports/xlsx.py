@@ -21,6 +21,7 @@ from clusters.models import Firm
 from clusters.sheet_layout import write_table
 from clusters.spreadsheets import guard_cell, text_cell
 from reports.context import ClusterReport, RegionReport
+from reports.programme import ProgrammeReport
 from reports.rows import FirmRow, attainment_values, dimension_codes, firm_rows
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -61,6 +62,35 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
     return ws
 
 
+def _verification_summary(report: ClusterReport) -> list[tuple[str, Any]]:
+    """The round's verification figures for the summary sheet; none when nothing is verified."""
+    block = report.verification
+    if block is None or not block.any_verified:
+        return []
+    v = block.figures
+    rows: list[tuple[str, Any]] = [
+        (_("Verified on site"), v.verified),
+        (_("Share verified (%)"), v.share_verified.value),
+        (_("Same level (%)"), v.exact.value),
+        (_("Self-report higher (%)"), v.overstated.value),
+        (_("Self-report lower (%)"), v.understated.value),
+        (_("Mean overstatement (levels)"), v.mean_overstatement.value),
+        (_("Largest overstatement (levels)"), v.max_overstatement.value),
+    ]
+    for d in block.distribution:
+        rows.append(
+            (
+                _("%(level)s: self-reported / verified") % {"level": d.level.title},
+                f"{_cell(d.self_reported.value)} / {_cell(d.verified.value)}",
+            )
+        )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
 def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
     """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
     wb = Workbook(write_only=True)
@@ -84,6 +114,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             (_("Change in advanced share (percentage points)"), h.advanced_change),
             (_("Homogeneity"), report.homogeneity.value),
             (_("Homogeneity, mean of all clusters"), report.homogeneity.benchmark_mean),
+            *_verification_summary(report),
         )
     ]
     # Two more tables below the figures, each under a header row of its own.
@@ -152,6 +183,10 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         size_labels = dict(Firm.SizeClass.choices)
         yes, no = _("yes"), _("no")
         names: dict[int, tuple[str, str]] = {}
+        below = next((lv.title for lv in report.levels if not lv.code), "")
+
+        def verified_title(code: str) -> str:
+            return level_titles.get(code, code) if code else below
 
         def firm_values(r: FirmRow) -> list[Any]:
             names[r.assessment_id] = (r.uscc, r.firm)
@@ -167,6 +202,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
                 if r.submitted_at
                 else "",
+                "" if r.verified_level is None else verified_title(r.verified_level),
             ]
 
         _sheet(
@@ -183,6 +219,7 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("Advanced or above"),
                 *[dimension_titles.get(c, c) for c in codes],
                 _("Submitted at"),
+                _("Verified level"),
             ],
             (firm_values(r) for r in firm_rows(round_)),
         )
@@ -294,6 +331,189 @@ def render_region_xlsx(report: RegionReport) -> bytes:
                 for r in group.rows
             ),
         )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _figure(f: Any) -> Any:
+    """A programme figure's value (None, an empty cell, when suppressed or missing)."""
+    return None if f is None else _num(f.value)
+
+
+def _matrix_rows(matrix: Any, report: ProgrammeReport) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [row.before.title, *[_figure(c) for c in row.cells], row.total] for row in matrix.rows
+    ]
+    rows.append([_("All firms"), *matrix.column_totals, matrix.transition.n])
+    return rows
+
+
+def render_programme_xlsx(report: ProgrammeReport) -> bytes:
+    """The annex of a programme report as XLSX bytes: one row per project (officials' edition
+    only), the provider scorecards, both transition matrices, the questions that moved and the
+    verification figures, with the PDF's numbers."""
+    wb = Workbook(write_only=True)
+    t, v = report.target, report.verification
+    summary: list[list[Any]] = [
+        [_("Programme"), report.programme],
+        [_("Region"), report.region],
+        [_("Framework"), f"{report.framework} {report.framework_version}"],
+        [_("Generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")],
+        [_("Retrofit projects"), report.projects],
+        *[[_("Stage: %(stage)s") % {"stage": s.label}, s.count] for s in report.stages],
+        [_("Target level"), report.target_level],
+        [_("Target number of firms"), t.target_firms],
+        [_("Target date"), t.target_date.isoformat() if t.target_date else ""],
+        [_("Accepted with both ratings"), t.compared.value],
+        [_("At the target level or above after the retrofit"), t.reached.value],
+        [_("Share at the target level or above (%)"), _figure(t.share)],
+        [_("At the target level or above at baseline"), _figure(t.baseline_reached)],
+        [_("Progress against the target (%)"), t.progress],
+        [_("Submitted assessments of the projects"), v.submitted],
+        [_("Verified on site"), v.verified],
+        [_("Share verified (%)"), _figure(v.share_verified)],
+        [_("Same level (%)"), _figure(v.exact)],
+        [_("Self-report higher (%)"), _figure(v.overstated)],
+        [_("Self-report lower (%)"), _figure(v.understated)],
+        [_("Mean overstatement (levels)"), _figure(v.mean_overstatement)],
+        [_("Largest overstatement (levels)"), _figure(v.max_overstatement)],
+    ]
+    _sheet(wb, _("Summary"), [_("Figure"), _("Value")], summary)
+
+    if not report.shareable:
+
+        def line(p: Any) -> list[Any]:
+            r = p.row
+            return [
+                r.firm,
+                r.uscc,
+                r.provider,
+                p.stage_label,
+                r.starts_on.isoformat() if r.starts_on else "",
+                r.ends_on.isoformat() if r.ends_on else "",
+                r.budget,
+                r.subsidy,
+                p.baseline_level,
+                p.baseline_verified_level,
+                p.acceptance_level,
+                p.acceptance_verified_level,
+                r.gain,
+                r.days_to_acceptance,
+                r.rating,
+                ", ".join(r.targeted),
+            ]
+
+        _sheet(
+            wb,
+            _("Projects"),
+            [
+                _("Firm"),
+                _("USCC"),
+                _("Service provider"),
+                _("Stage"),
+                _("Starts on"),
+                _("Ends on"),
+                _("Budget (10k CNY)"),
+                _("Subsidy (10k CNY)"),
+                _("Baseline level (self-reported)"),
+                _("Baseline level (verified)"),
+                _("Acceptance level (self-reported)"),
+                _("Acceptance level (verified)"),
+                _("Level gain (ranks)"),
+                _("Days to acceptance"),
+                _("Firm's rating (1–5)"),
+                _("Targeted questions"),
+            ],
+            (line(p) for p in report.lines),
+        )
+
+    _sheet(
+        wb,
+        _("Scorecards"),
+        [
+            _("Service provider"),
+            _("Projects"),
+            _("Accepted projects"),
+            _("Accepted share (%)"),
+            _("Abandoned"),
+            _("Days to acceptance: median"),
+            _("Days to acceptance: mean"),
+            _("Days: projects"),
+            _("Mean level gain (ranks)"),
+            _("Gain: projects"),
+            _("Gain: both levels verified"),
+            _("Mean rating (1–5)"),
+            _("Ratings"),
+            _("Fewer than %(n)s projects") % {"n": report.min_sample},
+        ],
+        (
+            [
+                s.provider,
+                s.projects,
+                _figure(s.accepted),
+                _figure(s.accepted_share),
+                s.abandoned,
+                _figure(s.days_median),
+                _figure(s.days_mean),
+                s.days_median.n,
+                _figure(s.gain_mean),
+                s.gain_mean.n,
+                s.gain_verified,
+                _figure(s.rating_mean),
+                s.rating_mean.n,
+                _("yes") if s.small else _("no"),
+            ]
+            for s in report.scorecards
+        ),
+    )
+    level_header = [lv.title for lv in report.levels]
+    _sheet(
+        wb,
+        _("Transitions"),
+        [_("Baseline level → acceptance level"), *level_header, _("Firms")],
+        _matrix_rows(report.matrix, report),
+    )
+    _sheet(
+        wb,
+        _("Transitions (self-reported)"),
+        [_("Baseline level → acceptance level"), *level_header, _("Firms")],
+        _matrix_rows(report.matrix_self, report),
+    )
+    _sheet(
+        wb,
+        _("Questions moved"),
+        [
+            _("Code"),
+            _("Question"),
+            _("Targeted: firms"),
+            _("Targeted: rose"),
+            _("All: firms"),
+            _("All: rose"),
+            _("Share rose (%)"),
+        ],
+        (
+            [
+                m.code,
+                m.text,
+                m.targeted_n,
+                _figure(m.targeted_rose),
+                m.all_n,
+                _figure(m.all_rose),
+                _figure(m.all_share),
+            ]
+            for m in report.moves
+        ),
+    )
+    _sheet(
+        wb,
+        _("Verification"),
+        [_("Level"), _("Self-reported"), _("Verified")],
+        (
+            [d.level.title, _figure(d.self_reported), _figure(d.verified)]
+            for d in report.distribution
+        ),
+    )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

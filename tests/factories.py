@@ -250,3 +250,52 @@ class ReportJobFactory(factory.django.DjangoModelFactory):
     kind = ReportJob.Kind.CLUSTER
     language = "zh-hans"
     fingerprint = factory.Sequence(lambda n: hashlib.sha256(f"job-{n}".encode()).hexdigest())
+
+
+# --- Issue 13: pages (providers, programmes, projects) ----------------------------------------
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    """A service provider in the register of `region`."""
+
+    class Meta:
+        model = "programmes.Provider"
+
+    uscc = factory.Sequence(lambda n: make_uscc(600_000 + n))
+    name = factory.Sequence(lambda n: f"智造服务商{n}")
+    kind = "integrator"
+    region = factory.SubFactory(RegionFactory)
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    """A programme of `region` on a framework version (the built-in MIIT one unless given),
+    aiming at its second level (MIIT: L2) for 10 firms."""
+
+    class Meta:
+        model = "programmes.Programme"
+
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    name_zh = factory.Sequence(lambda n: f"数字化转型计划{n}")
+    name_en = factory.Sequence(lambda n: f"Transformation programme {n}")
+    region = factory.SubFactory(RegionFactory)
+    framework_version = factory.SubFactory(FrameworkVersionFactory)
+    starts_on = dt.date(2025, 1, 1)
+    ends_on = dt.date(2027, 12, 31)
+    target_level = "L2"
+    target_firms = 10
+    target_date = dt.date(2027, 6, 30)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A retrofit project at stage diagnosed, written directly (not through the services):
+    tests of the rules call `programmes.services` themselves."""
+
+    class Meta:
+        model = "programmes.RetrofitProject"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    firm = factory.SubFactory(FirmFactory)
+    provider = factory.SubFactory(
+        ProviderFactory, region=factory.SelfAttribute("..programme.region")
+    )
+    stage_changed_at = factory.LazyFunction(timezone.now)

@@ -50,3 +50,26 @@ def points(value: float | Decimal | None) -> str:
 def weight(value: Decimal | None) -> str:
     """A dimension weight as the framework file gives it, without trailing zeros."""
     return wording.number(value, None)
+
+
+@register.filter
+def flag(figure: object) -> str:
+    """ "*" after a programme figure drawn from fewer than 5 projects or assessments (and
+    shown); nothing otherwise (programmes.figures.Figure)."""
+    if getattr(figure, "small", False) and getattr(figure, "value", None) is not None:
+        return "*"
+    return ""
+
+
+@register.filter
+def days(value: float | Decimal | None) -> str:
+    """A number of days with one decimal, e.g. "41.5"."""
+    return wording.number(value, 1, fixed=True)
+
+
+@register.filter
+def signed2(value: float | Decimal | None) -> str:
+    """A signed number with two decimals, e.g. "+0.75"."""
+    if value is None:
+        return DASH
+    return wording.number(value, 2, fixed=True, signed=True)

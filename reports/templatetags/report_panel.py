@@ -28,6 +28,46 @@ def reports_panel(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The programme page lists the user's latest few programme reports.
+PROGRAMME_JOBS = 3
+
+
+@register.inclusion_tag("reports/_programme_report_form.html", takes_context=True)
+def programme_report_request(context: dict[str, Any], programme: Any) -> dict[str, Any]:
+    """The programme report's request form and the user's latest reports of the programme,
+    for the officials who may request it (nothing for anyone else)."""
+    from django.utils.translation import get_language
+
+    from reports.selectors import jobs_with_subject, programmes_reportable_by
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    allowed = bool(
+        programme is not None
+        and user is not None
+        and programmes_reportable_by(user).filter(pk=programme.pk).exists()
+    )
+    jobs = (
+        list(
+            jobs_with_subject()
+            .filter(programme=programme, requested_by=user)
+            .order_by("-created_at")[:PROGRAMME_JOBS]
+        )
+        if allowed
+        else []
+    )
+    language = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    return {
+        "show": allowed,
+        "programme": programme,
+        "jobs": jobs,
+        "language": language,
+        "languages": [("zh-hans", "简体中文"), ("en", "English")],
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
 # The home page links to at most this many regional comparisons.
 HOME_REGIONS = 10
 
@@ -46,6 +86,8 @@ def job_subject(job: ReportJob) -> str:
         return f"{job.round.cluster.name} · {job.round.name}"
     if job.region is not None:
         return job.region.name
+    if job.programme is not None:
+        return job.programme.name
     return ""
 
 

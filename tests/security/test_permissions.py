@@ -691,8 +691,58 @@ def _forbidden_text(c: Cast, role: str) -> list[str]:
     )
 
 
+# Issue 13: verification_fx (F's result in X) is the assessor of P's to verify.
+ASSESSOR_P = frozenset({"assessor"})
+
+
+def _png_file(c: Cast) -> SimpleUploadedFile:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, format="PNG")
+    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
 ANSWER_PUT = {"value": None, "base_revision": 1}
 TARGET_POST = {"level": "L1", "firms": "5", "deadline": "2031-06-30", "industry": ""}
+
+
+# Issue 13: pages. Who sees programme P, F's project (and provider K), and who runs P.
+PROGRAMME_P_SEEN = frozenset(
+    {
+        "firm_user",
+        "cluster_official",
+        "other_official",
+        "regional_official",
+        "outside_regional_official",
+        "assessor",
+        "provider_user",
+        "staff",
+    }
+)
+PROGRAMME_Q_SEEN = frozenset(
+    {"other_official", "outside_regional_official", "outside_assessor", "staff"}
+)
+PROJECT_F_SEEN = frozenset(
+    {
+        "firm_user",
+        "cluster_official",
+        "other_official",
+        "regional_official",
+        "outside_regional_official",
+        "provider_user",
+        "staff",
+    }
+)
+PROJECT_H_SEEN = frozenset({"other_official", "outside_regional_official", "staff"})
+P_MANAGERS = frozenset({"regional_official", "staff"})
+
+
+def _provider_csv(c: Cast) -> SimpleUploadedFile:
+    data = "统一社会信用代码,服务商名称,服务商类型\n91110000MA0000000X,某服务商,系统集成商\n"
+    return SimpleUploadedFile("providers.csv", data.encode(), content_type="text/csv")
 
 
 MATRIX: list[Entry] = [
@@ -1510,6 +1560,278 @@ MATRIX: list[Entry] = [
         unknown_kwargs=MISSING_JOB,
         allowed=frozenset({"regional_official", "staff"}),
     ),
+    # --- issue 13: pages (programmes/urls.py: programmes, projects, providers, the register)
+    Entry("programmes", "programmes:list", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "programme P",
+        "programmes:detail",
+        kwargs=_pk("programme_p"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROGRAMME_P_SEEN,
+    ),
+    Entry(
+        "programme Q",
+        "programmes:detail",
+        kwargs=_pk("programme_q"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROGRAMME_Q_SEEN,
+    ),
+    Entry(
+        "new project in P",
+        "programmes:project_create",
+        kwargs=_pk("programme_p"),
+        unknown_kwargs=MISSING_PK,
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "create G's project in P",
+        "programmes:project_create",
+        "post",
+        kwargs=_pk("programme_p"),
+        unknown_kwargs=MISSING_PK,
+        data={"firm": lambda c: c.g.pk, "provider": lambda c: c.provider_k.pk},
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "new project in Q",
+        "programmes:project_create",
+        kwargs=_pk("programme_q"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry("our projects", "programmes:my_projects", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "project of F",
+        "programmes:project",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROJECT_F_SEEN,
+    ),
+    Entry(
+        "project of H",
+        "programmes:project",
+        kwargs=_pk("project_h"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROJECT_H_SEEN,
+    ),
+    Entry(
+        "edit F's project",
+        "programmes:project_edit",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "save F's project",
+        "programmes:project_edit",
+        "post",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        data={"provider": lambda c: c.provider_k.pk, "title": "改名Falcon"},
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "move F's project",
+        "programmes:project_move",
+        "post",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        data={"to_stage": "abandoned"},
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "move H's project",
+        "programmes:project_move",
+        "post",
+        kwargs=_pk("project_h"),
+        unknown_kwargs=MISSING_PK,
+        data={"to_stage": "abandoned"},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
+        "link F's acceptance",
+        "programmes:project_link",
+        "post",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        data={"role": "acceptance", "acceptance-assessment": lambda c: c.result_fy.pk},
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "rate F's provider",
+        "programmes:project_rate",
+        "post",
+        kwargs=_pk("project_f"),
+        unknown_kwargs=MISSING_PK,
+        data={"score": "5"},
+        allowed=frozenset({"firm_user"}),
+    ),
+    Entry("providers", "programmes:providers", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "provider K",
+        "programmes:provider",
+        kwargs=_pk("provider_k"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROJECT_F_SEEN,
+    ),
+    Entry(
+        "provider L",
+        "programmes:provider",
+        kwargs=_pk("provider_l"),
+        unknown_kwargs=MISSING_PK,
+        allowed=PROJECT_H_SEEN,
+    ),
+    Entry(
+        "edit provider K",
+        "programmes:provider_edit",
+        kwargs=_pk("provider_k"),
+        unknown_kwargs=MISSING_PK,
+        allowed=P_MANAGERS,
+    ),
+    Entry(
+        "save provider K",
+        "programmes:provider_edit",
+        "post",
+        kwargs=_pk("provider_k"),
+        unknown_kwargs=MISSING_PK,
+        data={
+            "uscc": lambda c: c.provider_k.uscc,
+            "name": "改名Kestrel",
+            "kind": "integrator",
+            "region": lambda c: c.province_p.pk,
+        },
+        allowed=P_MANAGERS,
+    ),
+    Entry("add a provider", "programmes:provider_create", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "save a new provider",
+        "programmes:provider_create",
+        "post",
+        data={"uscc": "91110000MA0000000X", "name": "新服务商", "kind": "product"},
+        kind="own",
+        forbidden=_forbidden_text,
+    ),
+    Entry("provider import", "programmes:provider_import", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "check a provider file",
+        "programmes:provider_import",
+        "post",
+        data={"file": _provider_csv},
+        kind="own",
+        forbidden=_forbidden_text,
+    ),
+    Entry(
+        "confirm an unknown provider import",
+        "programmes:provider_import_commit",
+        "post",
+        kwargs=lambda c: {"token": "0" * 32},
+        unknown_kwargs=lambda c: {"token": "f" * 32},
+        allowed=NOBODY,
+    ),
+    Entry("provider template", "programmes:provider_template", kind="own"),
+    # --- issue 13: verification (programmes/verification_urls.py)
+    Entry("verification work list", "verification:worklist", kind="own", forbidden=_forbidden_text),
+    Entry(
+        "verify F's result in X (in progress)",
+        "verification:verify",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "verification of H's result in Y (completed)",
+        "verification:verify",
+        kwargs=_pk("result_hy"),
+        unknown_kwargs=MISSING_PK,
+        allowed=frozenset({"outside_assessor"}),
+    ),
+    Entry(
+        "confirm an answer of F's result",
+        "verification:finding",
+        "post",
+        kwargs=lambda c: {"pk": c.result_fx.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data={"action": "confirm"},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "attach evidence to F's result",
+        "verification:evidence_add",
+        "post",
+        kwargs=lambda c: {"pk": c.result_fx.pk, "code": c.question},
+        unknown_kwargs=lambda c: {"pk": MISSING, "code": c.question},
+        data={"file": _png_file},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "visit date of F's verification",
+        "verification:visit",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        data={"visited_on": "2025-01-02"},
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "confirm the rest of F's verification",
+        "verification:confirm_rest",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "complete F's verification",
+        "verification:complete",
+        "post",
+        kwargs=_pk("result_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "download evidence of F (in progress)",
+        "verification:evidence",
+        kwargs=_pk("evidence_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    Entry(
+        "download evidence of H (completed)",
+        "verification:evidence",
+        kwargs=_pk("evidence_hy"),
+        unknown_kwargs=MISSING_PK,
+        # The outside assessor (Q), and whoever sees H's result: Y's officials, staff (H has no
+        # firm user in the cast; F's user never: F is not H).
+        allowed=frozenset({"outside_assessor"}) | OFFICIALS_Y,
+    ),
+    Entry(
+        "remove evidence of F",
+        "verification:evidence_remove",
+        "post",
+        kwargs=_pk("evidence_fx"),
+        unknown_kwargs=MISSING_PK,
+        allowed=ASSESSOR_P,
+    ),
+    # --- issue 13: programme report (the officials who run the programme: its region's, and
+    # staff; a firm, a provider or an assessor who sees the programme does not get its report)
+    Entry(
+        "request programme P's report",
+        "report-programme-request",
+        "post",
+        kwargs=lambda c: {"programme_id": c.programme_p.pk},
+        unknown_kwargs=lambda c: {"programme_id": MISSING},
+        data={"language": "en"},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "request programme Q's shareable report",
+        "report-programme-request",
+        "post",
+        kwargs=lambda c: {"programme_id": c.programme_q.pk},
+        unknown_kwargs=lambda c: {"programme_id": MISSING},
+        data={"language": "zh-hans", "shareable": "on"},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
 ]
 
 
@@ -1621,6 +1943,7 @@ def test_every_named_route_is_in_the_matrix() -> None:
         "report-target-remove",
         "report-region-target-create",
         "report-region-target-remove",
+        "report-programme-request",
         "api-report-request",
         "assessments:api-round-list",
         "assessments:api-round-close",

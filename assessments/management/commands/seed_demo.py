@@ -46,7 +46,24 @@ class Command(BaseCommand):
             )
         # --- end of assessments ----------------------------------------------------------------
 
+        # --- the transformation programme (issue 13) -------------------------------------------
+        from programmes.demo import seed_programme
+
+        started = time.perf_counter()
+        programme = seed_programme(clusters=register.clusters, seed=seed, created=register.created)
+        if programme.created:
+            stages = ", ".join(f"{n} {stage}" for stage, n in sorted(programme.stages.items()))
+            self.stdout.write(
+                f"Programme: {programme.providers} providers, {programme.projects} projects "
+                f"({stages}), {programme.acceptances} acceptance ratings, "
+                f"{programme.verifications} verifications ({programme.changed_answers} answers "
+                f"changed, {programme.evidence} evidence files), {programme.ratings} ratings "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
+        register.logins = [*register.logins, *programme.logins]
+        # --- end of the programme ----------------------------------------------------------------
+
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password):")
         for username, password, role in register.logins:
-            self.stdout.write(f"  {str(role):<20} {username:<14} {password}")
+            self.stdout.write(f"  {str(role):<22} {username:<16} {password}")
