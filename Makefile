@@ -14,7 +14,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 # pytest-xdist processes; JOBS=0 runs the suite in one process.
 JOBS ?= auto
 
-.PHONY: install demo run worker test check pytest test-postgres screenshots bench messages clean
+.PHONY: install demo run serve worker test check pytest test-postgres screenshots bench messages clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,22 @@ run:
 	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  echo "Gradient: http://127.0.0.1:$(PORT)/  links in e-mails: $$SITE_URL  (Ctrl-C stops both)"; \
 	  $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-like, locally: DEBUG off, PostgreSQL (PG_URL), Redis, hashed and compressed static
+# files served by WhiteNoise, JSON logs, gunicorn with gunicorn.conf.py on 127.0.0.1:$(PORT).
+# Plain HTTP (no TLS proxy here), so the HTTPS redirect is off; a throwaway key unless
+# SECRET_KEY is set. The load tests of docs/benchmarks.md run against this.
+SERVE_BROKER ?= redis://127.0.0.1:6379/0
+SERVE_ENV = DEBUG=false STATIC_MANIFEST=true LOG_FORMAT=json SECURE_SSL_REDIRECT=false \
+  SECRET_KEY=$${SECRET_KEY:-$$(cat var/serve-secret-key 2>/dev/null)} \
+  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(SERVE_BROKER) STATIC_ROOT=$(CURDIR)/var/static-prod \
+  ALLOWED_HOSTS=127.0.0.1,localhost SITE_URL=$(SITE_URL) GUNICORN_BIND=127.0.0.1:$(PORT)
+serve: install
+	@mkdir -p var && test -s var/serve-secret-key || \
+	  $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(64))" > var/serve-secret-key
+	$(SERVE_ENV) $(PYTHON) manage.py migrate --noinput
+	$(SERVE_ENV) $(PYTHON) manage.py collectstatic --noinput -v 0
+	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py
 
 worker: install
 	$(BIN)/celery -A gradient worker -Q reports,default --loglevel INFO
@@ -73,4 +89,4 @@ messages: install
 	for part in core clusters assessments programmes reports; do $(PYTHON) scripts/i18n.py extract $$part; done
 
 clean:
-	rm -rf var/broker var/broker-processed var/static .pytest_cache
+	rm -rf var/broker var/broker-processed var/static var/static-prod .pytest_cache

@@ -6,6 +6,9 @@ import os
 
 from celery import Celery
 
+# The request id in task headers and worker log lines (its signal receivers).
+import gradient.logging  # noqa: E402, F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gradient.settings")
 
 app = Celery("gradient")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from gradient.logging import clean_request_id, request_id_var
+
 
 class PrivateCacheMiddleware:
     """`Cache-Control: private, no-store` on every response to a signed-in user.
@@ -41,4 +43,28 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         if self.policy and not response.has_header("Permissions-Policy"):
             response["Permissions-Policy"] = self.policy
+        return response
+
+
+class RequestIdMiddleware:
+    """One id per request, in every log line of the request and in `X-Request-ID` back.
+
+    The TLS proxy's `X-Request-ID` is kept when it is sane (at most 64 letters, digits and
+    `._:-`), so the proxy's access log and the app's lines share it; otherwise (no header, or
+    one that is too long or carries other characters) the app makes its own. First in
+    MIDDLEWARE, so that even the other middlewares' lines carry it. The id also travels to the
+    Celery tasks queued during the request (gradient/logging.py).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        request_id = clean_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        # Not reset on the way out: Django logs the response's status ("Not Found: …") after
+        # the middlewares return. `request_finished` clears it (gradient.logging).
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
         return response

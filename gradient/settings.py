@@ -15,6 +15,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GRADIENT_VAR_DIR", BASE_DIR / "var"))
@@ -64,6 +65,14 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 elif len(SECRET_KEY) < 50 and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production")
+# Secret rotation (docs/deploy.md): the previous keys, comma-separated. Sessions, password-reset
+# links and signed values made with them stay valid; new ones are signed with SECRET_KEY. Drop
+# a key from the list once its sessions have expired (SESSION_COOKIE_AGE, two weeks).
+SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS", [])
+if not DEBUG and any(len(key) < 50 for key in SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured(
+        "each key in SECRET_KEY_FALLBACKS must be at least 50 characters long"
+    )
 
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -99,7 +108,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the request, other middlewares' too, carries its id.
+    "gradient.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed names in production) answered here, before sessions,
+    # CSP and the rest: see "Static files" below.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "gradient.middleware.PermissionsPolicyMiddleware",
     # Before everything that reads the database (session, user, audit trail): a request that
@@ -247,10 +261,30 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 # Media is private: report files are served only through permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "") or VAR_DIR / "media")
 MEDIA_URL = "/private-media-not-served/"
+# Static files: served by WhiteNoise from STATIC_ROOT, in every environment (no proxy
+# configuration needed). STATIC_MANIFEST picks the storage, by default on when DEBUG is off:
+# - on (production): collectstatic writes content-hashed, gzip- and brotli-compressed copies
+#   and a manifest ({% static %} then names app.3f2a9c1b.css, cached for a year). The manifest
+#   must exist: run `manage.py collectstatic` on each deploy, or pages fail with
+#   "Missing staticfiles manifest entry".
+# - off (runserver demo, tests): plain names, found without collectstatic (WhiteNoise also
+#   looks in the apps' folders when DEBUG is on; runserver serves them itself).
+STATIC_MANIFEST = _env_bool("STATIC_MANIFEST", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
 }
+# Source maps (Swagger UI's and ReDoc's weigh 6 MB) are fetched only by browser developer
+# tools: not worth compressing, and skipping them halves collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # An assessor's evidence file (a photo, a PDF, a screenshot): at most this many bytes each
@@ -432,12 +466,42 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 
+# --- Logging ----------------------------------------------------------------------------------
+# One line per event on standard error. LOG_FORMAT=json (production) writes each as one JSON
+# object (python-json-logger) with time, level, logger, message, request_id and, in a Celery
+# task, task_id and task_name; plain (the default) is for people at a terminal. Both go through
+# gradient.logging.ContextFilter, which adds the request id and keeps the request object (its
+# cookies and session id) and any secret-looking field out of the line.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+LOG_LEVEL = (os.environ.get("LOG_LEVEL", "") or "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"context": {"()": "gradient.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # "time": UTC, ISO 8601 (2026-12-03T13:09:23.619+00:00).
+            "timestamp": "time",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 SITE_NAME = _("Gradient")

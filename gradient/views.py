@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+import time
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 
 # How long /healthz waits for the broker before calling it down (seconds).
 BROKER_CHECK_TIMEOUT = 2
+# How long one process keeps the broker's state (seconds). Connecting to the broker costs a
+# few ms (Redis: a connection and a PING) against /healthz's one `SELECT 1`; probes come every
+# few seconds from each proxy, and a load test sends thousands a second: they reuse the state.
+BROKER_CHECK_CACHE_SECONDS = 5.0
+_broker_state: tuple[float, bool] | None = None  # (when checked, monotonic; ok)
 
 
 @login_required
@@ -42,6 +48,17 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
+    """The broker's state, checked at most once per BROKER_CHECK_CACHE_SECONDS per process."""
+    global _broker_state
+    now = time.monotonic()
+    if _broker_state is not None and now - _broker_state[0] < BROKER_CHECK_CACHE_SECONDS:
+        return _broker_state[1]
+    ok = _broker_connects()
+    _broker_state = (time.monotonic(), ok)
+    return ok
+
+
+def _broker_connects() -> bool:
     """Connect to the Celery broker once, giving up after BROKER_CHECK_TIMEOUT seconds."""
     options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
     # Redis: bound the connect and each reply; other transports ignore these.

@@ -5,6 +5,8 @@
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei fonts-noto-cjk
           gettext chromium poppler-utils)
+# pg_dump, pg_restore and psql for scripts/backup.sh and restore.sh (any PostgreSQL version's).
+command -v pg_dump >/dev/null 2>&1 || packages+=(postgresql-client)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
