@@ -27,9 +27,9 @@ from assessments.models import Assessment, Framework, FrameworkVersion, Invitati
 from assessments.selectors import rounds_visible_to
 from clusters.models import Cluster, Region
 from clusters.selectors import can_view_cluster, regions_visible_to
+from gradient import audit
 from programmes.figures import programme_key, round_verification_key
 from programmes.models import Programme
-from gradient import audit
 from reports.benchmark import benchmark_key
 from reports.context import region_default_framework
 from reports.models import ReportJob

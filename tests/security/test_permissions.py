@@ -1831,6 +1831,7 @@ MATRIX: list[Entry] = [
         unknown_kwargs=lambda c: {"programme_id": MISSING},
         data={"language": "zh-hans", "shareable": "on"},
         allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
     # --- issue 14: audit (reports/downloads.py): a cluster's report downloads
     Entry(
         "report downloads of X",
