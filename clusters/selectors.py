@@ -12,12 +12,20 @@ when the firm itself is registered there.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import Http404
 
 from clusters.models import Cluster, Firm, OfficialScope, Region
+
+# Bumped whenever an official's scope or a region changes in this process, so that the paths
+# remembered on a user object (below) are not used after the change. Other processes hold
+# their user objects for one request only.
+_scope_generation = 0
 
 
 def is_anonymous(user: Any) -> bool:
@@ -32,13 +40,31 @@ def _is_staff(user: Any) -> bool:
     return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
 
 
+@receiver([post_save, post_delete], sender=OfficialScope)
+@receiver([post_save, post_delete], sender=Region)
+def _scope_changed(**kwargs: Any) -> None:
+    global _scope_generation
+    _scope_generation += 1
+
+
 def _scope_region_paths(user: Any) -> list[str]:
-    """The materialised paths of the regions this user oversees."""
-    return list(
+    """The materialised paths of the regions this user oversees.
+
+    A page asks the selectors many times (the scope, each block, each link); the paths are
+    read once and remembered on the user object, which lives for one request.
+    """
+    remembered = getattr(user, "_gradient_region_paths", None)
+    if remembered is not None and remembered[0] == _scope_generation:
+        return list(remembered[1])
+    generation = _scope_generation
+    paths = list(
         OfficialScope.objects.filter(user=user, region__isnull=False).values_list(
             "region__path", flat=True
         )
     )
+    with contextlib.suppress(AttributeError):  # an object without attributes: ask each time
+        user._gradient_region_paths = (generation, tuple(paths))
+    return paths
 
 
 def _scope_cluster_ids(user: Any) -> QuerySet[OfficialScope, Any]:

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditlog.admin import LogEntryAdmin as AuditlogEntryAdmin
+from auditlog.filters import CIDFilter
 from auditlog.models import LogEntry
+from auditlog.render import get_field_verbose_name
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.models import ContentType
@@ -61,18 +63,21 @@ class ModelFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[LogEntry]) -> QuerySet[LogEntry]:
         value = self.value()
-        if value and value.isdigit():
+        if not value:
+            return queryset
+        if value.isdigit():
             return queryset.filter(content_type_id=int(value))
-        return queryset
+        return queryset.none()  # a type that cannot exist matches nothing
 
 
 class ActorFilter(admin.SimpleListFilter):
     """Entries of one actor, by username typed in a box: a province has too many users for a
-    list of links."""
+    list of links. "-" picks the entries made outside a request (the demo data, commands)."""
 
     title = _("actor")
     parameter_name = "actor"
     template = "admin/audit_actor_filter.html"
+    SYSTEM = "-"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return []
@@ -91,10 +96,14 @@ class ActorFilter(admin.SimpleListFilter):
             "value": (self.value() or "")[:ACTOR_LIMIT],
             "others": [(key, v) for key, values in others for v in _listed(values)],
             "clear": changelist.get_query_string(remove=[self.parameter_name]),
+            "system": changelist.get_query_string({self.parameter_name: self.SYSTEM}),
+            "is_system": self.value() == self.SYSTEM,
         }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[LogEntry]) -> QuerySet[LogEntry]:
         value = (self.value() or "").strip()[:ACTOR_LIMIT]
+        if value == self.SYSTEM:
+            return queryset.filter(actor__isnull=True)
         if value:
             return queryset.filter(actor__username=value)
         return queryset
@@ -114,7 +123,7 @@ class AuditEntryAdmin(AuditlogEntryAdmin):
         "action",
         "changes_short",
     ]
-    list_filter = [EventFilter, ModelFilter, "action", ActorFilter, "timestamp"]
+    list_filter = [EventFilter, ModelFilter, "action", ActorFilter, "timestamp", CIDFilter]
     search_fields = ["object_repr", "actor__username", "remote_addr"]
     readonly_fields = [
         "created",
@@ -160,10 +169,12 @@ class AuditEntryAdmin(AuditlogEntryAdmin):
         changes = obj.changes_dict
         if not changes:
             return ""
-        fields = ", ".join(changes)
+        fields = ", ".join(str(get_field_verbose_name(obj, name)) for name in changes)
+        if len(fields) > 75:
+            fields = fields[: fields.rfind(" ", 0, 75)] + " …"
         return ngettext(
             "%(count)d change: %(fields)s", "%(count)d changes: %(fields)s", len(changes)
-        ) % {"count": len(changes), "fields": fields[:75]}
+        ) % {"count": len(changes), "fields": fields}
 
 
 def install() -> None:

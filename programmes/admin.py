@@ -1,4 +1,4 @@
-"""Django admin for the programme: every model, and the audit trail that records its changes.
+"""Django admin for the programme: every model (the audit trail is gradient/audit_admin.py).
 
 What the admin must not edit by hand stays read-only here:
 - a project's stage moves only through `services.project_move` (the "move to" field of the
@@ -17,19 +17,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import auditlog.admin  # noqa: F401  (registers LogEntry first, so that it can be replaced)
-from auditlog.admin import LogEntryAdmin
-from auditlog.filters import CIDFilter
 from auditlog.mixins import AuditlogHistoryAdminMixin
-from auditlog.models import LogEntry
-from auditlog.render import get_field_verbose_name
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -744,109 +737,3 @@ class EvidenceAdmin(ReadOnlyAdmin):
     def stored_as(self, obj: Evidence) -> str:
         """The file's private path (not a link: media is never served publicly)."""
         return obj.file.name or ""
-
-
-# --- The audit trail --------------------------------------------------------------------------
-
-
-class ModelFilter(admin.SimpleListFilter):
-    """The kind of record changed, by its name in the user's language."""
-
-    title = gettext_lazy("record type")
-    parameter_name = "model"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        ids = LogEntry.objects.values_list("content_type_id", flat=True).distinct()
-        types = ContentType.objects.filter(pk__in=list(ids))
-        names = []
-        for ct in types:
-            model = ct.model_class()
-            name = str(model._meta.verbose_name_plural) if model else ct.model
-            names.append((str(ct.pk), name[:1].upper() + name[1:]))
-        return sorted(names, key=lambda pair: pair[1])
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if not self.value():
-            return queryset
-        try:
-            return queryset.filter(content_type_id=int(self.value() or ""))
-        except ValueError:
-            return queryset.none()
-
-
-class ActorFilter(admin.SimpleListFilter):
-    """Who made the change: a username typed in (there may be thousands of users), or the
-    system (changes made outside a request, such as the demo data and commands)."""
-
-    title = gettext_lazy("actor")
-    parameter_name = "actor"
-    template = "programmes/admin/actor_filter.html"
-    SYSTEM = "-"
-
-    def __init__(self, request: HttpRequest, *args: Any) -> None:
-        super().__init__(request, *args)
-        # The other filters of the page, kept when a username is typed in.
-        self.hidden = [
-            (key, value)
-            for key, value in request.GET.items()
-            if key not in (self.parameter_name, "p")
-        ]
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(self.SYSTEM, str(_("system (no user)")))]
-
-    def has_output(self) -> bool:
-        return True
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = (self.value() or "").strip()[:150]
-        if not value:
-            return queryset
-        if value == self.SYSTEM:
-            return queryset.filter(actor__isnull=True)
-        return queryset.filter(actor__username=value)
-
-
-admin.site.unregister(LogEntry)
-
-
-@admin.register(LogEntry)
-class AuditTrailAdmin(LogEntryAdmin):
-    """django-auditlog's log, with filters by record type, actor, action and date, and its
-    texts in the user's language."""
-
-    list_filter = [
-        "action",
-        ModelFilter,
-        ActorFilter,
-        ("timestamp", admin.DateFieldListFilter),
-        CIDFilter,
-    ]
-    show_full_result_count = False
-
-    @admin.display(description=gettext_lazy("Changes"))
-    def msg_short(self, obj: Any) -> str:
-        """How many fields changed, and which (the library's version is English only)."""
-        if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
-            return ""
-        changes = obj.changes_dict
-        fields = ", ".join(str(get_field_verbose_name(obj, name)) for name in changes)
-        if len(fields) > 75:
-            fields = fields[: fields.rfind(" ", 0, 75)] + " …"
-        return ngettext("%(n)d change: %(fields)s", "%(n)d changes: %(fields)s", len(changes)) % {
-            "n": len(changes),
-            "fields": fields,
-        }
-
-    @admin.display(description=gettext_lazy("User"))
-    def user_url(self, obj: Any) -> str:
-        if obj.actor:
-            return super().user_url(obj)
-        return _("system (no user)")
-
-    @admin.display(description=gettext_lazy("Correlation ID"))
-    def cid_url(self, obj: Any) -> str:
-        if not obj.cid:
-            return ""
-        url = self._add_query_parameter("cid", obj.cid)
-        return format_html('<a href="{}" title="{}">{}</a>', url, self.CID_TITLE, obj.cid)

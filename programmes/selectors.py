@@ -22,7 +22,7 @@ from django.http import Http404
 
 from assessments.models import Assessment
 from clusters import selectors as cluster_selectors
-from clusters.models import OfficialScope, Region
+from clusters.models import Region
 from programmes.models import (
     AssessorScope,
     Evidence,
@@ -50,11 +50,7 @@ def _path_q(paths: list[str], field: str) -> Q:
 
 
 def _official_region_paths(user: Any) -> list[str]:
-    return list(
-        OfficialScope.objects.filter(user=user, region__isnull=False).values_list(
-            "region__path", flat=True
-        )
-    )
+    return cluster_selectors._scope_region_paths(user)
 
 
 def _assessor_region_paths(user: Any) -> list[str]:
