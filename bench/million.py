@@ -118,6 +118,23 @@ def _largest_cluster() -> str:
     )
 
 
+def _touch_a_submission(cluster_slug: str) -> None:
+    """Change one submitted assessment of the cluster's latest round, as a submission would
+    (its `updated_at`, part of the round's state)."""
+    from django.utils import timezone
+
+    from assessments.models import Assessment
+
+    latest = (
+        Assessment.objects.submitted()
+        .filter(round__cluster__slug=cluster_slug)
+        .order_by("-round__opens_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    Assessment.objects.filter(pk=latest).update(updated_at=timezone.now())
+
+
 def measure(runs: int, language: str, only: str = "") -> list[dict[str, object]]:
     from django.core.cache import cache
     from django.db import connection
@@ -131,6 +148,10 @@ def measure(runs: int, language: str, only: str = "") -> list[dict[str, object]]
     region = lambda pk: reverse("report-region", kwargs={"region_id": pk})  # noqa: E731
     dash = reverse("report-dashboard", args=[largest])
     pages = [
+        # "cold": the cache cleared before each request; "changed": also one submitted
+        # assessment of the largest cluster touched, as a new submission would (its round's
+        # stored figures are then stale and computed again: reports/round_figures.py).
+        ("region page, province, changed", "province", region(who["province_id"]), "changed"),
         ("region page, province, cold", "province", region(who["province_id"]), True),
         ("region page, province", "province", region(who["province_id"]), False),
         ("region page, city", "city", region(who["city_id"]), False),
@@ -152,6 +173,8 @@ def measure(runs: int, language: str, only: str = "") -> list[dict[str, object]]
         assert warm_up.status_code == 200, (label, role, warm_up.status_code)
         times, queries = [], []
         for _ in range(runs):
+            if cold == "changed":
+                _touch_a_submission(largest)
             if cold:
                 cache.clear()
             with CaptureQueriesContext(connection) as ctx:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,7 @@ from reports.aggregates import (
 from reports.benchmark import benchmark
 from reports.methodology import methodology_notes
 from reports.programme import round_verification_block
+from reports.round_figures import figures_for
 
 # Cells drawn from fewer firms than this are suppressed in the shareable variant.
 MIN_CELL = 5
@@ -773,28 +774,10 @@ def region_report(
     clusters = list(region_clusters(region))
     framework = framework or region_default_framework(region)
     latest = region_rounds(region, framework, year) if framework is not None else {}
-    round_ids = [r.pk for r in latest.values()]
-    subs = submitted_in(round_ids)
     previous = _comparable_previous(list(latest.values()))
-    heads = band_counts(round_ids + [p.pk for p, _i in previous.values() if p is not None])
-    invited = {
-        row["round_id"]: row["c"]
-        for row in Invitation.objects.filter(round_id__in=round_ids)
-        .values("round_id")
-        .annotate(c=Count("id"))
-        .order_by()
-    }
-    means: dict[tuple[int, str], tuple[int, Any]] = {
-        (row["assessment__round_id"], row["dimension_code"]): (row["n"], row["m"])
-        for row in DimensionScore.objects.filter(assessment__in=subs, score__isnull=False)
-        .values("assessment__round_id", "dimension_code")
-        .annotate(n=Count("id"), m=Avg("score"))
-        .order_by()
-    }
-    level_counts: dict[tuple[int, str], int] = {
-        (row["round_id"], row["level"]): row["c"]
-        for row in subs.values("round_id", "level").annotate(c=Count("id")).order_by()
-    }
+    # Each round's figures, stored while the round is unchanged (reports/round_figures.py).
+    figures = figures_for([*latest.values(), *(p for p, _i in previous.values() if p is not None)])
+    heads = {pk: f.heads for pk, f in figures.items()}
     by_version: dict[int, list[Cluster]] = defaultdict(list)
     versions: dict[int, FrameworkVersion] = {}
     for cluster in clusters:
@@ -808,21 +791,15 @@ def region_report(
         fw = framework_for(version)
         dims = [(d.code, text(d.title, language)) for d in fw.dimensions]
         lvls = _level_titles(fw, language)
-        homogeneity = homogeneity_by_group(
-            DimensionScore.objects.filter(
-                assessment__in=submitted_in([latest[c.pk].pk for c in members])
-            ),
-            "assessment__round_id",
-            fw,
-        )
         rows = []
         for cluster in members:
             r = latest[cluster.pk]
-            head = heads.get(r.pk, NO_BAND_COUNTS)
+            of_round = figures[r.pk]
+            head = of_round.heads
             n = head.n
             dim_values = []
             for code, _t in dims:
-                dn, m = means.get((r.pk, code), (0, None))
+                dn, m = of_round.means.get(code, (0, None))
                 dim_values.append(_keep(statistics.rounded(m), dn, shareable))
             prev, incomparable = previous.get(r.pk, (None, None))
             change = _change(
@@ -834,18 +811,14 @@ def region_report(
                     cluster=cluster.name_for(language),
                     region=cluster.region.name_for(language),
                     round=r.name,
-                    invited=invited.get(r.pk, 0),
+                    invited=of_round.invited,
                     assessed=n,
-                    response_rate=statistics.share(n, invited.get(r.pk, 0)),
+                    response_rate=statistics.share(n, of_round.invited),
                     basic_share=basic_share,
                     advanced_share=advanced_share,
                     dimension_means=tuple(dim_values),
                     level_counts=tuple(
-                        _keep(
-                            level_counts.get((r.pk, code), 0),
-                            level_counts.get((r.pk, code), 0),
-                            shareable,
-                        )
+                        _keep(of_round.levels.get(code, 0), of_round.levels.get(code, 0), shareable)
                         for code, _t in lvls
                     ),
                     cluster_slug=cluster.slug,
@@ -853,7 +826,7 @@ def region_report(
                     previous_round=change.previous_round,
                     basic_change=change.basic_change,
                     advanced_change=change.advanced_change,
-                    homogeneity=_keep(homogeneity.get(r.pk), n, shareable),
+                    homogeneity=_keep(of_round.homogeneity, n, shareable),
                     small_sample=is_small_sample(n),
                 )
             )

@@ -283,3 +283,26 @@ class Target(models.Model):
             "level": self.level,
             "deadline": self.deadline,
         }
+
+
+class RoundFigures(models.Model):
+    """A round's figures for the regional comparison, and the state of the round they were
+    computed from (reports/round_figures.py): reused while the state holds, recomputed after."""
+
+    round = models.OneToOneField(
+        "assessments.Round",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("round"),
+    )
+    state = models.CharField(_("state"), max_length=64)
+    data = models.JSONField(_("figures"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("round figures")
+        verbose_name_plural = _("round figures")
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.computed_at:%Y-%m-%d %H:%M}"

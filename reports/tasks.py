@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from assessments.models import Round
-from reports import dashboard, services
+from reports import dashboard, round_figures, services
 from reports.models import ReportJob
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ def dashboard_warm_soon(round_id: int) -> bool:
 )
 def dashboard_warm(round_id: int) -> int:
     """Assemble and cache the round's dashboard report in every language (what the first view
-    after a submission would otherwise wait for); returns how many were assembled."""
+    after a submission would otherwise wait for), and bring its stored figures for the
+    regional comparison up to date; returns how many reports were assembled."""
     # Submissions from now on are not in what is read below: let them queue the next one.
     cache.delete(_warm_key(round_id))
     round_ = (
@@ -107,4 +108,5 @@ def dashboard_warm(round_id: int) -> int:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             dashboard.report_for(round_, language=code)
+    round_figures.refresh([round_id])
     return len(settings.LANGUAGES)

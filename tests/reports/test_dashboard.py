@@ -321,6 +321,11 @@ def test_a_submission_warms_the_dashboard_report_once_per_round(
             fresh = cluster_report(scored.round, language=language)
         assert warmed.headline == fresh.headline
         assert warmed.headline.assessed == 22  # the 20 of the fixture and the rush's 2
+    # The regional comparison's stored figures of the round are up to date as well.
+    from reports.models import RoundFigures
+
+    stored = RoundFigures.objects.get(round_id=scored.round.pk)
+    assert stored.data["heads"][0] == 22
 
     # Once the warm-up has started, the next submission queues the next one.
     with django_capture_on_commit_callbacks(execute=True):

@@ -67,6 +67,18 @@ class Command(BaseCommand):
         register.logins = [*register.logins, *programme.logins]
         # --- end of the programme ----------------------------------------------------------------
 
+        # The regional comparison's per-round figures, as the submissions' warm-ups would have
+        # stored them (reports/round_figures.py).
+        if demo.rounds:
+            from assessments.models import Round
+            from reports.round_figures import refresh
+
+            started = time.perf_counter()
+            computed = refresh(Round.objects.values_list("pk", flat=True))
+            self.stdout.write(
+                f"Round figures stored: {computed} rounds ({time.perf_counter() - started:.1f} s)"
+            )
+
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password):")
         for username, password, role in register.logins:
