@@ -681,13 +681,15 @@ def region_frameworks(region: Region) -> list[tuple[FrameworkModel, int]]:
     """The frameworks that the region's clusters have rounds on, with their number of submitted
     assessments there, most submissions first (then by slug)."""
     rounds = Round.objects.filter(cluster__region__path__startswith=region.path)
+    # Counted by the round's framework (an assessment is on its round's version): the round
+    # id is in the `assessment_round_fingerprint` index, the version would be a heap read.
     counts = dict(
         Assessment.objects.submitted()
         .filter(round__in=rounds)
-        .values("framework_version__framework_id")
+        .values("round__framework_version__framework_id")
         .annotate(c=Count("id"))
         .order_by()
-        .values_list("framework_version__framework_id", "c")
+        .values_list("round__framework_version__framework_id", "c")
     )
     frameworks = FrameworkModel.objects.filter(versions__rounds__in=rounds).distinct()
     return sorted(
@@ -713,6 +715,9 @@ def region_rounds(
         )
         .reportable()
         .select_related("framework_version__framework")
+        # Every round carries the same few versions: their definitions (the whole framework,
+        # parsed once per version by framework_for) are not read for each of hundreds of rows.
+        .defer("framework_version__definition")
     )
     if year is not None:
         rounds = rounds.filter(opens_at__year=year)
@@ -739,6 +744,7 @@ def _comparable_previous(rounds: list[Round]) -> dict[int, tuple[Round | None, R
             framework_version__framework_id__in=frameworks,
         )
         .select_related("framework_version")
+        .defer("framework_version__definition")
         .newest_first()
     ):
         earlier[r.cluster_id].append(r)

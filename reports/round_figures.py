@@ -205,7 +205,11 @@ def figures_for(rounds: Iterable[Round]) -> dict[int, Figures]:
 def refresh(round_ids: Iterable[int]) -> int:
     """Bring the stored figures of these rounds up to date (after a submission, or after
     seeding); returns how many rounds were computed."""
-    rounds = list(Round.objects.filter(pk__in=list(round_ids)).select_related("framework_version"))
+    rounds = list(
+        Round.objects.filter(pk__in=list(round_ids))
+        .select_related("framework_version")
+        .defer("framework_version__definition")
+    )
     before = set(
         RoundFigures.objects.filter(round_id__in=[r.pk for r in rounds]).values_list(
             "round_id", "state"
