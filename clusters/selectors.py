@@ -144,14 +144,22 @@ def firms_visible_to(user: Any) -> QuerySet[Firm]:
         return Firm.objects.none()
     if _is_staff(user):
         return Firm.objects.all()
-    condition = Q(members__user=user)
-    condition |= Q(memberships__cluster_id__in=_scope_cluster_ids(user))
+    # The joins can repeat a firm; filter by id so callers get a clean queryset.
+    return Firm.objects.filter(pk__in=Firm.objects.filter(firm_scope_q(user)).values("pk"))
+
+
+def firm_scope_q(user: Any, prefix: str = "") -> Q:
+    """The condition of `firms_visible_to` (for a signed-in user who is not staff) on a firm
+    reached through `prefix` (for example "firm__"), for querysets of few rows that point at
+    firms: checked through their own joins instead of against every firm the user sees, which
+    is a province's hundreds of thousands. The joins can repeat a row: filter by id after."""
+    condition = Q(**{f"{prefix}members__user": user})
+    condition |= Q(**{f"{prefix}memberships__cluster_id__in": _scope_cluster_ids(user)})
     paths = _scope_region_paths(user)
     if paths:
-        condition |= _path_q(paths, "memberships__cluster__region__path")
-        condition |= _path_q(paths, "region__path")
-    # The joins above can repeat a firm; filter by id so callers get a clean queryset.
-    return Firm.objects.filter(pk__in=Firm.objects.filter(condition).values("pk"))
+        condition |= _path_q(paths, f"{prefix}memberships__cluster__region__path")
+        condition |= _path_q(paths, f"{prefix}region__path")
+    return condition
 
 
 def can_view_cluster(user: Any, cluster: Cluster) -> bool:

@@ -94,7 +94,8 @@ def projects_visible_to(user: Any) -> QuerySet[RetrofitProject]:
         return RetrofitProject.objects.none()
     if _staff(user):
         return RetrofitProject.objects.all()
-    condition = Q(firm__in=cluster_selectors.firms_visible_to(user).values("pk"))
+    # The firm's scope through the project's own joins (projects are few, firms many).
+    condition = cluster_selectors.firm_scope_q(user, "firm__")
     paths = _official_region_paths(user)
     if paths:
         condition |= _path_q(paths, "programme__region__path")
