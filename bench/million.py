@@ -3,6 +3,7 @@
     .venv/bin/python bench/million.py                        # seed (once) and measure
     .venv/bin/python bench/million.py --firms 100000 --clusters 100 --database gradient_million_100k
     .venv/bin/python bench/million.py --runs 5 --explain     # also EXPLAIN ANALYZE the heavy queries
+    .venv/bin/python bench/million.py --report --runs 3      # the largest cluster's report
 
 Seeds once with `seed_demo --clusters N --firms M` (the COPY path) into its own PostgreSQL
 database (`gradient_million` on 127.0.0.1 by default; created if missing, never dropped), then
@@ -14,6 +15,11 @@ the reports page (`report-index`). Each page: one warm-up request, then `--runs`
 (median, range, number of queries). The dashboard is timed cold (cache cleared first: the
 cluster report assembled from the database) and warm. Also prints the rows per table and the
 database size. Copy the table to docs/benchmarks.md.
+
+`--report` instead renders the cluster report of the largest cluster's latest round and of a
+cluster of about 100 firms (the report's PDF pipeline and its XLSX annex, each as the worker
+renders them: `render_cluster(with_xlsx=False)` and `render_cluster_annex`), `--runs` times
+each, and prints the medians and the ratio largest ÷ small of PDF + annex.
 """
 
 from __future__ import annotations
@@ -197,6 +203,47 @@ def measure(runs: int, language: str, only: str = "") -> list[dict[str, object]]
     return out
 
 
+def report(runs: int, language: str) -> None:
+    """The cluster report at the largest cluster against one of about 100 firms."""
+    from django.db.models import Count
+
+    from assessments.models import Round
+    from clusters.models import Cluster
+    from reports.rendering import render_cluster, render_cluster_annex
+
+    sizes = dict(
+        Cluster.objects.annotate(n=Count("memberships")).values_list("slug", "n").order_by()
+    )
+    largest = max(sizes, key=lambda slug: (sizes[slug], slug))
+    small = min(sizes, key=lambda slug: (abs(sizes[slug] - 100), slug))
+    rows = []
+    for slug in (small, largest):
+        round_ = Round.objects.latest_reportable_of(Cluster.objects.get(slug=slug))
+        pdf, annex = [], []
+        render_cluster(round_, language=language, with_xlsx=False)  # warm-up
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            render_cluster(round_, language=language, with_xlsx=False)
+            pdf.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            render_cluster_annex(round_, language=language)
+            annex.append(time.perf_counter() - t0)
+        submitted = round_.assessments.filter(status="submitted").count()
+        rows.append(
+            (slug, sizes[slug], submitted, statistics.median(pdf), statistics.median(annex))
+        )
+        print(rows[-1], flush=True)
+    print(
+        "\n| cluster | firms | submitted | PDF | annex | PDF + annex |\n|---|---:|---:|---:|---:|---:|"
+    )
+    for slug, firms, submitted, pdf_s, annex_s in rows:
+        print(
+            f"| {slug} | {firms:,} | {submitted:,} | {pdf_s:.2f} s | {annex_s:.2f} s | {pdf_s + annex_s:.2f} s |"
+        )
+    (_s, _f, _n, p0, a0), (_s1, _f1, _n1, p1, a1) = rows
+    print(f"\nlargest ÷ small: PDF {p1 / p0:.2f}, PDF + annex {(p1 + a1) / (p0 + a0):.2f}")
+
+
 def explain() -> None:
     """EXPLAIN ANALYZE of the region page's heavy queries, for docs/queries.md: run the
     province's page once with every query captured, then explain the slowest ones."""
@@ -237,9 +284,13 @@ def main() -> None:
     parser.add_argument("--language", default="zh-hans")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--only", default="", help="only the pages whose label contains this")
+    parser.add_argument("--report", action="store_true", help="time the largest cluster's report")
     args = parser.parse_args()
     _setup(args.database)
     seed(args.clusters, args.firms)
+    if args.report:
+        report(args.runs, args.language)
+        return
     print(f"database: {args.database}")
     print("| table | rows | size |\n|---|---:|---:|")
     if not args.only:
