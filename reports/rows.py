@@ -1,7 +1,8 @@
 """One row per submitted assessment of a round, for the XLSX annex and `export_results`.
 
-Streamed: the rows are read once, and their dimension scores and attainments in chunks, so
-neither memory nor the number of queries grows with every answer of every firm.
+Streamed: the rows, their dimension scores and their attainments are each read once, in
+assessment id order, through cursors that fetch in chunks; they are joined in step, so neither
+memory nor the number of queries grows with the number of firms.
 """
 
 from __future__ import annotations
@@ -42,52 +43,60 @@ def dimension_codes(version: FrameworkVersion) -> list[str]:
     return [d.code for d in framework_for(version).dimensions]
 
 
+_FIRM_FIELDS = (
+    "id",
+    "firm__uscc",
+    "firm__name",
+    "firm__size_class",
+    "total",
+    "level",
+    "basic",
+    "advanced",
+    "submitted_at",
+    "verification__status",
+    "verification__level",
+)
+
+
 def firm_rows(round_: Round, *, chunk: int = 2000) -> Iterator[FirmRow]:
-    """One row per submitted assessment of the round, by firm name, streamed in chunks (one
-    query for the rows, one per chunk for their dimension scores)."""
+    """One row per submitted assessment of the round, in assessment id order, streamed.
+
+    Two queries read in step, each through a cursor in chunks of `chunk` rows (a server-side
+    cursor on PostgreSQL): the assessments, and their dimension scores in the same id order.
+    Neither list is held whole, whatever the number of firms."""
     codes = dimension_codes(round_.framework_version)
-    rows = list(
-        submitted_in([round_.pk])
-        .order_by("firm__name", "id")
-        .values_list(
-            "id",
-            "firm__uscc",
-            "firm__name",
-            "firm__size_class",
-            "total",
-            "level",
-            "basic",
-            "advanced",
-            "submitted_at",
-            "verification__status",
-            "verification__level",
-        )
+    submitted = submitted_in([round_.pk])
+    rows = submitted.order_by("id").values_list(*_FIRM_FIELDS).iterator(chunk_size=chunk)
+    scores = (
+        DimensionScore.objects.filter(assessment__in=submitted)
+        .order_by("assessment_id")
+        .values_list("assessment_id", "dimension_code", "score")
+        .iterator(chunk_size=chunk * len(codes or [1]))
     )
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        scores: dict[tuple[int, str], Decimal | None] = {
-            (a, c): s
-            for a, c, s in DimensionScore.objects.filter(
-                assessment_id__in=[r[0] for r in part]
-            ).values_list("assessment_id", "dimension_code", "score")
-        }
-        for row in part:
-            aid, uscc, name, size, total, level, basic, advanced, submitted = row[:9]
-            status, verified = row[9], row[10]
-            yield FirmRow(
-                assessment_id=aid,
-                uscc=uscc,
-                firm=name,
-                size_class=size,
-                total=total,
-                level=level,
-                basic=basic,
-                advanced=advanced,
-                dimensions=tuple(scores.get((aid, c)) for c in codes),
-                submitted_at=submitted,
-                # None: not verified; "" (below the first level) or a level code when it is.
-                verified_level=(verified or "") if status == "completed" else None,
-            )
+    pending = next(scores, None)
+    for row in rows:
+        aid, uscc, name, size, total, level, basic, advanced, submitted_at = row[:9]
+        status, verified = row[9], row[10]
+        mine: dict[str, Decimal | None] = {}
+        # Scores of assessments before this one belong to none of the rows (not submitted).
+        while pending is not None and pending[0] <= aid:
+            if pending[0] == aid:
+                mine[pending[1]] = pending[2]
+            pending = next(scores, None)
+        yield FirmRow(
+            assessment_id=aid,
+            uscc=uscc,
+            firm=name,
+            size_class=size,
+            total=total,
+            level=level,
+            basic=basic,
+            advanced=advanced,
+            dimensions=tuple(mine.get(c) for c in codes),
+            submitted_at=submitted_at,
+            # None: not verified; "" (below the first level) or a level code when it is.
+            verified_level=(verified or "") if status == "completed" else None,
+        )
 
 
 def attainment_values(round_: Round) -> Iterator[tuple[int, dict[str, float]]]:
@@ -108,3 +117,24 @@ def attainment_values(round_: Round) -> Iterator[tuple[int, dict[str, float]]]:
         values[code] = attainment
     if current is not None:
         yield current, values
+
+
+def attainment_rows(round_: Round) -> Iterator[tuple[str, str, dict[str, float]]]:
+    """(USCC, firm name, {question: attainment}) per submitted assessment, in id order: the
+    firms and their attainments read in step, streamed (an assessment without attainment rows
+    gets an empty dict)."""
+    firms = (
+        submitted_in([round_.pk])
+        .order_by("id")
+        .values_list("id", "firm__uscc", "firm__name")
+        .iterator(chunk_size=2000)
+    )
+    values = attainment_values(round_)
+    pending = next(values, None)
+    for aid, uscc, name in firms:
+        mine: dict[str, float] = {}
+        while pending is not None and pending[0] <= aid:
+            if pending[0] == aid:
+                mine = pending[1]
+            pending = next(values, None)
+        yield uscc, name, mine
