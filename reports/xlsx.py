@@ -386,7 +386,7 @@ def render_xlsx(report: ClusterReport, round_: Round, *, writer: str = "xlsxwrit
                 _("Submitted at"),
                 _("Verified level"),
             ],
-            (firm_values(r) for r in firm_rows(round_)),
+            (firm_values(r) for r in firm_rows(round_, as_float=True)),
         )
 
         question_codes = [q.code for q in report.questions]

@@ -81,9 +81,14 @@ def test_the_render_task_called_twice_in_process_renders_once(
     # A redelivery flag does not let a copy redo a finished job either.
     third = services.report_job_run(job.pk, task_id="delivery-1", redelivered=True)
     assert (first, second, third) == ("done", "skipped", "skipped")
+    # The annex task, twice as well, and once more marked redelivered.
+    annex = [tasks.render_annex.apply(args=[job.pk], task_id="annex-1").get() for _ in (1, 2)]
+    annex.append(services.report_annex_run(job.pk, task_id="annex-1", redelivered=True))
+    assert annex == ["done", "skipped", "skipped"]
     assert len(calls) == 1
     job.refresh_from_db()
     assert job.status == ReportJob.Status.DONE and job.attempts == 1
+    assert job.annex_status == ReportJob.AnnexStatus.DONE and job.annex_attempts == 1
     media = Path(job.pdf.storage.location)
     files = sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
     assert files == sorted([job.pdf.name, job.xlsx.name])
