@@ -17,7 +17,7 @@ import pytest
 
 from reports import services, tasks
 from reports.models import ReportJob
-from tests.faults.live import job_row, renders, stack, start_redis, wait_for
+from tests.faults.live import job_finished, job_row, renders, stack, start_redis, wait_for
 from tests.reports.test_jobs import request
 
 
@@ -35,23 +35,20 @@ def test_a_task_delivered_twice_to_a_live_worker_renders_once_and_writes_one_pai
         assert task_id  # the delivery that holds the job
         # The same message again (same task id and arguments) while the first renders.
         s.run("-m", "tests.faults.scripts", "send", str(job_id), task_id)
-        row = wait_for(
-            lambda: (r := job_row(s, job_id))["status"] in {"done", "failed"} and r,
-            timeout=120,
-            what="the job to finish\n" + s.log("worker"),
-        )
+        row = job_finished(s, job_id, timeout=120, what="the job to finish\n" + s.log("worker"))
         assert row["status"] == "done", row["error"] + s.log("worker")
+        assert row["annex_status"] == "done", row["annex_error"] + s.log("worker")
         # And once more after it finished.
         s.run("-m", "tests.faults.scripts", "send", str(job_id), task_id)
-        wait_for(
-            lambda: s.log("worker").count("succeeded") >= 3,
+        wait_for(  # the render, the annex and both duplicates
+            lambda: s.log("worker").count("succeeded") >= 4,
             timeout=60,
             what="both duplicates to be handled\n" + s.log("worker"),
         )
         started, ended = renders(s)
         assert (len(started), len(ended)) == (1, 1)
         assert s.log("worker").count("'skipped'") == 2
-        assert job_row(s, job_id) == row and row["attempts"] == 1
+        assert job_row(s, job_id) == row and row["attempts"] == row["annex_attempts"] == 1
         assert s.files() == sorted([row["pdf"], row["xlsx"]])
 
 

@@ -80,9 +80,7 @@ def _hostile_names(scored: Any) -> None:
 def test_xlsxwriter_writes_the_same_cells_as_openpyxl(scored: Any, shareable: bool) -> None:
     _hostile_names(scored)
     report = context.cluster_report(scored.round, language="zh-hans", shareable=shareable)
-    written = {
-        w: _cells(xlsx.render_xlsx(report, scored.round, writer=w)) for w in xlsx.WRITERS
-    }
+    written = {w: _cells(xlsx.render_xlsx(report, scored.round, writer=w)) for w in xlsx.WRITERS}
     assert written["xlsxwriter"] == written["openpyxl"]
     sheets = [title for title, _cells_ in written["xlsxwriter"]]
     assert len(sheets) == (2 if shareable else 5)
@@ -170,10 +168,15 @@ def test_the_pdf_is_ready_before_the_annex_and_each_has_its_own_state(
     assert (job.status, job.annex_status, job.annex_claimed_by) == ("done", "done", "annex-1")
     assert job.timings["pdf"] > 0 and "xlsx" not in job.timings and job.annex_timings["xlsx"] > 0
     api = client.get(reverse("api-report-job", args=[job.pk])).json()
-    assert api["annex_status"] == "done" and api["xlsx_url"] and set(api["api_files"]) == {
-        "pdf",
-        "xlsx",
-    }
+    assert (
+        api["annex_status"] == "done"
+        and api["xlsx_url"]
+        and set(api["api_files"])
+        == {
+            "pdf",
+            "xlsx",
+        }
+    )
     got = client.get(api["api_files"]["xlsx"])
     assert got.status_code == 200 and b"".join(got.streaming_content).startswith(b"PK")
 
