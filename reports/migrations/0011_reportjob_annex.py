@@ -3,6 +3,14 @@
 from django.db import migrations, models
 
 
+def _unfinished_jobs_get_an_annex(apps, schema_editor):
+    """Jobs queued or rendering when this is deployed were sent one task, which now renders
+    only the PDF: their annex is marked as still to come, and never sent, so requeue_reports
+    sends its task (for a queued job, with the PDF's)."""
+    ReportJob = apps.get_model("reports", "ReportJob")
+    ReportJob.objects.filter(status__in=["pending", "running"]).update(annex_status="pending")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -50,4 +58,5 @@ class Migration(migrations.Migration):
             name='annex_timings',
             field=models.JSONField(blank=True, default=dict, verbose_name='annex timings'),
         ),
+        migrations.RunPython(_unfinished_jobs_get_an_annex, migrations.RunPython.noop),
     ]

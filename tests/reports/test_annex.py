@@ -414,3 +414,33 @@ def test_region_and_programme_jobs_render_their_annex_in_its_own_task(
     job.refresh_from_db()
     assert job.xlsx.name.endswith(f"{kind}-{job.pk}-en.xlsx") and job.annex_status == "done"
     assert load_workbook(io.BytesIO(job.xlsx.read()), read_only=True).sheetnames
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_gives_unfinished_jobs_an_annex_to_come() -> None:
+    """reports 0011 on the database in use: a job queued or rendering at deploy time had one
+    task, which now renders only the PDF; its annex is marked to come (requeue sends it)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("reports", "0010_reportjob_delivery")]
+    after = [("reports", "0011_reportjob_annex")]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps.get_model("reports", "ReportJob")
+        for status in ("pending", "running", "done", "failed"):
+            old.objects.create(kind="region", status=status, fingerprint=status)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps.get_model("reports", "ReportJob")
+        assert dict(new.objects.values_list("fingerprint", "annex_status")) == {
+            "pending": "pending",
+            "running": "pending",
+            "done": "",
+            "failed": "",
+        }
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
