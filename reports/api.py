@@ -74,13 +74,29 @@ class ReportJobSerializer(serializers.ModelSerializer):
             "finished_at",
             "expires_at",
             "timings",
+            "annex_status",
+            "annex_error",
+            "annex_timings",
             "pdf_url",
             "xlsx_url",
             "api_files",
         ]
+        extra_kwargs = {
+            "annex_status": {
+                "help_text": "The XLSX annex, rendered beside the PDF: pending, running, done "
+                "or failed (empty for jobs from before it had its own task). xlsx_url is set "
+                "once it is done, even while the PDF is still rendering."
+            },
+            "annex_error": {"help_text": "Why the annex failed; the PDF is not affected."},
+        }
+
+    def _ready(self, job: ReportJob, fmt: str) -> bool:
+        if fmt == "xlsx":
+            return job.annex_ready
+        return job.status == ReportJob.Status.DONE and bool(job.pdf)
 
     def _url(self, job: ReportJob, fmt: str) -> str | None:
-        if job.status != ReportJob.Status.DONE or not getattr(job, fmt):
+        if not self._ready(job, fmt):
             return None
         return self.context["request"].build_absolute_uri(
             reverse("report-download", kwargs={"job_id": job.pk, "fmt": fmt})
@@ -100,14 +116,12 @@ class ReportJobSerializer(serializers.ModelSerializer):
         return self._url(job, "xlsx")
 
     def get_api_files(self, job: ReportJob) -> dict[str, str]:
-        if job.status != ReportJob.Status.DONE:
-            return {}
         return {
             fmt: self.context["request"].build_absolute_uri(
                 reverse("api-report-file", kwargs={"job_id": job.pk, "fmt": fmt})
             )
             for fmt in ("pdf", "xlsx")
-            if getattr(job, fmt)
+            if self._ready(job, fmt)
         }
 
 
@@ -201,17 +215,19 @@ class ReportFileApi(APIView):
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
             (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
-            409: error("The report is not finished (or failed: the detail says why)"),
+            409: error(
+                "The report is not finished, or its XLSX annex is still being prepared (or "
+                "either failed: the detail says why)"
+            ),
         },
     )
     def get(self, request: Request, job_id: int, fmt: str) -> HttpResponseBase:
         job = selectors.job_for(request.user, job_id)
         if job is None:
             return error_response(status.HTTP_404_NOT_FOUND, _("No such report."), "not_found")
-        if job.status != ReportJob.Status.DONE:
-            failed = job.status == ReportJob.Status.FAILED
-            detail = job.error if failed else str(_("The report is not ready yet."))
-            return error_response(status.HTTP_409_CONFLICT, detail, job.status)
+        unavailable = services.report_file_unavailable(job, fmt)
+        if unavailable is not None:
+            return error_response(status.HTTP_409_CONFLICT, *unavailable)
         field = job.pdf if fmt == "pdf" else job.xlsx
         try:
             handle = field.open("rb") if field else None

@@ -14,8 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from assessments.models import Round
-from clusters.sheet_layout import write_table
-from clusters.spreadsheets import csv_text, text_cell
+from clusters.spreadsheets import csv_text
 from reports.rows import dimension_codes, firm_rows
 
 FORMATS = ("csv", "xlsx")
@@ -66,18 +65,22 @@ def write_csv(round_: Round, out: Any) -> int:
     return count
 
 
-def write_xlsx(round_: Round, out: Any) -> int:
-    """Write the results as an XLSX workbook to a path or binary stream; returns the rows."""
-    from openpyxl import Workbook
+def write_xlsx(round_: Round, out: Any, *, writer: str = "xlsxwriter") -> int:
+    """Write the results as an XLSX workbook to a path or binary stream; returns the rows.
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("results")
-    rows = (
-        [float(v) if hasattr(v, "as_tuple") else text_cell(ws, _cell(v)) for v in row]
-        for row in results_rows(round_)
+    Streamed through the annex's writer (reports/xlsx.py: XlsxWriter in constant-memory mode,
+    text never taken for a formula); the header is plain, as `results_header` names it."""
+    from reports.xlsx import workbook
+
+    wb = workbook(writer, out)
+    count = wb.sheet(
+        "results",
+        results_header(round_),
+        ([_cell(v) for v in row] for row in results_rows(round_)),
+        header_width=None,
+        styled=False,
     )
-    count = write_table(ws, [results_header(round_)], rows)
-    wb.save(out)
+    wb.close()
     return count
 
 

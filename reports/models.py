@@ -40,6 +40,14 @@ class ReportJob(models.Model):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
+    class AnnexStatus(models.TextChoices):
+        # Jobs from before the annex had a task of its own: the XLSX file says it all.
+        NONE = "", _("No separate annex")
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     round = models.ForeignKey(
         "assessments.Round",
@@ -113,6 +121,24 @@ class ReportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # The XLSX annex is rendered by a task of its own beside the PDF (issue 14), so the PDF
+    # is ready without waiting for it: its state, claim and errors are its own, and the two
+    # tasks only ever update their own columns of the row (`status`, `error`, `progress`,
+    # `claimed_by`, `attempts`, `timings`, `pdf` are the PDF's).
+    annex_status = models.CharField(
+        _("annex status"),
+        max_length=10,
+        choices=AnnexStatus.choices,
+        default=AnnexStatus.NONE,
+        blank=True,
+    )
+    annex_error = models.TextField(_("annex error"), blank=True)
+    annex_queued_at = models.DateTimeField(_("annex sent to the queue at"), null=True, blank=True)
+    annex_claimed_by = models.CharField(_("annex claimed by task"), max_length=155, blank=True)
+    annex_attempts = models.PositiveSmallIntegerField(_("annex attempts"), default=0)
+    annex_started_at = models.DateTimeField(_("annex started at"), null=True, blank=True)
+    annex_finished_at = models.DateTimeField(_("annex finished at"), null=True, blank=True)
+    annex_timings = models.JSONField(_("annex timings"), default=dict, blank=True)
 
     objects = ReportJobQuerySet.as_manager()
 
@@ -147,6 +173,24 @@ class ReportJob(models.Model):
             "pk": self.pk,
             "status": self.get_status_display(),
         }
+
+    @property
+    def annex_ready(self) -> bool:
+        """Whether the XLSX annex can be downloaded (its file is there, the job not failed)."""
+        return bool(self.xlsx) and self.status != self.Status.FAILED
+
+    @property
+    def annex_preparing(self) -> bool:
+        """Whether the annex is queued or being rendered (for a job that has not failed)."""
+        return self.status != self.Status.FAILED and self.annex_status in (
+            self.AnnexStatus.PENDING,
+            self.AnnexStatus.RUNNING,
+        )
+
+    @property
+    def annex_failed(self) -> bool:
+        """Whether the annex failed while the job itself did not."""
+        return self.status != self.Status.FAILED and self.annex_status == self.AnnexStatus.FAILED
 
 
 @receiver(pre_delete, sender="assessments.Round", dispatch_uid="report_jobs_round_deleted")

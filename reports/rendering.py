@@ -1,6 +1,6 @@
 """The report pipeline: aggregate, draw charts, lay out HTML, then PDF and XLSX bytes.
 
-Used alike by the Celery task, the `render_cluster_report` command and the benchmark; each
+Used alike by the Celery tasks, the `render_cluster_report` command and the benchmark; each
 step is timed separately and can report its progress.
 """
 
@@ -211,5 +211,63 @@ def render_programme(
             out.xlsx = xlsx.render_programme_xlsx(report)
             clock.lap("xlsx")
             progress(95)
+    clock.stop()
+    return out
+
+
+# --- The annex on its own (issue 14) ---------------------------------------------------------
+# The report task renders the PDF with with_xlsx=False; a second task renders the annex with
+# these, in parallel: each draws the report data itself (the annex needs no charts, no HTML
+# and no targets), so the PDF never waits for the per-firm sheets.
+
+
+def render_cluster_annex(
+    round_: Round, *, language: str, shareable: bool = False, writer: str = "xlsxwriter"
+) -> Rendered:
+    """The XLSX annex of a round's cluster report alone, in the given language."""
+    out = Rendered()
+    clock = _Clock(out)
+    with translation.override(language):
+        report = context.cluster_report(round_, language=language, shareable=shareable)
+        clock.lap("aggregate")
+        out.xlsx = xlsx.render_xlsx(report, round_, writer=writer)
+        clock.lap("xlsx")
+    clock.stop()
+    return out
+
+
+def render_region_annex(
+    region: Region,
+    *,
+    language: str,
+    shareable: bool = False,
+    framework: Framework | None = None,
+    year: int | None = None,
+) -> Rendered:
+    """The XLSX annex of a regional report alone (the comparison tables of every group)."""
+    out = Rendered()
+    clock = _Clock(out)
+    with translation.override(language):
+        report = context.region_report(
+            region, language=language, shareable=shareable, framework=framework, year=year
+        )
+        clock.lap("aggregate")
+        out.xlsx = xlsx.render_region_xlsx(report)
+        clock.lap("xlsx")
+    clock.stop()
+    return out
+
+
+def render_programme_annex(
+    programme: Programme, *, language: str, shareable: bool = False
+) -> Rendered:
+    """The XLSX annex of a programme's report alone."""
+    out = Rendered()
+    clock = _Clock(out)
+    with translation.override(language):
+        report = programme_report(programme, language=language, shareable=shareable)
+        clock.lap("aggregate")
+        out.xlsx = xlsx.render_programme_xlsx(report)
+        clock.lap("xlsx")
     clock.stop()
     return out

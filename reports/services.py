@@ -4,6 +4,12 @@ Requesting a report follows three rules:
 1. an identical job (same input fingerprint) that is queued or running is reused;
 2. a finished job whose inputs have not changed is served from its cached files;
 3. anything else creates a job and enqueues it once the transaction commits.
+
+A job has two tasks, run in parallel (issue 14): `render_report` renders the PDF and makes the
+job done; `render_annex` renders the XLSX annex, whose state is kept apart (`annex_status`,
+`annex_error`, its own claim and attempts), so the PDF is downloadable while the annex is still
+being prepared, and a failed annex never fails the PDF. Both follow the same delivery rules:
+claimed by one conditional UPDATE, taken over only when the claim is dead, one file each.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -224,9 +231,17 @@ def _check_language(language: str) -> str:
 
 
 def _send(job_id: int) -> None:
-    from reports.tasks import render_report
+    """Send both tasks of a job: the PDF and, beside it, the annex."""
+    from reports.tasks import render_annex, render_report
 
     render_report.delay(job_id)
+    render_annex.delay(job_id)
+
+
+def _send_annex(job_id: int) -> None:
+    from reports.tasks import render_annex
+
+    render_annex.delay(job_id)
 
 
 def _enqueue(job_id: int) -> bool:
@@ -243,9 +258,32 @@ def _enqueue(job_id: int) -> bool:
             error=_queue_down_message()
         )
         return False
+    now = timezone.now()
     ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.PENDING).update(
-        queued_at=timezone.now(), error=""
+        queued_at=now, error=""
     )
+    _annex_sent(job_id, now)
+    return True
+
+
+def _annex_sent(job_id: int, now: dt.datetime) -> None:
+    ReportJob.objects.filter(pk=job_id, annex_status=ReportJob.AnnexStatus.PENDING).update(
+        annex_queued_at=now, annex_error=""
+    )
+
+
+def _enqueue_annex(job_id: int) -> bool:
+    """Send the annex task alone (an annex asked for again, or one whose send failed); True
+    when sent. As `_enqueue`: a broker that cannot be reached leaves it queued, saying why."""
+    try:
+        _send_annex(job_id)
+    except Exception:
+        log.warning("report job %s: the broker is unreachable, annex sent later", job_id)
+        ReportJob.objects.filter(pk=job_id, annex_status=ReportJob.AnnexStatus.PENDING).update(
+            annex_error=_queue_down_message()
+        )
+        return False
+    _annex_sent(job_id, timezone.now())
     return True
 
 
@@ -342,6 +380,7 @@ def report_request(
         .first()
     )
     if cached is not None:
+        _annex_again(cached)
         return _requested(user, cached, "cached")
     job = ReportJob.objects.create(
         kind=kind,
@@ -355,9 +394,28 @@ def report_request(
         shareable=shareable,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         fingerprint=fingerprint,
+        annex_status=ReportJob.AnnexStatus.PENDING,
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
     return _requested(user, job, "queued")
+
+
+def _annex_again(job: ReportJob) -> None:
+    """A finished job served again: a failed annex is prepared anew (the PDF stays as it is),
+    and one whose task could not be sent is sent now."""
+    annex = ReportJob.AnnexStatus
+    if job.annex_status == annex.FAILED:
+        ReportJob.objects.filter(pk=job.pk, annex_status=annex.FAILED).update(
+            annex_status=annex.PENDING,
+            annex_error="",
+            annex_attempts=0,
+            annex_claimed_by="",
+            annex_queued_at=None,
+        )
+        job.annex_status, job.annex_error = annex.PENDING, ""
+    elif not (job.annex_status == annex.PENDING and job.annex_queued_at is None):
+        return
+    transaction.on_commit(lambda: _enqueue_annex(job.pk))
 
 
 def _requested(user: Any, job: ReportJob, how: str) -> tuple[ReportJob, str]:
@@ -392,6 +450,30 @@ def report_download_record(user: Any, job: ReportJob, fmt: str, *, via: str) -> 
         cluster=job.cluster_id,
         region=job.region_id,
     )
+
+
+def report_file_unavailable(job: ReportJob, fmt: str) -> tuple[str, str] | None:
+    """Why a job's PDF or XLSX cannot be downloaded yet, as (message, code) for a 409; None
+    when it can (or when the job simply has no such file: the caller answers 404).
+
+    The annex has a state of its own: it may still be prepared, or have failed, while the PDF
+    is ready; and it may be ready while the PDF is still rendering."""
+    failed = job.status == ReportJob.Status.FAILED
+    if failed:
+        return job.error or _("The report failed."), str(job.status)
+    if fmt == "xlsx" and not job.annex_ready:
+        if job.annex_preparing:
+            return (
+                _("The XLSX annex is being prepared. It can be downloaded as soon as it is ready."),
+                "annex_" + job.annex_status,
+            )
+        if job.annex_failed:
+            return job.annex_error or _("The XLSX annex failed."), "annex_failed"
+    if fmt == "xlsx" and job.annex_ready:
+        return None
+    if job.status != ReportJob.Status.DONE:
+        return _("The report is not ready yet."), str(job.status)
+    return None
 
 
 # --- Running --------------------------------------------------------------------------------
@@ -496,13 +578,21 @@ def _render(job: ReportJob) -> Any:
         if job.programme is None:
             raise SubjectGone
         return render_programme(
-            job.programme, language=job.language, shareable=job.shareable, progress=progress
+            job.programme,
+            language=job.language,
+            shareable=job.shareable,
+            with_xlsx=False,
+            progress=progress,
         )
     if job.kind == ReportJob.Kind.CLUSTER:
         if job.round is None:
             raise SubjectGone
         return render_cluster(
-            job.round, language=job.language, shareable=job.shareable, progress=progress
+            job.round,
+            language=job.language,
+            shareable=job.shareable,
+            with_xlsx=False,
+            progress=progress,
         )
     if job.region is None:
         raise SubjectGone
@@ -512,7 +602,30 @@ def _render(job: ReportJob) -> Any:
         shareable=job.shareable,
         framework=job.framework,
         year=job.year,
+        with_xlsx=False,
         progress=progress,
+    )
+
+
+def _render_annex(job: ReportJob) -> Any:
+    from reports.rendering import render_cluster_annex, render_programme_annex, render_region_annex
+
+    if job.kind == ReportJob.Kind.PROGRAMME:
+        if job.programme is None:
+            raise SubjectGone
+        return render_programme_annex(job.programme, language=job.language, shareable=job.shareable)
+    if job.kind == ReportJob.Kind.CLUSTER:
+        if job.round is None:
+            raise SubjectGone
+        return render_cluster_annex(job.round, language=job.language, shareable=job.shareable)
+    if job.region is None:
+        raise SubjectGone
+    return render_region_annex(
+        job.region,
+        language=job.language,
+        shareable=job.shareable,
+        framework=job.framework,
+        year=job.year,
     )
 
 
@@ -543,13 +656,66 @@ def _save_file(job: ReportJob, field_name: str, name: str, content: bytes) -> No
     field.save(name, ContentFile(content), save=False)
 
 
-def report_job_run(job_id: int, *, task_id: str = "", redelivered: bool = False) -> str:
-    """Run one job end to end; returns "done", "failed" or "skipped" (already claimed).
+class _Failed(Exception):
+    """The render failed for good; the job (or its annex) is already marked failed."""
 
-    Deterministic failures mark the job failed with a readable message: "no longer exists"
-    only when the job's round or region is gone; any other error gets a generic message with
-    the job number, and its traceback goes to the log. Transient database errors put the job
-    back in the queue and raise TransientReportError for a retry.
+
+def _rendered_or_failed(job: ReportJob, render: Any, fail: Any, release: Any, what: str) -> Any:
+    """`render(job)`, or raise _Failed after `fail(message)` with a message a person can act
+    on, or TransientReportError after `release()` on a database error worth a retry.
+
+    "No longer exists" only when the job's round, region or programme is gone; any other error
+    gets a generic message with the job number, and its traceback goes to the log."""
+    try:
+        return render(job)
+    except SoftTimeLimitExceeded:
+        fail(_slow_message(what))
+        raise _Failed from None
+    except SubjectGone:
+        fail(_subject_gone_message(job.kind))
+        raise _Failed from None
+    except (OperationalError, InterfaceError, DatabaseError) as exc:
+        release()
+        raise TransientReportError(str(exc)) from exc
+    except Exception as exc:
+        if isinstance(exc, ObjectDoesNotExist) and not _subject_exists(job):
+            # The round or region was deleted while the report was being drawn.
+            fail(_subject_gone_message(job.kind))
+            raise _Failed from None
+        log.exception("report job %s failed" if what == "pdf" else "report annex %s failed", job.pk)
+        fail(_broken_message(what, type(exc).__name__, job.pk))
+        raise _Failed from None
+
+
+def _slow_message(what: str) -> str:
+    if what == "annex":
+        return _("Preparing the XLSX annex took longer than %(n)s seconds and was stopped.") % {
+            "n": settings.REPORT_SOFT_TIME_LIMIT
+        }
+    return _("Rendering took longer than %(n)s seconds and was stopped.") % {
+        "n": settings.REPORT_SOFT_TIME_LIMIT
+    }
+
+
+def _broken_message(what: str, error: str, job_id: int) -> str:
+    if what == "annex":
+        return _(
+            "The XLSX annex could not be prepared (%(error)s). Request the report again; if it "
+            "fails again, tell the administrator the job number %(job)s."
+        ) % {"error": error, "job": job_id}
+    return _(
+        "The report could not be rendered (%(error)s). Try again; if it fails "
+        "again, tell the administrator the job number %(job)s."
+    ) % {"error": error, "job": job_id}
+
+
+def report_job_run(job_id: int, *, task_id: str = "", redelivered: bool = False) -> str:
+    """Render a job's PDF and make the job done; returns "done", "failed" or "skipped"
+    (already claimed). The annex is `report_annex_run`'s, in a task of its own.
+
+    Deterministic failures mark the job failed with a readable message (_rendered_or_failed).
+    Transient database errors put the job back in the queue and raise TransientReportError
+    for a retry.
     """
     if not report_job_claim(job_id, task_id=task_id, redelivered=redelivered):
         _fail_if_out_of_attempts(job_id)
@@ -557,46 +723,21 @@ def report_job_run(job_id: int, *, task_id: str = "", redelivered: bool = False)
     job = _job_with_subject(job_id)
     with translation.override(job.language):
         try:
-            rendered = _render(job)
-        except SoftTimeLimitExceeded:
-            report_job_fail(
-                job_id,
-                _("Rendering took longer than %(n)s seconds and was stopped.")
-                % {"n": settings.REPORT_SOFT_TIME_LIMIT},
+            rendered = _rendered_or_failed(
+                job,
+                _render,
+                lambda message: report_job_fail(job_id, message),
+                lambda: report_job_release(job_id),
+                "pdf",
             )
+        except _Failed:
             return "failed"
-        except SubjectGone:
-            report_job_fail(job_id, _subject_gone_message(job.kind))
-            return "failed"
-        except (OperationalError, InterfaceError) as exc:
-            report_job_release(job_id)
-            raise TransientReportError(str(exc)) from exc
-        except DatabaseError as exc:
-            report_job_release(job_id)
-            raise TransientReportError(str(exc)) from exc
-        except Exception as exc:
-            if isinstance(exc, ObjectDoesNotExist) and not _subject_exists(job):
-                # The round or region was deleted while the report was being drawn.
-                report_job_fail(job_id, _subject_gone_message(job.kind))
-                return "failed"
-            log.exception("report job %s failed", job_id)
-            report_job_fail(
-                job_id,
-                _(
-                    "The report could not be rendered (%(error)s). Try again; if it fails "
-                    "again, tell the administrator the job number %(job)s."
-                )
-                % {"error": type(exc).__name__, "job": job_id},
-            )
-            return "failed"
-        stem = _file_stem(job)
-        _save_file(job, "pdf", f"{stem}.pdf", rendered.pdf)
-        if rendered.xlsx:
-            _save_file(job, "xlsx", f"{stem}.xlsx", rendered.xlsx)
+        _save_file(job, "pdf", f"{_file_stem(job)}.pdf", rendered.pdf)
     now = timezone.now()
     # Only a job still running becomes done: one failed meanwhile (its subject deleted, or
-    # given up as stuck) stays failed, and the files just written are removed.
+    # given up as stuck) stays failed, and the file just written is removed.
     # ... and only while this delivery still holds it (not taken over as dead meanwhile).
+    # The annex's columns (xlsx among them) are left to its own task.
     finished = ReportJob.objects.filter(
         pk=job_id, status=ReportJob.Status.RUNNING, claimed_by=task_id
     ).update(
@@ -607,12 +748,123 @@ def report_job_run(job_id: int, *, task_id: str = "", redelivered: bool = False)
         timings=rendered.timings,
         error="",
         pdf=job.pdf.name,
-        xlsx=job.xlsx.name or "",
     )
     if not finished:
-        for f in (job.pdf, job.xlsx):
-            if f:
-                f.delete(save=False)
+        job.pdf.delete(save=False)
+        return "failed"
+    return "done"
+
+
+# --- The annex ------------------------------------------------------------------------------
+
+
+def report_annex_claim(job_id: int, *, task_id: str = "", redelivered: bool = False) -> bool:
+    """Claim a job's annex for this task delivery; False if a live delivery has it, it is
+    finished, or the job failed. The rules of `report_job_claim`, on the annex's columns."""
+    annex = ReportJob.AnnexStatus
+    now = timezone.now()
+    claimable = Q(annex_status=annex.PENDING) | Q(
+        annex_status=annex.RUNNING, annex_started_at__lt=_dead_claim_before(now)
+    )
+    if redelivered and task_id:
+        claimable |= Q(annex_status=annex.RUNNING, annex_claimed_by=task_id)
+    return bool(
+        ReportJob.objects.filter(claimable, pk=job_id, annex_attempts__lt=MAX_ATTEMPTS)
+        .exclude(status=ReportJob.Status.FAILED)
+        .update(
+            annex_status=annex.RUNNING,
+            annex_started_at=now,
+            annex_error="",
+            annex_claimed_by=task_id,
+            annex_attempts=F("annex_attempts") + 1,
+        )
+    )
+
+
+def report_annex_fail(job_id: int, message: str) -> None:
+    """Mark a job's annex failed with a message a person can act on (the PDF is untouched)."""
+    ReportJob.objects.filter(pk=job_id).exclude(annex_status=ReportJob.AnnexStatus.DONE).update(
+        annex_status=ReportJob.AnnexStatus.FAILED,
+        annex_error=message,
+        annex_finished_at=timezone.now(),
+    )
+
+
+def report_annex_release(job_id: int) -> None:
+    """Give a running annex back to the queue state for a retry (a transient error)."""
+    ReportJob.objects.filter(pk=job_id, annex_status=ReportJob.AnnexStatus.RUNNING).update(
+        annex_status=ReportJob.AnnexStatus.PENDING,
+        annex_claimed_by="",
+        annex_attempts=F("annex_attempts") - 1,
+    )
+
+
+def _annex_worker_died_message() -> str:
+    return _("The worker stopped while preparing the XLSX annex. Request the report again.")
+
+
+def _fail_annex_if_out_of_attempts(job_id: int) -> None:
+    """An annex whose workers died MAX_ATTEMPTS times is failed, not tried forever."""
+    job = ReportJob.objects.filter(pk=job_id).only("language", "annex_attempts").first()
+    if job is None or job.annex_attempts < MAX_ATTEMPTS:
+        return
+    annex = ReportJob.AnnexStatus
+    with translation.override(job.language):
+        ReportJob.objects.filter(
+            Q(annex_status=annex.PENDING)
+            | Q(
+                annex_status=annex.RUNNING,
+                annex_started_at__lt=_dead_claim_before(timezone.now()),
+            ),
+            pk=job_id,
+        ).update(
+            annex_status=annex.FAILED,
+            annex_finished_at=timezone.now(),
+            annex_error=_annex_worker_died_message(),
+        )
+
+
+def report_annex_run(job_id: int, *, task_id: str = "", redelivered: bool = False) -> str:
+    """Render a job's XLSX annex; returns "done", "failed" or "skipped" (already claimed,
+    finished, or the job failed). Failures mark the annex failed, never the job."""
+    if not report_annex_claim(job_id, task_id=task_id, redelivered=redelivered):
+        _fail_annex_if_out_of_attempts(job_id)
+        return "skipped"
+    job = _job_with_subject(job_id)
+    with translation.override(job.language):
+        try:
+            rendered = _rendered_or_failed(
+                job,
+                _render_annex,
+                lambda message: report_annex_fail(job_id, message),
+                lambda: report_annex_release(job_id),
+                "annex",
+            )
+        except _Failed:
+            return "failed"
+        _save_file(job, "xlsx", f"{_file_stem(job)}.xlsx", rendered.xlsx)
+    now = timezone.now()
+    # As for the PDF: only while this delivery holds the annex, and the job has not failed.
+    # A job whose PDF is not done yet gets its expiry from the annex, so that the clean-up
+    # removes this file even if the PDF never finishes; the PDF's own expiry then replaces it.
+    finished = (
+        ReportJob.objects.filter(
+            pk=job_id, annex_status=ReportJob.AnnexStatus.RUNNING, annex_claimed_by=task_id
+        )
+        .exclude(status=ReportJob.Status.FAILED)
+        .update(
+            annex_status=ReportJob.AnnexStatus.DONE,
+            annex_finished_at=now,
+            annex_timings=rendered.timings,
+            annex_error="",
+            xlsx=job.xlsx.name,
+            expires_at=Coalesce(
+                F("expires_at"), Value(now + dt.timedelta(hours=settings.REPORT_TTL_HOURS))
+            ),
+        )
+    )
+    if not finished:
+        job.xlsx.delete(save=False)
         return "failed"
     return "done"
 
@@ -641,11 +893,21 @@ def report_jobs_subject_deleted(
     changed = 0
     for language in LANGUAGES:
         with translation.override(language):
-            changed += jobs.filter(language=language).update(
+            message = _subject_gone_message(
+                ReportJob.Kind.PROGRAMME if programme_id is not None else ""
+            )
+            mine = jobs.filter(language=language)
+            # An annex still to come fails with the same reason (its task then skips it).
+            mine.filter(
+                annex_status__in=[ReportJob.AnnexStatus.PENDING, ReportJob.AnnexStatus.RUNNING]
+            ).update(
+                annex_status=ReportJob.AnnexStatus.FAILED,
+                annex_error=message,
+                annex_finished_at=now,
+            )
+            changed += mine.update(
                 status=ReportJob.Status.FAILED,
-                error=_subject_gone_message(
-                    ReportJob.Kind.PROGRAMME if programme_id is not None else ""
-                ),
+                error=message,
                 finished_at=now,
                 expires_at=now,
             )
@@ -656,14 +918,23 @@ def report_jobs_subject_deleted(
 
 
 def reports_requeue() -> int:
-    """Send again the tasks of queued jobs that never reached the broker; returns how many
-    were sent (the rest wait for the next run)."""
+    """Send again the tasks of queued jobs that never reached the broker, and of annexes
+    whose own task did not (their job's PDF task did); returns how many jobs were sent (the
+    rest wait for the next run)."""
     sent = 0
     unsent = ReportJob.objects.filter(status=ReportJob.Status.PENDING, queued_at__isnull=True)
     for job_id, language in unsent.order_by("created_at").values_list("pk", "language")[:500]:
         with translation.override(language):
             if not _enqueue(job_id):
-                break  # the broker is still down: the next run tries again
+                return sent  # the broker is still down: the next run tries again
+        sent += 1
+    annexes = ReportJob.objects.filter(
+        annex_status=ReportJob.AnnexStatus.PENDING, annex_queued_at__isnull=True
+    ).exclude(status__in=[ReportJob.Status.PENDING, ReportJob.Status.FAILED])
+    for job_id, language in annexes.order_by("created_at").values_list("pk", "language")[:500]:
+        with translation.override(language):
+            if not _enqueue_annex(job_id):
+                break
         sent += 1
     return sent
 
@@ -717,4 +988,48 @@ def reports_cleanup(now: dt.datetime | None = None) -> dict[str, int]:
         "requeued": requeued,
         "stuck_running": stuck_running,
         "stuck_pending": stuck_pending,
+        **_annexes_cleanup(now),
     }
+
+
+def _annexes_cleanup(now: dt.datetime) -> dict[str, int]:
+    """The annexes' share of the clean-up: send again those whose worker died (failed after
+    MAX_ATTEMPTS), fail those nobody picked up; returns the counts."""
+    annex = ReportJob.AnnexStatus
+    dead = ReportJob.objects.filter(
+        annex_status=annex.RUNNING,
+        annex_started_at__lt=now - dt.timedelta(seconds=hard_time_limit()) - STUCK_MARGIN,
+    )
+    requeued = failed = 0
+    for job_id, language in dead.filter(annex_attempts__lt=MAX_ATTEMPTS).values_list(
+        "pk", "language"
+    ):
+        reset = ReportJob.objects.filter(pk=job_id, annex_status=annex.RUNNING).update(
+            annex_status=annex.PENDING, annex_claimed_by="", annex_queued_at=None
+        )
+        if reset:
+            requeued += 1
+            with translation.override(language):
+                _enqueue_annex(job_id)
+    for language in LANGUAGES:
+        with translation.override(language):
+            failed += dead.filter(language=language).update(
+                annex_status=annex.FAILED,
+                annex_finished_at=now,
+                annex_error=_annex_worker_died_message(),
+            )
+            failed += (
+                ReportJob.objects.filter(language=language, annex_status=annex.PENDING)
+                .filter(
+                    Q(annex_queued_at__lt=now - PENDING_LIMIT)
+                    | Q(annex_queued_at__isnull=True, created_at__lt=now - PENDING_LIMIT)
+                )
+                .update(
+                    annex_status=annex.FAILED,
+                    annex_finished_at=now,
+                    annex_error=_(
+                        "No worker picked up the XLSX annex. Ask the administrator to start one."
+                    ),
+                )
+            )
+    return {"annex_requeued": requeued, "annex_failed": failed}

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assessments.models import Round
 from reports import dashboard, round_figures, services
@@ -21,38 +22,73 @@ log = logging.getLogger(__name__)
 WARM_DELAY_SECONDS = 20
 
 
-# Both tasks go to the `reports` queue through CELERY_TASK_ROUTES ("reports.tasks.*").
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
-    time_limit=services.hard_time_limit(),
-    max_retries=3,
-)
+# Every task here goes to the `reports` queue through CELERY_TASK_ROUTES ("reports.tasks.*").
+_RENDER_OPTIONS = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": settings.REPORT_SOFT_TIME_LIMIT,
+    "time_limit": services.hard_time_limit(),
+    "max_retries": 3,
+}
+
+
+def _delivery(task: object) -> dict[str, object]:
+    """The task id and whether the broker redelivered it (its first worker died)."""
+    request = task.request  # type: ignore[attr-defined]
+    info = getattr(request, "delivery_info", None) or {}
+    return {"task_id": request.id or "", "redelivered": bool(info.get("redelivered"))}
+
+
+def _retry_or_fail(task: object, job_id: int, exc: Exception, fail: object, message: str) -> str:
+    """Retry a transient failure with backoff; after the last retry, fail with `message`."""
+    if task.request.retries >= task.max_retries:  # type: ignore[attr-defined]
+        language = (
+            ReportJob.objects.filter(pk=job_id).values_list("language", flat=True).first()
+            or settings.LANGUAGE_CODE
+        )
+        with translation.override(language):
+            fail(job_id, _(message))  # type: ignore[operator]
+        return "failed"
+    raise task.retry(exc=exc, countdown=5 * 2**task.request.retries) from exc  # type: ignore[attr-defined]
+
+
+@shared_task(**_RENDER_OPTIONS)
 def render_report(self: object, job_id: int) -> str:
-    """Render one report job; a duplicate delivery finds the row claimed and does nothing.
+    """Render one report job's PDF; a duplicate delivery finds the row claimed and does
+    nothing.
 
     A delivery the broker gave back after its worker died (SIGKILL, out of memory) comes
     marked redelivered with the same task id, and takes over the job its first run held."""
-    request = self.request  # type: ignore[attr-defined]
-    delivery = getattr(request, "delivery_info", None) or {}
     try:
-        return services.report_job_run(
-            job_id, task_id=request.id or "", redelivered=bool(delivery.get("redelivered"))
-        )
+        return services.report_job_run(job_id, **_delivery(self))  # type: ignore[arg-type]
     except services.TransientReportError as exc:
-        if self.request.retries >= self.max_retries:  # type: ignore[attr-defined]
-            language = (
-                ReportJob.objects.filter(pk=job_id).values_list("language", flat=True).first()
-                or settings.LANGUAGE_CODE
-            )
-            with translation.override(language):
-                services.report_job_fail(
-                    job_id, _("The database was unavailable while rendering. Try again later.")
-                )
-            return "failed"
-        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc  # type: ignore[attr-defined]
+        return _retry_or_fail(
+            self,
+            job_id,
+            exc,
+            services.report_job_fail,
+            gettext_noop("The database was unavailable while rendering. Try again later."),
+        )
+
+
+@shared_task(**_RENDER_OPTIONS)
+def render_annex(self: object, job_id: int) -> str:
+    """Render one report job's XLSX annex, beside its PDF (sent with it); the same delivery
+    rules as `render_report`, on the annex's own claim."""
+    try:
+        return services.report_annex_run(job_id, **_delivery(self))  # type: ignore[arg-type]
+    except services.TransientReportError as exc:
+        return _retry_or_fail(
+            self,
+            job_id,
+            exc,
+            services.report_annex_fail,
+            gettext_noop(
+                "The database was unavailable while preparing the XLSX annex. Request the "
+                "report again later."
+            ),
+        )
 
 
 @shared_task

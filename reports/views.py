@@ -131,17 +131,16 @@ def report_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def report_download(request: HttpRequest, job_id: int, fmt: str) -> HttpResponseBase:
-    """Stream a job's PDF or XLSX after the permission check; 409 while it is not ready."""
+    """Stream a job's PDF or XLSX after the permission check; 409 while it is not ready (the
+    annex has its own state: being prepared, or failed, while the PDF is ready)."""
     if fmt not in {"pdf", "xlsx"}:
         raise Http404(_("This report has no such file."))
     job = _job_or_404(request, job_id)
-    if job.status != ReportJob.Status.DONE:
-        message = (
-            job.error
-            if job.status == ReportJob.Status.FAILED
-            else _("The report is not ready yet.")
+    unavailable = services.report_file_unavailable(job, fmt)
+    if unavailable is not None:
+        return render(
+            request, "reports/job.html", {"job": job, "message": unavailable[0]}, status=409
         )
-        return render(request, "reports/job.html", {"job": job, "message": message}, status=409)
     field = job.pdf if fmt == "pdf" else job.xlsx
     if not field:
         raise Http404(_("This report has no such file."))

@@ -1,32 +1,44 @@
 """The XLSX annex: per-firm rows, per-question attainment and the full support list.
 
-Written with openpyxl in write-only mode, so memory stays flat whatever the cluster's size.
+Written with XlsxWriter in constant-memory mode: each row goes to a temporary file as soon as
+it is complete, so memory stays flat whatever the cluster's size, and it writes the 10,000-firm
+annex in about 0.6-0.75 of the time openpyxl's write-only mode takes (docs/benchmarks.md,
+"Issue 14: the annex in its own task, XlsxWriter"). The openpyxl writer is kept behind the same interface for that comparison
+(`bench/report.py --xlsx-compare`) and for the test that both write the same cells.
+
+Every sheet has its header row(s) frozen and its columns fitted to the header and the first
+rows (clusters/sheet_layout.py). Text is always written as text: formula-like text ("=…",
+"#N/A") is a string cell with Excel's quote prefix (clusters/spreadsheets.py), never a formula.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from itertools import chain, islice
+from typing import Any, Protocol
 
+import xlsxwriter  # type: ignore[import-untyped]
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.models import Round
 from clusters.models import Firm
-from clusters.sheet_layout import write_table
-from clusters.spreadsheets import guard_cell, text_cell
+from clusters.sheet_layout import MAX_WIDTH, MIN_WIDTH, SAMPLE_ROWS, text_width, write_table
+from clusters.spreadsheets import FORMULA_TRIGGERS, formula_like, guard_cell, text_cell
 from reports.context import ClusterReport, RegionReport
 from reports.programme import ProgrammeReport
-from reports.rows import FirmRow, attainment_values, dimension_codes, firm_rows
+from reports.rows import FirmRow, attainment_rows, dimension_codes, firm_rows
 
-_HEAD_FONT = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="1F5FBF")
+HEAD_COLOR, HEAD_FILL = "FFFFFF", "1F5FBF"
 HEADER_WIDTH = 16  # the widest a wrapped header title makes its column
+WRITERS = ("xlsxwriter", "openpyxl")
+_PADDING = 2  # as clusters.sheet_layout: Excel's own auto-fit leaves about this much
 
 
 def _num(value: Any) -> Any:
@@ -36,30 +48,193 @@ def _num(value: Any) -> Any:
     return value
 
 
-def _header(ws: Any, titles: list[str]) -> list[WriteOnlyCell]:
-    cells = []
-    for title in titles:
-        cell = guard_cell(WriteOnlyCell(ws, value=title))
-        cell.font = _HEAD_FONT
-        cell.fill = _HEAD_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-        cells.append(cell)
-    return cells
+class Head:
+    """A header cell inside a sheet's rows (the summary's second and third tables): bold
+    white on blue, wrapped. `value` is what clusters.sheet_layout.text_width measures."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
 
 
-def _row(ws: Any, values: list[Any]) -> list[Any]:
-    """One row, every text in it written as text (a question text "=…" is no formula)."""
-    return [text_cell(ws, _num(value)) for value in values]
+def _heads(titles: Iterable[str]) -> list[Head]:
+    return [Head(t) for t in titles]
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> Any:
-    """A new sheet with its header row frozen, then its rows, the columns fitted to both."""
-    ws = wb.create_sheet(title)
-    # The header cells wrap, so a long title takes two or three lines instead of a wide column.
-    write_table(
-        ws, [_header(ws, header)], (_row(ws, values) for values in rows), header_width=HEADER_WIDTH
-    )
-    return ws
+def _widths(
+    header: Sequence[Any], sample: Iterable[Sequence[Any]], header_width: int | None, maximum: int
+) -> list[int]:
+    """Column widths as clusters.sheet_layout.write_table fits them: the widest of the header
+    (a wrapping header counts at most `header_width`) and the sampled rows, padded, bounded."""
+    widest = [
+        min(header_width, text_width(v)) if header_width is not None else text_width(v)
+        for v in header
+    ]
+    for row in sample:
+        for index, value in enumerate(row):
+            if index == len(widest):
+                widest.append(0)
+            if value is not None:
+                widest[index] = max(widest[index], text_width(value))
+    return [min(maximum, max(MIN_WIDTH, w + _PADDING)) for w in widest]
+
+
+class _Book(Protocol):
+    def sheet(
+        self,
+        title: str,
+        header: Sequence[Any],
+        rows: Iterable[Sequence[Any]],
+        *,
+        header_width: int | None = HEADER_WIDTH,
+        styled: bool = True,
+    ) -> int: ...
+
+    def close(self) -> bytes: ...
+
+
+class XlsxWriterBook:
+    """A workbook written by XlsxWriter in constant-memory mode (rows in order, each flushed
+    to a temporary file once complete). Strings are never taken for formulas, numbers or
+    links; formula-like text gets the quote prefix."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out if out is not None else io.BytesIO()
+        self.book = xlsxwriter.Workbook(
+            self.out,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        head = {
+            "bold": True,
+            "font_color": f"#{HEAD_COLOR}",
+            "bg_color": f"#{HEAD_FILL}",
+            "pattern": 1,
+            "text_wrap": True,
+            "valign": "top",
+        }
+        self.head = self.book.add_format(head)
+        self.head_quoted = self.book.add_format({**head, "quote_prefix": True})
+        self.quoted = self.book.add_format({"quote_prefix": True})
+
+    def sheet(
+        self,
+        title: str,
+        header: Sequence[Any],
+        rows: Iterable[Sequence[Any]],
+        *,
+        header_width: int | None = HEADER_WIDTH,
+        styled: bool = True,
+    ) -> int:
+        """Write one sheet: the header (frozen), then the rows; returns the rows written."""
+        ws = self.book.add_worksheet(title)
+        iterator = iter(rows)
+        sample = list(islice(iterator, SAMPLE_ROWS))
+        for index, width in enumerate(_widths(header, sample, header_width, MAX_WIDTH)):
+            # XlsxWriter adds the pixel padding Excel shows around a column's text to the
+            # width it is given; less that, the file holds exactly `width` as openpyxl wrote it.
+            ws.set_column(index, index, width - 5 / 7)
+        ws.freeze_panes(1, 0)
+        head = [Head(v) for v in header] if styled else list(header)
+        self._row(ws, 0, head)
+        count = 0
+        for count, row in enumerate(chain(sample, iterator), start=1):  # noqa: B007
+            self._row(ws, count, row)
+        return count
+
+    def _row(self, ws: Any, r: int, values: Sequence[Any]) -> None:
+        # The hot loop of the annex (about 430,000 cells at 10,000 firms, most of them the
+        # attainment sheet's floats): typed writes, the commonest types tested first, and the
+        # formula guard inlined (clusters.spreadsheets.formula_like).
+        write_string, write_number = ws.write_string, ws.write_number
+        triggers, errors, quoted = FORMULA_TRIGGERS, ERROR_CODES, self.quoted
+        for c, value in enumerate(values):
+            kind = type(value)
+            if kind is float or kind is int:
+                write_number(r, c, value)
+            elif value is None:
+                continue
+            elif kind is str:
+                if value:
+                    guard = value[:1] in triggers or value in errors
+                    write_string(r, c, value, quoted if guard else None)
+            elif kind is Decimal:
+                write_number(r, c, float(value))
+            elif kind is Head:
+                text = str(value.value)
+                write_string(r, c, text, self.head_quoted if formula_like(text) else self.head)
+            elif kind is bool:
+                ws.write_boolean(r, c, value)
+            else:
+                text = str(value)  # a lazy translation, a date
+                if text:
+                    write_string(r, c, text, quoted if formula_like(text) else None)
+
+    def close(self) -> bytes:
+        """Finish the file; its bytes (empty when it was written to a path or a stream)."""
+        self.book.close()
+        return self.out.getvalue() if isinstance(self.out, io.BytesIO) else b""
+
+
+class OpenpyxlBook:
+    """The same workbook written by openpyxl in write-only mode: kept for the comparison in
+    bench/report.py --xlsx-compare and for the test that both writers agree cell by cell."""
+
+    _font = Font(bold=True, color=HEAD_COLOR)
+    _fill = PatternFill("solid", fgColor=HEAD_FILL)
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out if out is not None else io.BytesIO()
+        self.book = Workbook(write_only=True)
+
+    def _cell(self, ws: Any, value: Any) -> Any:
+        if isinstance(value, Head):
+            cell = guard_cell(WriteOnlyCell(ws, value=str(value.value)))
+            cell.font = self._font
+            cell.fill = self._fill
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            return cell
+        if value is not None and not isinstance(value, str | int | float | Decimal | bool):
+            value = str(value)
+        return text_cell(ws, _num(value))
+
+    def sheet(
+        self,
+        title: str,
+        header: Sequence[Any],
+        rows: Iterable[Sequence[Any]],
+        *,
+        header_width: int | None = HEADER_WIDTH,
+        styled: bool = True,
+    ) -> int:
+        """Write one sheet: the header (frozen), then the rows; returns the rows written."""
+        ws = self.book.create_sheet(title)
+        head = [self._cell(ws, Head(v) if styled else v) for v in header]
+        return write_table(
+            ws,
+            [head],
+            ([self._cell(ws, v) for v in row] for row in rows),
+            header_width=header_width,
+        )
+
+    def close(self) -> bytes:
+        """Finish the file; its bytes (empty when it was written to a path or a stream)."""
+        self.book.save(self.out)
+        return self.out.getvalue() if isinstance(self.out, io.BytesIO) else b""
+
+
+def workbook(writer: str = "xlsxwriter", out: Any = None) -> _Book:
+    """A new workbook written by `writer` (one of WRITERS) to `out` (default: in memory)."""
+    if writer == "openpyxl":
+        return OpenpyxlBook(out)
+    if writer != "xlsxwriter":
+        raise ValueError(f"unknown XLSX writer {writer!r}: one of {WRITERS}")
+    return XlsxWriterBook(out)
 
 
 def _verification_summary(report: ClusterReport) -> list[tuple[str, Any]]:
@@ -91,14 +266,15 @@ def _cell(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
-    """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant)."""
-    wb = Workbook(write_only=True)
+def render_xlsx(report: ClusterReport, round_: Round, *, writer: str = "xlsxwriter") -> bytes:
+    """The annex of a cluster report as XLSX bytes (no firm names in the shareable variant).
+
+    The firm sheets stream their rows from the database in assessment id order."""
+    wb = workbook(writer)
 
     h = report.headline
-    ws = wb.create_sheet(_("Summary"))
     summary: list[list[Any]] = [
-        _row(ws, [label, value])
+        [label, value]
         for label, value in (
             (_("Cluster"), report.cluster),
             (_("Region"), report.region),
@@ -118,12 +294,11 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         )
     ]
     # Two more tables below the figures, each under a header row of its own.
-    summary += [[], _header(ws, [_("Level"), _("Firms"), _("Share (%)")])]
-    summary += [_row(ws, [lv.title, lv.count, lv.share]) for lv in report.levels]
+    summary += [[], _heads([_("Level"), _("Firms"), _("Share (%)")])]
+    summary += [[lv.title, lv.count, lv.share] for lv in report.levels]
     summary += [
         [],
-        _header(
-            ws,
+        _heads(
             [
                 _("Dimension"),
                 _("Mean"),
@@ -139,27 +314,23 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         ),
     ]
     summary += [
-        _row(
-            ws,
-            [
-                d.title,
-                d.cluster.mean,
-                d.cluster.q1,
-                d.cluster.median,
-                d.cluster.q3,
-                d.benchmark.mean,
-                d.benchmark.q1,
-                d.benchmark.median,
-                d.benchmark.q3,
-                d.benchmark.n,
-            ],
-        )
+        [
+            d.title,
+            d.cluster.mean,
+            d.cluster.q1,
+            d.cluster.median,
+            d.cluster.q3,
+            d.benchmark.mean,
+            d.benchmark.q1,
+            d.benchmark.median,
+            d.benchmark.q3,
+            d.benchmark.n,
+        ]
         for d in report.dimensions
     ]
-    write_table(ws, [_header(ws, [_("Figure"), _("Value")])], summary, header_width=HEADER_WIDTH)
+    wb.sheet(_("Summary"), [_("Figure"), _("Value")], summary)
 
-    _sheet(
-        wb,
+    wb.sheet(
         _("Questions"),
         [
             _("Code"),
@@ -180,33 +351,31 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
         codes = dimension_codes(round_.framework_version)
         dimension_titles = {d.code: d.title for d in report.dimensions}
         level_titles = {lv.code: lv.title for lv in report.levels if lv.code}
-        size_labels = dict(Firm.SizeClass.choices)
+        size_labels = {code: str(label) for code, label in Firm.SizeClass.choices}
         yes, no = _("yes"), _("no")
-        names: dict[int, tuple[str, str]] = {}
         below = next((lv.title for lv in report.levels if not lv.code), "")
+        local = timezone.get_current_timezone()
 
         def verified_title(code: str) -> str:
             return level_titles.get(code, code) if code else below
 
         def firm_values(r: FirmRow) -> list[Any]:
-            names[r.assessment_id] = (r.uscc, r.firm)
             return [
                 r.uscc,
                 r.firm,
-                str(size_labels.get(r.size_class, r.size_class or "")),
+                size_labels.get(r.size_class, r.size_class or ""),
                 r.total,
                 level_titles.get(r.level, r.level),
                 yes if r.basic else no,
                 yes if r.advanced else no,
                 *r.dimensions,
-                timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")
+                r.submitted_at.astimezone(local).strftime("%Y-%m-%d %H:%M")
                 if r.submitted_at
                 else "",
                 "" if r.verified_level is None else verified_title(r.verified_level),
             ]
 
-        _sheet(
-            wb,
+        wb.sheet(
             _("Firms"),
             # Read by officials: headers, levels and sizes in words, not the stored codes.
             [
@@ -221,23 +390,21 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
                 _("Submitted at"),
                 _("Verified level"),
             ],
-            (firm_values(r) for r in firm_rows(round_)),
+            (firm_values(r) for r in firm_rows(round_, as_float=True)),
         )
 
         question_codes = [q.code for q in report.questions]
-        _sheet(
-            wb,
+        wb.sheet(
             _("Attainment"),
             [_("USCC"), _("Firm"), *question_codes],
             (
-                [*names.get(aid, ("", "")), *[values.get(c) for c in question_codes]]
-                for aid, values in attainment_values(round_)
+                [uscc, name, *[values.get(c) for c in question_codes]]
+                for uscc, name, values in attainment_rows(round_)
             ),
         )
 
         joiner = "；" if report.language.startswith("zh") else "; "
-        _sheet(
-            wb,
+        wb.sheet(
             _("Support list"),
             [
                 _("USCC"),
@@ -262,15 +429,13 @@ def render_xlsx(report: ClusterReport, round_: Round) -> bytes:
             ),
         )
 
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return wb.close()
 
 
-def render_region_xlsx(report: RegionReport) -> bytes:
+def render_region_xlsx(report: RegionReport, *, writer: str = "xlsxwriter") -> bytes:
     """The annex of a regional report as XLSX bytes: the comparison table of every group,
     with the same figures as the PDF and the on-screen comparison."""
-    wb = Workbook(write_only=True)
+    wb = workbook(writer)
     comparison = _("Comparison")
     summary: list[list[Any]] = [
         [_("Region"), report.region],
@@ -287,11 +452,10 @@ def render_region_xlsx(report: RegionReport) -> bytes:
         ]
         for number, group in enumerate(report.groups, start=1)
     ]
-    _sheet(wb, _("Summary"), [_("Figure"), _("Value")], summary)
+    wb.sheet(_("Summary"), [_("Figure"), _("Value")], summary)
     yes, no = _("yes"), _("no")
     for number, group in enumerate(report.groups, start=1):
-        _sheet(
-            wb,
+        wb.sheet(
             f"{comparison} {number}"[:31],
             [
                 _("Cluster"),
@@ -331,9 +495,7 @@ def render_region_xlsx(report: RegionReport) -> bytes:
                 for r in group.rows
             ),
         )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return wb.close()
 
 
 def _figure(f: Any) -> Any:
@@ -349,11 +511,11 @@ def _matrix_rows(matrix: Any, report: ProgrammeReport) -> list[list[Any]]:
     return rows
 
 
-def render_programme_xlsx(report: ProgrammeReport) -> bytes:
+def render_programme_xlsx(report: ProgrammeReport, *, writer: str = "xlsxwriter") -> bytes:
     """The annex of a programme report as XLSX bytes: one row per project (officials' edition
     only), the provider scorecards, both transition matrices, the questions that moved and the
     verification figures, with the PDF's numbers."""
-    wb = Workbook(write_only=True)
+    wb = workbook(writer)
     t, v = report.target, report.verification
     summary: list[list[Any]] = [
         [_("Programme"), report.programme],
@@ -379,7 +541,7 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
         [_("Mean overstatement (levels)"), _figure(v.mean_overstatement)],
         [_("Largest overstatement (levels)"), _figure(v.max_overstatement)],
     ]
-    _sheet(wb, _("Summary"), [_("Figure"), _("Value")], summary)
+    wb.sheet(_("Summary"), [_("Figure"), _("Value")], summary)
 
     if not report.shareable:
 
@@ -404,8 +566,7 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
                 ", ".join(r.targeted),
             ]
 
-        _sheet(
-            wb,
+        wb.sheet(
             _("Projects"),
             [
                 _("Firm"),
@@ -428,8 +589,7 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
             (line(p) for p in report.lines),
         )
 
-    _sheet(
-        wb,
+    wb.sheet(
         _("Scorecards"),
         [
             _("Service provider"),
@@ -468,20 +628,17 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
         ),
     )
     level_header = [lv.title for lv in report.levels]
-    _sheet(
-        wb,
+    wb.sheet(
         _("Transitions"),
         [_("Baseline level → acceptance level"), *level_header, _("Firms")],
         _matrix_rows(report.matrix, report),
     )
-    _sheet(
-        wb,
+    wb.sheet(
         _("Transitions (self-reported)"),
         [_("Baseline level → acceptance level"), *level_header, _("Firms")],
         _matrix_rows(report.matrix_self, report),
     )
-    _sheet(
-        wb,
+    wb.sheet(
         _("Questions moved"),
         [
             _("Code"),
@@ -505,8 +662,7 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
             for m in report.moves
         ),
     )
-    _sheet(
-        wb,
+    wb.sheet(
         _("Verification"),
         [_("Level"), _("Self-reported"), _("Verified")],
         (
@@ -514,6 +670,4 @@ def render_programme_xlsx(report: ProgrammeReport) -> bytes:
             for d in report.distribution
         ),
     )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return wb.close()

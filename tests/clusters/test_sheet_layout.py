@@ -7,14 +7,22 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from clusters import sheet_layout
 from clusters.sheet_layout import fit_widths, text_width, write_table
 
 
 def _widths(sheet: Any) -> dict[str, float]:
-    return {k: v.width for k, v in sheet.column_dimensions.items() if v.width}
+    """Width per column letter. A writer may give a run of equally wide columns one <col>
+    element (XlsxWriter does), which openpyxl loads under the run's first letter."""
+    widths: dict[str, float] = {}
+    for key, dim in sheet.column_dimensions.items():
+        if dim.width:
+            first = dim.min or column_index_from_string(key)
+            for index in range(first, max(first, dim.max or first) + 1):
+                widths[get_column_letter(index)] = dim.width
+    return widths
 
 
 def _open(data: bytes) -> Any:

@@ -224,9 +224,23 @@ def renders(stack: Stack) -> tuple[list[int], list[int]]:
 
 
 JOB = (
-    "SELECT status, progress, error, pdf, xlsx, attempts, claimed_by, queued_at, finished_at"
+    "SELECT status, progress, error, pdf, xlsx, attempts, claimed_by, queued_at, finished_at,"
+    " annex_status, annex_error, annex_attempts, annex_claimed_by"
     " FROM reports_reportjob WHERE id = ?"
 )
+
+
+def job_finished(stack: Stack, job_id: int, *, timeout: float, what: str) -> dict[str, Any]:
+    """The job's row once both its PDF and its annex (a task of its own) are done or failed."""
+    return wait_for(
+        lambda: (
+            (r := job_row(stack, job_id))["status"] in {"done", "failed"}
+            and r["annex_status"] in {"done", "failed"}
+            and r
+        ),
+        timeout=timeout,
+        what=what,
+    )
 
 
 def job_row(stack: Stack, job_id: int) -> dict[str, Any]:
@@ -240,6 +254,10 @@ def job_row(stack: Stack, job_id: int) -> dict[str, Any]:
         "claimed_by",
         "queued_at",
         "finished_at",
+        "annex_status",
+        "annex_error",
+        "annex_attempts",
+        "annex_claimed_by",
     ]
     rows = stack.query(JOB, job_id)
     assert rows, f"no report job {job_id}"

@@ -20,6 +20,7 @@ import requests
 
 from tests.faults.live import (
     free_port,
+    job_finished,
     job_row,
     port_open,
     redis_server_binary,
@@ -140,6 +141,9 @@ def test_a_report_requested_while_the_broker_is_down_waits_and_runs_when_it_is_b
             what="the page's job\n" + s.log("worker") + s.log("web"),
         )
         assert done["status"] == "done" and done["error"] == ""
+        # The annex's task was saved and sent with it, and runs as well.
+        annex = job_finished(s, job_id, timeout=120, what="the annex\n" + s.log("worker"))
+        assert annex["annex_status"] == "done" and annex["annex_error"] == ""
         page = official.get(f"{base}/reports/jobs/{job_id}/", timeout=20).text
         assert "Download the PDF" in page and DOWN_EN not in page
         # 2. Nobody asks again for the other: beat's requeue_reports sends it.

@@ -17,7 +17,7 @@ import pytest
 
 from reports import services, tasks
 from reports.models import ReportJob
-from tests.faults.live import job_row, renders, stack, start_redis, wait_for
+from tests.faults.live import job_finished, job_row, renders, stack, start_redis, wait_for
 from tests.reports.test_jobs import request
 
 
@@ -35,23 +35,20 @@ def test_a_task_delivered_twice_to_a_live_worker_renders_once_and_writes_one_pai
         assert task_id  # the delivery that holds the job
         # The same message again (same task id and arguments) while the first renders.
         s.run("-m", "tests.faults.scripts", "send", str(job_id), task_id)
-        row = wait_for(
-            lambda: (r := job_row(s, job_id))["status"] in {"done", "failed"} and r,
-            timeout=120,
-            what="the job to finish\n" + s.log("worker"),
-        )
+        row = job_finished(s, job_id, timeout=120, what="the job to finish\n" + s.log("worker"))
         assert row["status"] == "done", row["error"] + s.log("worker")
+        assert row["annex_status"] == "done", row["annex_error"] + s.log("worker")
         # And once more after it finished.
         s.run("-m", "tests.faults.scripts", "send", str(job_id), task_id)
-        wait_for(
-            lambda: s.log("worker").count("succeeded") >= 3,
+        wait_for(  # the render, the annex and both duplicates
+            lambda: s.log("worker").count("succeeded") >= 4,
             timeout=60,
             what="both duplicates to be handled\n" + s.log("worker"),
         )
         started, ended = renders(s)
         assert (len(started), len(ended)) == (1, 1)
         assert s.log("worker").count("'skipped'") == 2
-        assert job_row(s, job_id) == row and row["attempts"] == 1
+        assert job_row(s, job_id) == row and row["attempts"] == row["annex_attempts"] == 1
         assert s.files() == sorted([row["pdf"], row["xlsx"]])
 
 
@@ -81,9 +78,14 @@ def test_the_render_task_called_twice_in_process_renders_once(
     # A redelivery flag does not let a copy redo a finished job either.
     third = services.report_job_run(job.pk, task_id="delivery-1", redelivered=True)
     assert (first, second, third) == ("done", "skipped", "skipped")
+    # The annex task, twice as well, and once more marked redelivered.
+    annex = [tasks.render_annex.apply(args=[job.pk], task_id="annex-1").get() for _ in (1, 2)]
+    annex.append(services.report_annex_run(job.pk, task_id="annex-1", redelivered=True))
+    assert annex == ["done", "skipped", "skipped"]
     assert len(calls) == 1
     job.refresh_from_db()
     assert job.status == ReportJob.Status.DONE and job.attempts == 1
+    assert job.annex_status == ReportJob.AnnexStatus.DONE and job.annex_attempts == 1
     media = Path(job.pdf.storage.location)
     files = sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
     assert files == sorted([job.pdf.name, job.xlsx.name])

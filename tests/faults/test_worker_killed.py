@@ -7,7 +7,8 @@ The report task is acks_late with reject_on_worker_lost, so its message is not l
 - only the pool process killed (the OOM killer): the worker sees it lost and puts the message
   straight back.
 The redelivered task has the same id as the one that holds the job, and takes it over
-(reports.services.report_job_claim). The job is done once, with one PDF and one XLSX, and
+(reports.services.report_job_claim). The job is done once, with one PDF and one XLSX (the
+annex's own task, sent beside the render, follows the same rules: report_annex_claim), and
 no file of the killed attempt is left in MEDIA_ROOT.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.live import job_row, renders, stack, start_redis, wait_for
+from tests.faults.live import job_finished, job_row, renders, stack, start_redis, wait_for
 
 # Limits short enough for the redelivery to come within the test, long enough for a real
 # render on a loaded CI machine: hard limit 45 + 3 s, visibility timeout 50 s; the render
@@ -63,13 +64,15 @@ def test_a_report_whose_worker_is_killed_mid_render_completes_once_with_one_file
             s.start_worker("second")
         else:
             os.kill(started[0], signal.SIGKILL)  # only the pool process rendering
-        row = wait_for(
-            lambda: (r := job_row(s, job_id))["status"] in {"done", "failed"} and r,
-            timeout=120,
-            what="the job to finish\n" + s.log("first") + s.log("second"),
+        row = job_finished(
+            s, job_id, timeout=120, what="the job to finish\n" + s.log("first") + s.log("second")
         )
         assert row["status"] == "done", row["error"] + s.log("first") + s.log("second")
+        assert row["annex_status"] == "done", row["annex_error"] + s.log("first")
         assert row["attempts"] == 2 and row["progress"] == 100
+        # The annex's task was queued behind the killed render (one process) or ran beside
+        # it: either way it ran to the end once more at most, and its file is the only one.
+        assert row["annex_attempts"] in {1, 2}
         started, ended = renders(s)
         assert len(started) == 2 and len(ended) == 1  # killed once, rendered to the end once
         assert started[0] != started[1]  # another process took it over

@@ -140,11 +140,18 @@ def test_job_is_claimed_once_and_reaches_100(
     assert seen == sorted(seen) and len(seen) >= 4 and 0 < seen[0] < seen[-1] < 100
     job.refresh_from_db()
     assert (job.status, job.progress, job.error) == ("done", 100, "")
-    assert job.pdf.read().startswith(b"%PDF") and job.xlsx
-    assert set(job.timings) >= {"aggregate", "charts", "html", "pdf", "xlsx", "total"}
+    assert job.pdf.read().startswith(b"%PDF") and not job.xlsx  # the annex's task writes it
+    assert set(job.timings) >= {"aggregate", "charts", "html", "pdf", "total"}
+    assert "xlsx" not in job.timings
     assert job.expires_at > timezone.now()
     # A duplicate delivery finds the row claimed and does nothing.
     assert services.report_job_run(job.pk) == "skipped"
+    assert services.report_annex_run(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.annex_status, job.annex_attempts, job.annex_error) == ("done", 1, "")
+    assert job.xlsx.read().startswith(b"PK") and job.pdf.name.endswith(".pdf")
+    assert set(job.annex_timings) == {"aggregate", "xlsx", "total"}
+    assert services.report_annex_run(job.pk) == "skipped"
 
 
 def test_deterministic_failure_marks_the_job_failed_with_a_message(
@@ -251,7 +258,14 @@ def test_cleanup_removes_expired_files_requeues_dead_jobs_and_fails_stuck_ones(
         started_at=now - dt.timedelta(minutes=1),
     )
     counts = services.reports_cleanup(now=now)
-    assert counts == {"removed": 1, "requeued": 1, "stuck_running": 1, "stuck_pending": 1}
+    assert counts == {
+        "removed": 1,
+        "requeued": 1,
+        "stuck_running": 1,
+        "stuck_pending": 1,
+        "annex_requeued": 0,
+        "annex_failed": 0,
+    }
     dead.refresh_from_db()
     assert (dead.status, dead.claimed_by) == ("pending", "") and enqueued[-1] == dead.pk
     assert not ReportJob.objects.filter(pk=job.pk).exists()

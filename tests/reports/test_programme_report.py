@@ -195,7 +195,11 @@ def test_the_worker_renders_the_job_and_a_second_request_is_served_from_cache(
     )
     assert services.report_job_run(job.pk) == "done"
     job.refresh_from_db()
-    assert job.pdf.read().startswith(b"%PDF") and job.xlsx
+    assert job.pdf.read().startswith(b"%PDF") and not job.xlsx  # the annex has its own task
+    assert job.annex_status == "pending" and job.annex_preparing
+    assert services.report_annex_run(job.pk) == "done"
+    job.refresh_from_db()
+    assert job.annex_status == "done" and _sheets(job.xlsx.read())
     again, how = services.report_request(
         built.official, kind="programme", language="zh-hans", programme=built.programme
     )

@@ -53,14 +53,23 @@ def test_official_requests_a_report_and_watches_progress(
     assert client.get(reverse("report-download", args=[job.pk, "pdf"])).status_code == 409
     ReportJob.objects.filter(pk=job.pk).update(status="pending")
     services.report_job_run(job.pk)
+    # The PDF is ready; the annex, rendered by its own task, is still being prepared.
     body = client.get(reverse("report-progress", args=[job.pk])).content.decode()
-    assert "hx-get" not in body  # polling stops when the job is done
     assert reverse("report-download", args=[job.pk, "pdf"]) in body
+    assert reverse("report-download", args=[job.pk, "xlsx"]) not in body
+    assert 'annex-state" role="status"' in body and "hx-get" in body  # still polling
     pdf = client.get(reverse("report-download", args=[job.pk, "pdf"]))
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
     assert "attachment" in pdf["Content-Disposition"]
+    early = client.get(reverse("report-download", args=[job.pk, "xlsx"]))
+    text = early.content.decode()  # in the page's language, whichever it is
+    assert early.status_code == 409 and ("being prepared" in text or "XLSX附件正在准备中" in text)
+    assert services.report_annex_run(job.pk) == "done"
+    body = client.get(reverse("report-progress", args=[job.pk])).content.decode()
+    assert "hx-get" not in body  # polling stops when both are ready
+    assert reverse("report-download", args=[job.pk, "xlsx"]) in body
     xlsx = client.get(reverse("report-download", args=[job.pk, "xlsx"]))
-    assert xlsx.status_code == 200
+    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content).startswith(b"PK")
 
 
 def test_download_is_refused_outside_the_scope(

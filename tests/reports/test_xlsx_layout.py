@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from clusters.sheet_layout import text_width
-from tests.clusters.test_sheet_layout import assert_fitted
+from tests.clusters.test_sheet_layout import _widths, assert_fitted
 
 
 def test_cluster_annex_sheets_are_frozen_and_fitted(scored):
@@ -21,8 +21,9 @@ def test_cluster_annex_sheets_are_frozen_and_fitted(scored):
         assert_fitted(ws, 1)
     firms = book.worksheets[2]
     # The code column fits 18 characters plus padding; Chinese level titles count double.
-    assert firms.column_dimensions["A"].width == 20
-    level_width = firms.column_dimensions["E"].width
+    widths = _widths(firms)
+    assert widths["A"] == 20
+    level_width = widths["E"]
     assert level_width >= max(text_width(c.value) for c in firms["E"][1:])
 
 
