@@ -349,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-cleanup": {"task": "reports.tasks.cleanup_reports", "schedule": 15 * 60},
     # Report jobs whose task could not be sent (the broker was down) are sent again.
     "reports-requeue": {"task": "reports.tasks.requeue_reports", "schedule": 60},
+    # Report batches (issue 14): unsent ones sent again, cut chains finished, old zips removed.
+    "report-batches-tick": {"task": "reports.batch_tasks.tick_report_batches", "schedule": 60},
 }
 
 # --- Reports ----------------------------------------------------------------------------------
