@@ -242,7 +242,8 @@ def report_batch_request(
         .first()
     )
     if active is not None:
-        if active.queued_at is None:
+        if active.queued_at is None and active.error:
+            # Its group could not be sent (the broker was down; batch_enqueue wrote why).
             transaction.on_commit(lambda: batch_enqueue(active.pk))
         return _requested(user, active, "reused")
     jobs = [_member_job(user, r, language=language, shareable=shareable) for r in rounds]
@@ -332,6 +333,15 @@ def batch_enqueue(batch_id: int) -> bool:
     job_ids = list(
         batch.jobs.filter(status__in=UNFINISHED).order_by("pk").values_list("pk", flat=True)
     )
+    # Marked as sent first: a member that finishes before this function returns must find
+    # its batch running, or the zip would wait for batches_tick.
+    now = timezone.now()
+    ReportBatch.objects.filter(pk=batch_id).exclude(status=ReportBatch.Status.DONE).update(
+        status=ReportBatch.Status.RUNNING, queued_at=now, error=""
+    )
+    ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
+        queued_at=now, error=""
+    )
     try:
         _send_group(batch_id, job_ids)
     except Exception:
@@ -341,18 +351,13 @@ def batch_enqueue(batch_id: int) -> bool:
                 "The task queue cannot be reached right now. Your request is saved: the "
                 "reports start by themselves as soon as the queue is back."
             )
-        ReportBatch.objects.filter(pk=batch_id, queued_at__isnull=True).update(error=message)
-        ReportJob.objects.filter(
-            pk__in=job_ids, status=ReportJob.Status.PENDING, queued_at__isnull=True
-        ).update(error=message)
+        ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.RUNNING).update(
+            status=ReportBatch.Status.PENDING, queued_at=None, error=message
+        )
+        ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
+            queued_at=None, error=message
+        )
         return False
-    now = timezone.now()
-    ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.PENDING).update(
-        status=ReportBatch.Status.RUNNING, queued_at=now, error=""
-    )
-    ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
-        queued_at=now, error=""
-    )
     return True
 
 

@@ -1,8 +1,7 @@
 """Celery entry points for report batches (reports/batch.py), on the `reports` queue.
 
 Imported by ReportsConfig.ready(), so that the workers register them (autodiscovery imports
-only reports.tasks). Each task names its queue itself: CELERY_TASK_ROUTES routes
-"reports.tasks.*" only.
+only reports.tasks); CELERY_TASK_ROUTES sends "reports.batch_tasks.*" to the `reports` queue.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ MEMBER_WAIT_SECONDS = 5
 
 @shared_task(
     bind=True,
-    queue="reports",
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=services.hard_time_limit() // MEMBER_WAIT_SECONDS + 12,
@@ -39,7 +37,6 @@ def batch_member_done(self: object, batch_id: int, job_id: int) -> str:
 
 @shared_task(
     bind=True,
-    queue="reports",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
@@ -54,7 +51,7 @@ def write_batch_zip(self: object, batch_id: int) -> str:
     )
 
 
-@shared_task(queue="reports")
+@shared_task
 def tick_report_batches() -> dict[str, int]:
     """Send unsent batches, finish those whose chain was cut, remove expired zips."""
     return batch.batches_tick()
