@@ -226,10 +226,18 @@ def _start_worker(concurrency: int, log: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 120
     name = f"bench-batch-{concurrency}@"
     # Ready when it answers a ping (remote control stays on without gossip and mingle).
-    while not any(name in node for reply in app.control.ping(timeout=0.5) for node in reply):
+    while True:
+        nodes = [node for reply in app.control.ping(timeout=0.5) for node in reply]
+        if any(name in node for node in nodes):
+            break
         if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)
             raise SystemExit(f"the worker did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
+    others = [node for node in nodes if name not in node]
+    if others:  # another worker on this broker would take (and skew) the batch's tasks
+        _stop(proc)
+        raise SystemExit(f"other workers consume this broker: {others}")
     return proc
 
 

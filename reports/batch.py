@@ -328,7 +328,10 @@ def batch_enqueue(batch_id: int) -> bool:
     is back. Its new jobs then wait too; should reports_requeue send one of them first, the
     group's copy finds it claimed or finished and only counts it (report_job_claim)."""
     batch = ReportBatch.objects.filter(pk=batch_id).first()
-    if batch is None or batch.status not in (ReportBatch.Status.PENDING, ReportBatch.Status.RUNNING):
+    if batch is None or batch.status not in (
+        ReportBatch.Status.PENDING,
+        ReportBatch.Status.RUNNING,
+    ):
         return False
     job_ids = list(
         batch.jobs.filter(status__in=UNFINISHED).order_by("pk").values_list("pk", flat=True)
@@ -345,7 +348,9 @@ def batch_enqueue(batch_id: int) -> bool:
     try:
         _send_group(batch_id, job_ids)
     except Exception:
-        log.warning("report batch %s: the broker is unreachable, sent later", batch_id, exc_info=True)
+        log.warning(
+            "report batch %s: the broker is unreachable, sent later", batch_id, exc_info=True
+        )
         with translation.override(batch.language):
             message = _(
                 "The task queue cannot be reached right now. Your request is saved: the "
@@ -499,23 +504,22 @@ def batch_zip_run(batch_id: int, *, task_id: str = "", redelivered: bool = False
     if not batch_zip_claim(batch_id, task_id=task_id, redelivered=redelivered):
         return "skipped"
     now = timezone.now()
-    with translation.override(batch.language):
-        with tempfile.TemporaryFile(suffix=".zip") as out:
-            written, failures = _write_zip(batch, out)
-            if written == 0:
-                ReportBatch.objects.filter(pk=batch_id, zip_claimed_by=task_id).update(
-                    status=ReportBatch.Status.FAILED,
-                    finished_at=now,
-                    failures=failures,
-                    error=_("No cluster report of this batch could be rendered."),
-                )
-                return "failed"
-            out.seek(0)
-            field = batch.zip
-            target = field.field.generate_filename(batch, _zip_name(batch))
-            if field.storage.exists(target):  # left by an attempt whose worker died
-                field.storage.delete(target)
-            field.save(_zip_name(batch), File(out), save=False)
+    with translation.override(batch.language), tempfile.TemporaryFile(suffix=".zip") as out:
+        written, failures = _write_zip(batch, out)
+        if written == 0:
+            ReportBatch.objects.filter(pk=batch_id, zip_claimed_by=task_id).update(
+                status=ReportBatch.Status.FAILED,
+                finished_at=now,
+                failures=failures,
+                error=_("No cluster report of this batch could be rendered."),
+            )
+            return "failed"
+        out.seek(0)
+        field = batch.zip
+        target = field.field.generate_filename(batch, _zip_name(batch))
+        if field.storage.exists(target):  # left by an attempt whose worker died
+            field.storage.delete(target)
+        field.save(_zip_name(batch), File(out, name=_zip_name(batch)), save=False)
     finished = ReportBatch.objects.filter(
         pk=batch_id,
         zip_claimed_by=task_id,
@@ -568,4 +572,3 @@ def batches_tick(now: dt.datetime | None = None) -> dict[str, int]:
         batch.delete()
         removed += 1
     return {"sent": sent, "zips": finished, "removed": removed}
-

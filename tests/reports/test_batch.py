@@ -72,7 +72,10 @@ def zip_of(found: ReportBatch) -> zipfile.ZipFile:
 
 
 def test_a_batch_holds_one_cluster_report_per_cluster_round_of_the_region(
-    scored: Any, world: dict[str, Any], regional_official: Any, sent: list[Any],
+    scored: Any,
+    world: dict[str, Any],
+    regional_official: Any,
+    sent: list[Any],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,7 +94,10 @@ def test_a_batch_holds_one_cluster_report_per_cluster_round_of_the_region(
 
 
 def test_an_identical_batch_still_running_is_shared(
-    scored: Any, world: dict[str, Any], regional_official: Any, sent: list[Any],
+    scored: Any,
+    world: dict[str, Any],
+    regional_official: Any,
+    sent: list[Any],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -225,7 +231,10 @@ def test_a_failed_cluster_report_does_not_sink_the_batch(
     assert (progress.done, progress.failed, progress.total) == (1, 1, 2)
     archive = zip_of(found)
     listing = archive.read("failed-reports.txt").decode()
-    assert set(archive.namelist()) == {f"{world['alpha'].name_en} · Round T1.pdf", "failed-reports.txt"}
+    assert set(archive.namelist()) == {
+        f"{world['alpha'].name_en} · Round T1.pdf",
+        "failed-reports.txt",
+    }
     assert f"{world['beta'].name_en} · Beta T0" in listing and "RuntimeError" in listing
     assert world["alpha"].name_en not in listing
     assert found.failures[0][0] == f"{world['beta'].name_en} · Beta T0"
@@ -362,3 +371,23 @@ def test_the_tick_finishes_a_batch_whose_chain_was_cut_and_removes_expired_zips(
     far = timezone.now() + dt.timedelta(hours=settings.REPORT_TTL_HOURS + 1)
     assert batch.batches_tick(far)["removed"] == 1
     assert not path.exists() and not ReportBatch.objects.filter(pk=found.pk).exists()
+
+
+def test_a_member_whose_job_another_delivery_holds_waits_for_it(
+    scored: Any,
+    world: dict[str, Any],
+    regional_official: Any,
+    sent: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found, _ = request(regional_official, world)
+    ReportBatch.objects.filter(pk=found.pk).update(status=ReportBatch.Status.RUNNING)
+    first, second = sorted(found.jobs.values_list("pk", flat=True))
+    zips: list[int] = []
+    monkeypatch.setattr(batch, "_send_zip", zips.append)
+    ReportJob.objects.filter(pk=first).update(status=ReportJob.Status.RUNNING)
+    assert batch.batch_member_done(found.pk, first) == "waiting"
+    assert services.report_job_run(second) == "done"
+    assert batch.batch_member_done(found.pk, second) == "counted"  # the first still runs
+    ReportJob.objects.filter(pk=first).update(status=ReportJob.Status.DONE)
+    assert batch.batch_member_done(found.pk, first) == "zip" and zips == [found.pk]
