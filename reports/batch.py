@@ -8,17 +8,19 @@ framework (by default the one with the most submissions there, as for the region
 optionally the year; the batch then holds one cluster report job per such round.
 
 How it runs, without a result backend (CELERY_RESULT_BACKEND is None, so no chord):
-1. `report_batch_request` resolves the member jobs the way a single request does (an identical
-   queued or running job is shared, a finished one whose inputs did not change is served from
-   its file, anything else is a new job) and, once the transaction commits, `batch_enqueue`
-   sends one Celery group over the workers: per job still to render, the chain
-   render_report(job) → batch_member_done(batch, job).
+1. `report_batch_request` checks the scope, the language and year, refuses an empty selection
+   and one above MAX_CLUSTERS, and saves the batch; once the transaction commits,
+   `batch_enqueue` sends its start task. `batch_start` (in a worker: the fingerprints cost a
+   few queries per cluster) resolves the member jobs the way a single request does (an
+   identical queued or running job is shared, a finished one whose inputs did not change is
+   served from its file, anything else is a new job), then sends one Celery group over the
+   workers: per job still to render, the chain render_report(job) → batch_member_done.
 2. Each batch_member_done waits for its job to finish (a job another delivery holds) and, when
    every member job is finished, sends the zip task; duplicates of it are harmless.
 3. `batch_zip_run` claims the batch with one conditional UPDATE (so a duplicate delivery writes
    no second zip), streams the PDFs one by one into a zip on disk with a text file listing the
    clusters whose report failed and why, stores it, and marks the batch done.
-4. `batches_tick` (beat, every minute) sends again the batches whose fan-out could not be sent
+4. `batches_tick` (beat, every minute) sends again the batches whose start could not be sent
    (the broker was down), finishes batches whose chain was cut (a render killed at its hard
    limit, a job sent again by the clean-up), and removes expired zips.
 """
@@ -243,22 +245,22 @@ def report_batch_request(
     )
     if active is not None:
         if active.queued_at is None and active.error:
-            # Its group could not be sent (the broker was down; batch_enqueue wrote why).
+            # Its start could not be sent (the broker was down; batch_enqueue wrote why).
             transaction.on_commit(lambda: batch_enqueue(active.pk))
         return _requested(user, active, "reused")
-    jobs = [_member_job(user, r, language=language, shareable=shareable) for r in rounds]
-    batch = ReportBatch.objects.create(
+    # The member jobs are resolved by the worker (batch_start): their fingerprints cost a
+    # few queries per cluster, too many for a request at a province's scale.
+    found = ReportBatch.objects.create(
         region=region,
         framework=framework,
         year=year,
         language=language,
         shareable=shareable,
-        total=len(jobs),
+        total=len(rounds),
         requested_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    batch.jobs.set(jobs)
-    transaction.on_commit(lambda: batch_enqueue(batch.pk))
-    return _requested(user, batch, "queued")
+    transaction.on_commit(lambda: batch_enqueue(found.pk))
+    return _requested(user, found, "queued")
 
 
 def _requested(user: Any, batch: ReportBatch, how: str) -> tuple[ReportBatch, str]:
@@ -296,18 +298,24 @@ def batch_download_record(user: Any, batch: ReportBatch, *, via: str) -> None:
     )
 
 
-# --- Fan-out --------------------------------------------------------------------------------
+# --- Start and fan-out ----------------------------------------------------------------------
+
+
+def _send_start(batch_id: int) -> None:
+    from reports.batch_tasks import start_batch
+
+    start_batch.delay(batch_id)
 
 
 def _send_group(batch_id: int, job_ids: list[int]) -> None:
     """One Celery group over the workers: per job, its render, then the batch's check."""
     from celery import group
 
-    from reports.batch_tasks import batch_member_done, write_batch_zip
+    from reports.batch_tasks import batch_member_done
     from reports.tasks import render_report
 
     if not job_ids:  # every report was already rendered: straight to the zip
-        write_batch_zip.delay(batch_id)
+        _send_zip(batch_id)
         return
     group(
         render_report.si(job_id) | batch_member_done.si(batch_id, job_id) for job_id in job_ids
@@ -320,50 +328,99 @@ def _send_zip(batch_id: int) -> None:
     write_batch_zip.delay(batch_id)
 
 
+def _queue_down_message() -> str:
+    return _(
+        "The task queue cannot be reached right now. Your request is saved: the reports "
+        "start by themselves as soon as the queue is back."
+    )
+
+
 def batch_enqueue(batch_id: int) -> bool:
-    """Send the batch's group to the broker; True when sent.
+    """Send the batch's start task to the broker; True when sent.
 
     A broker that cannot be reached is no error for the official: the batch stays queued with
-    a message saying so, and batches_tick (or the same request again) sends it once the broker
-    is back. Its new jobs then wait too; should reports_requeue send one of them first, the
-    group's copy finds it claimed or finished and only counts it (report_job_claim)."""
-    batch = ReportBatch.objects.filter(pk=batch_id).first()
-    if batch is None or batch.status not in (
-        ReportBatch.Status.PENDING,
-        ReportBatch.Status.RUNNING,
-    ):
+    a message saying so (in the batch's language), and batches_tick, or the same request
+    again, sends it once the broker is back."""
+    found = ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.PENDING).first()
+    if found is None:
         return False
-    job_ids = list(
-        batch.jobs.filter(status__in=UNFINISHED).order_by("pk").values_list("pk", flat=True)
-    )
-    # Marked as sent first: a member that finishes before this function returns must find
-    # its batch running, or the zip would wait for batches_tick.
-    now = timezone.now()
-    ReportBatch.objects.filter(pk=batch_id).exclude(status=ReportBatch.Status.DONE).update(
-        status=ReportBatch.Status.RUNNING, queued_at=now, error=""
-    )
-    ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
-        queued_at=now, error=""
+    # Marked as sent first: the start task may run before this function returns.
+    ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.PENDING).update(
+        queued_at=timezone.now(), error=""
     )
     try:
-        _send_group(batch_id, job_ids)
+        _send_start(batch_id)
     except Exception:
         log.warning(
             "report batch %s: the broker is unreachable, sent later", batch_id, exc_info=True
         )
-        with translation.override(batch.language):
-            message = _(
-                "The task queue cannot be reached right now. Your request is saved: the "
-                "reports start by themselves as soon as the queue is back."
+        with translation.override(found.language):
+            ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.PENDING).update(
+                queued_at=None, error=_queue_down_message()
             )
-        ReportBatch.objects.filter(pk=batch_id, status=ReportBatch.Status.RUNNING).update(
-            status=ReportBatch.Status.PENDING, queued_at=None, error=message
-        )
-        ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
-            queued_at=None, error=message
-        )
         return False
     return True
+
+
+def batch_start(batch_id: int) -> str:
+    """Resolve the batch's member jobs and send its group; returns "started", "failed" (its
+    selection has no round left, or grew past the cap) or "skipped" (started already: a
+    duplicate delivery creates no second set of jobs and sends no second group).
+
+    The rounds are chosen again, in the requester's scope, as the request chose them; the
+    jobs follow the single request's rules (_member_job). The batch is running, with its
+    jobs, before the group is sent, so a member that finishes at once finds it so."""
+    with transaction.atomic():
+        found = (
+            ReportBatch.objects.select_for_update()
+            .select_related("region", "framework", "requested_by")
+            .filter(pk=batch_id, status=ReportBatch.Status.PENDING)
+            .first()
+        )
+        if found is None:
+            return "skipped"
+        with translation.override(found.language):
+            rounds = (
+                batch_rounds(found.requested_by, found.region, found.framework, found.year)
+                if found.region is not None and found.framework is not None
+                else []
+            )
+            if not rounds or len(rounds) > MAX_CLUSTERS:
+                found.status = ReportBatch.Status.FAILED
+                found.finished_at = timezone.now()
+                found.error = _(
+                    "The clusters' rounds or your regions changed since the request. "
+                    "Request the batch again."
+                )
+                found.save(update_fields=["status", "finished_at", "error"])
+                return "failed"
+            jobs = [
+                _member_job(
+                    found.requested_by, r, language=found.language, shareable=found.shareable
+                )
+                for r in rounds
+            ]
+        found.jobs.set(jobs)
+        now = timezone.now()
+        job_ids = sorted(j.pk for j in jobs if j.status in UNFINISHED)
+        ReportBatch.objects.filter(pk=batch_id).update(
+            status=ReportBatch.Status.RUNNING, total=len(jobs), error=""
+        )
+        ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
+            queued_at=now, error=""
+        )
+    # Outside the transaction: the workers must find the jobs. Should the broker fail here
+    # (it was up a moment ago), reports_requeue sends the jobs once it is back and
+    # batches_tick finishes the batch.
+    try:
+        _send_group(batch_id, job_ids)
+    except Exception:
+        log.warning("report batch %s: its group could not be sent", batch_id, exc_info=True)
+        ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.PENDING).update(
+            queued_at=None
+        )
+        return "unsent"
+    return "started"
 
 
 def batch_member_done(batch_id: int, job_id: int) -> str:
@@ -545,7 +602,7 @@ def batch_zip_run(batch_id: int, *, task_id: str = "", redelivered: bool = False
 
 
 def batches_tick(now: dt.datetime | None = None) -> dict[str, int]:
-    """Send the batches whose group never reached the broker, send the zip task of running
+    """Send the batches whose start never reached the broker, send the zip task of running
     batches whose members all finished long enough ago (their chain was cut), and remove
     expired batches with their zips; returns the counts."""
     now = now or timezone.now()

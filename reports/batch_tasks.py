@@ -18,6 +18,17 @@ MEMBER_WAIT_SECONDS = 5
 
 
 @shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
+    time_limit=services.hard_time_limit(),
+)
+def start_batch(batch_id: int) -> str:
+    """Resolve the batch's member jobs and fan them out; a duplicate delivery skips."""
+    return batch.batch_start(batch_id)
+
+
+@shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

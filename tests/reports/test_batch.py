@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]:
     """The groups handed to Celery, as (batch id, job ids); nothing runs."""
     groups: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(batch, "_send_start", batch.batch_start)  # as a worker would
     monkeypatch.setattr(batch, "_send_group", lambda b, jobs: groups.append((b, list(jobs))))
     monkeypatch.setattr(services, "_send", lambda job_id: None)
     return groups
@@ -50,6 +51,10 @@ def inline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             tasks.render_report.apply(args=[job_id]).get()
             batch_tasks.batch_member_done.apply(args=[batch_id, job_id]).get()
 
+    def send_start(batch_id: int) -> None:
+        assert batch_tasks.start_batch.apply(args=[batch_id]).get() == "started"
+
+    monkeypatch.setattr(batch, "_send_start", send_start)
     monkeypatch.setattr(batch, "_send_group", send_group)
     monkeypatch.setattr(batch, "_send_zip", send_zip)
     monkeypatch.setattr(services, "_send", lambda job_id: None)
@@ -109,9 +114,14 @@ def test_an_identical_batch_still_running_is_shared(
 
 
 def test_a_sub_region_batch_covers_only_its_clusters(
-    scored: Any, world: dict[str, Any], regional_official: Any, sent: list[Any]
+    scored: Any,
+    world: dict[str, Any],
+    regional_official: Any,
+    sent: list[Any],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    found, _ = request(regional_official, world, region=world["county_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        found, _ = request(regional_official, world, region=world["county_a"])
     assert [j.cluster.slug for j in found.jobs.all()] == ["alpha"]
 
 
@@ -327,16 +337,21 @@ def test_the_broker_down_queues_the_batch_and_it_starts_when_the_broker_is_back(
     def down(batch_id: int, job_ids: list[int]) -> None:
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(batch, "_send_group", down)
+    monkeypatch.setattr(batch, "_send_start", lambda batch_id: down(batch_id, []))
     monkeypatch.setattr(services, "_send", lambda job_id: None)
     with django_capture_on_commit_callbacks(execute=True):
         found, how = request(regional_official, world)  # no exception reaches the official
     found.refresh_from_db()
     assert how == "queued" and found.status == ReportBatch.Status.PENDING
     assert found.queued_at is None and "cannot be reached" in found.error
-    assert set(found.jobs.values_list("queued_at", flat=True)) == {None}
+    assert found.jobs.count() == 0 and not ReportJob.objects.exists()
     assert batch.batches_tick() == {"sent": 0, "zips": 0, "removed": 0}  # still down
+    with django_capture_on_commit_callbacks(execute=True):  # the same request again: saved
+        again, how = request(regional_official, world)
+    assert how == "reused" and again.pk == found.pk
+    assert ReportBatch.objects.get(pk=found.pk).queued_at is None
     groups: list[Any] = []
+    monkeypatch.setattr(batch, "_send_start", batch.batch_start)  # the broker is back
     monkeypatch.setattr(batch, "_send_group", lambda b, jobs: groups.append((b, jobs)))
     assert batch.batches_tick()["sent"] == 1
     found.refresh_from_db()
@@ -379,9 +394,10 @@ def test_a_member_whose_job_another_delivery_holds_waits_for_it(
     regional_official: Any,
     sent: list[Any],
     monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    found, _ = request(regional_official, world)
-    ReportBatch.objects.filter(pk=found.pk).update(status=ReportBatch.Status.RUNNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        found, _ = request(regional_official, world)
     first, second = sorted(found.jobs.values_list("pk", flat=True))
     zips: list[int] = []
     monkeypatch.setattr(batch, "_send_zip", zips.append)
@@ -391,3 +407,29 @@ def test_a_member_whose_job_another_delivery_holds_waits_for_it(
     assert batch.batch_member_done(found.pk, second) == "counted"  # the first still runs
     ReportJob.objects.filter(pk=first).update(status=ReportJob.Status.DONE)
     assert batch.batch_member_done(found.pk, first) == "zip" and zips == [found.pk]
+
+
+def test_a_duplicate_start_creates_no_second_set_of_jobs(
+    scored: Any,
+    world: dict[str, Any],
+    regional_official: Any,
+    sent: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        found, _ = request(regional_official, world)
+    assert batch_tasks.start_batch.apply(args=[found.pk]).get() == "skipped"
+    assert ReportJob.objects.count() == 2 and len(sent) == 1
+
+
+def test_a_batch_whose_requester_lost_the_region_fails_when_it_starts(
+    scored: Any, world: dict[str, Any], regional_official: Any, sent: list[Any]
+) -> None:
+    found, _ = request(regional_official, world, language="en")
+    from clusters.models import OfficialScope
+
+    OfficialScope.objects.filter(user=regional_official).delete()  # no longer over the region
+    assert batch.batch_start(found.pk) == "failed"
+    found.refresh_from_db()
+    assert found.status == ReportBatch.Status.FAILED and "changed" in found.error
+    assert sent == []

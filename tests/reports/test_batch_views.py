@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]:
     groups: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(batch, "_send_start", batch.batch_start)  # as a worker would
     monkeypatch.setattr(batch, "_send_group", lambda b, jobs: groups.append((b, list(jobs))))
     monkeypatch.setattr(batch, "_send_zip", lambda b: None)
     monkeypatch.setattr(services, "_send", lambda job_id: None)
@@ -171,7 +172,7 @@ def test_the_broker_down_page_says_the_batch_waits(
     def down(batch_id: int, job_ids: list[int]) -> None:
         raise ConnectionRefusedError("no broker")
 
-    monkeypatch.setattr(batch, "_send_group", down)
+    monkeypatch.setattr(batch, "_send_start", lambda batch_id: down(batch_id, []))
     monkeypatch.setattr(services, "_send", lambda job_id: None)
     client = login(regional_official)
     with django_capture_on_commit_callbacks(execute=True):
