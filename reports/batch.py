@@ -372,7 +372,7 @@ def batch_start(batch_id: int) -> str:
     jobs, before the group is sent, so a member that finishes at once finds it so."""
     with transaction.atomic():
         found = (
-            ReportBatch.objects.select_for_update()
+            ReportBatch.objects.select_for_update(of=("self",))
             .select_related("region", "framework", "requested_by")
             .filter(pk=batch_id, status=ReportBatch.Status.PENDING)
             .first()
