@@ -12,6 +12,7 @@ import pytest
 
 from reports import batch, services
 from reports.models import ReportBatch
+from tests.browser.conftest import browser, phone, screenshots  # noqa: F401
 from tests.factories import (
     ClusterFactory,
     FirmFactory,
@@ -44,10 +45,10 @@ def city(transactional_db: None) -> Any:
 
 def test_a_regional_official_renders_the_batch_and_gets_the_zip_on_a_phone(
     live_server: Any,
-    phone: Any,
+    phone: Any,  # noqa: F811  (the browser tests' fixture, imported above)
     city: Any,
     monkeypatch: pytest.MonkeyPatch,
-    screenshots: Any,
+    screenshots: Any,  # noqa: F811
 ) -> None:
     from playwright.sync_api import expect
 
