@@ -20,7 +20,7 @@ from assessments.models import Framework
 from clusters.models import Region
 from clusters.selectors import regions_visible_to
 from reports import batch as batches
-from reports import selectors, services
+from reports import context, selectors, services
 from reports.models import ReportBatch
 
 
@@ -75,8 +75,12 @@ def _batch_or_404(request: HttpRequest, batch_id: int) -> ReportBatch:
 
 
 def _page_context(found: ReportBatch) -> dict[str, Any]:
+    language = "en" if (get_language() or "").startswith("en") else "zh-hans"
     return {
         "batch": found,
+        "framework_title": (
+            context.framework_title(found.framework, language) if found.framework else ""
+        ),
         "progress": batches.batch_progress(found),
         "jobs": list(batches.batch_jobs(found)),
     }

@@ -95,7 +95,7 @@ def test_the_batch_page_polls_its_progress_and_lists_each_cluster(
     assert reverse("report-batch-download", args=[requested.pk]) in fragment
     chinese = login(regional_official, "zh-hans")
     body = chinese.get(reverse("report-batch", args=[requested.pk])).content.decode()
-    assert "下载压缩包" in body and "已完成 2 / 2 份集群报告" in body
+    assert "下载压缩包" in body and "已处理 2 / 2 份集群报告" in body
 
 
 def test_the_zip_download_is_audited_and_holds_every_pdf(
