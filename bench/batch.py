@@ -90,6 +90,7 @@ def seed(clusters: int, firms: int) -> None:
     """One city with `clusters` clusters of `firms` submitted firms each (once)."""
     import datetime as dt
 
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import transaction
 
@@ -98,7 +99,7 @@ def seed(clusters: int, firms: int) -> None:
     from assessments.scoring import score
     from assessments.services import results_bulk_store
     from clusters.models import Cluster, ClusterMembership, Firm, OfficialScope, Region
-    from tests.factories import UserFactory, make_uscc
+    from tests.factories import make_uscc
     from tests.reports.builders import answers_for, framework_version
 
     call_command("migrate", verbosity=0)
@@ -165,7 +166,7 @@ def seed(clusters: int, firms: int) -> None:
                 ]
             )
             results_bulk_store([(a, fw, rng.choice(profiles)) for a in assessments])
-        user = UserFactory(username="batch_bench_official")
+        user = get_user_model().objects.create_user(username="batch_bench_official")
         OfficialScope.objects.create(user=user, region=region)
     print(f"seeded {clusters} clusters of {firms} firms in {time.perf_counter() - t0:.1f} s")
 
@@ -301,7 +302,9 @@ def main() -> None:
     from assessments.models import Round
     from reports.rendering import render_cluster
 
-    render_cluster(Round.objects.filter(cluster__region__code=CITY).first(), language="zh-hans")
+    first = Round.objects.filter(cluster__region__code=CITY).first()
+    assert first is not None
+    render_cluster(first, language="zh-hans")
     before = subprocess.run(
         ["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}
     ).stdout.strip()
