@@ -341,7 +341,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"reports.tasks.*": {"queue": "reports"}}
+CELERY_TASK_ROUTES = {
+    "reports.tasks.*": {"queue": "reports"},
+    "reports.batch_tasks.*": {"queue": "reports"},  # report batches (issue 14)
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = _env_int("CELERY_WORKER_MAX_MEMORY_KB", 1_500_000, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
@@ -349,6 +352,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-cleanup": {"task": "reports.tasks.cleanup_reports", "schedule": 15 * 60},
     # Report jobs whose task could not be sent (the broker was down) are sent again.
     "reports-requeue": {"task": "reports.tasks.requeue_reports", "schedule": 60},
+    # Report batches (issue 14): unsent ones sent again, cut chains finished, old zips removed.
+    "report-batches-tick": {"task": "reports.batch_tasks.tick_report_batches", "schedule": 60},
 }
 
 # --- Reports ----------------------------------------------------------------------------------

@@ -350,3 +350,78 @@ class RoundFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round_id}: {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ReportBatch(models.Model):
+    """Every cluster report of a region's round, rendered in one action and zipped (issue 14).
+
+    "A round" across clusters is what the regional report compares (reports.context.
+    region_rounds): per cluster under the region, its latest round on `framework` that has a
+    submission or is closed, opened in `year` when one is given. The batch links one cluster
+    report job per such round (a job is shared with the single requests and other batches
+    that have the same fingerprint), and its own status says whether the zip is written.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Rendering")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    region = models.ForeignKey(
+        "clusters.Region",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="report_batches",
+        verbose_name=_("region"),
+    )
+    framework = models.ForeignKey(
+        "assessments.Framework",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("framework"),
+    )
+    year = models.PositiveSmallIntegerField(_("round year"), null=True, blank=True)
+    jobs = models.ManyToManyField(
+        ReportJob, related_name="batches", blank=True, verbose_name=_("report jobs")
+    )
+    total = models.PositiveIntegerField(_("cluster reports"), default=0)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    shareable = models.BooleanField(_("shareable variant"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    error = models.TextField(_("error"), blank=True)
+    zip = models.FileField(_("zip file"), upload_to="reports/batches/%Y/%m/", blank=True)
+    # The clusters whose report failed, as listed in the zip's text file: [[name, error], …].
+    failures = models.JSONField(_("failed reports"), default=list, blank=True)
+    # When the fan-out was handed to the broker (null: sending failed, sent again later), and
+    # which delivery of the zip task writes the zip (reports.batch.batch_zip_claim).
+    queued_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
+    zip_claimed_by = models.CharField(_("zip claimed by task"), max_length=155, blank=True)
+    zip_started_at = models.DateTimeField(_("zip started at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report batch")
+        verbose_name_plural = _("report batches")
+
+    def __str__(self) -> str:
+        return str(_("Report batch no. %(pk)s (%(status)s)")) % {
+            "pk": self.pk,
+            "status": self.get_status_display(),
+        }

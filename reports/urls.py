@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from reports import api, downloads, firm, firm_file, views, workspace
+from reports import api, downloads, firm, firm_file, views, views_batch, workspace
 
 # Pages of the officials' workspace, reversed as "reports:<name>".
 workspace_patterns = [
@@ -88,5 +88,21 @@ urlpatterns += [
         "reports/clusters/<slug:slug>/downloads/",
         downloads.cluster_downloads_view,
         name="report-downloads",
+    ),
+]
+
+# Issue 14, report batches: every cluster report of a region's round, zipped.
+urlpatterns += [
+    path("reports/batches/request/", views_batch.batch_request, name="report-batch-request"),
+    path("reports/batches/<int:batch_id>/", views_batch.batch_page, name="report-batch"),
+    path(
+        "reports/batches/<int:batch_id>/progress/",
+        views_batch.batch_progress,
+        name="report-batch-progress",
+    ),
+    path(
+        "reports/batches/<int:batch_id>/download.zip",
+        views_batch.batch_download,
+        name="report-batch-download",
     ),
 ]

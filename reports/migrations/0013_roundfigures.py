@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("assessments", "0007_overview_fingerprint_indexes"),
-        ("reports", "0011_reportjob_annex"),
+        ("reports", "0012_reportbatch"),
     ]
 
     operations = [
