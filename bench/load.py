@@ -164,6 +164,9 @@ def _free_port() -> int:
 
 def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    log_path = Path(env["GRADIENT_VAR_DIR"]) / "gunicorn.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [
             str(gunicorn),
@@ -180,6 +183,10 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.
         env=env,
         cwd=ROOT,
         start_new_session=True,
+        # gunicorn.conf.py (read from ROOT, as in production) writes an access line per
+        # request: kept, as production pays for it, but in a file instead of the terminal.
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -189,7 +196,7 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("gunicorn did not start within 30 s")
+    raise SystemExit(f"gunicorn did not start within 30 s (see {log_path})")
 
 
 @dataclass
@@ -333,6 +340,9 @@ def run_once(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     _recreate_database(db_url)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "load_frameworks", "-v", "0")
+    # DEBUG off serves hashed static names from the manifest (settings STATIC_MANIFEST): the
+    # pages fail without one. collectstatic is incremental: a few seconds after the first run.
+    _manage(env, "collectstatic", "--noinput", "-v", "0")
     seeded = subprocess.run(
         [sys.executable, "-c", SEED, str(args.firms)],
         env=env,
