@@ -6,7 +6,7 @@
 The same session as `bench/load.py` (the review page, one htmx autosave, the submission), made
 through Django's test client in one process with the production settings (DEBUG off) on
 PostgreSQL (BENCH_DATABASE_URL, default gradient_bench_journey on 127.0.0.1, dropped and
-re-created). For each request: the number of queries and each query's first words, the median
+re-created) with Redis as cache and session store (BENCH_CACHE_URL, default db 13, emptied). For each request: the number of queries and each query's first words, the median
 wall time over `--firms` sessions, and with `--profile` pyinstrument's tree (needs the
 `pyinstrument` of requirements-dev.txt).
 """
@@ -46,6 +46,7 @@ def main() -> None:
     env["ALLOWED_HOSTS"] = "testserver"
     env["GRADIENT_VAR_DIR"] = str(ROOT / "var" / "bench-journey")
     load._recreate_database(db_url)
+    load._flush_cache(env["CACHE_URL"])
     load._manage(env, "migrate", "--noinput", "-v", "0")
     load._manage(env, "load_frameworks", "-v", "0")
     load._manage(env, "collectstatic", "--noinput", "-v", "0")
