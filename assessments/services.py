@@ -676,7 +676,6 @@ def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
 # What can change under a loaded draft, read again under the row lock: its state, and its
 # round's dates (an official may close the round meanwhile).
 _LOCKED_COLUMNS = ("status", "verified_at", "round__opens_at", "round__closes_at", "has_result")
-_RELATIONS = ("round", "framework_version", "firm")
 
 
 def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
@@ -688,7 +687,8 @@ def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
     locked by a query of five columns, and a copy of it with those columns fresh is returned;
     any other is reloaded whole. Either way `has_result` tells whether result rows are stored.
     """
-    if not all(Assessment._meta.get_field(name).is_cached(assessment) for name in _RELATIONS):
+    relations = (Assessment.round.field, Assessment.framework_version.field, Assessment.firm.field)
+    if not all(relation.is_cached(assessment) for relation in relations):
         locked = (
             Assessment.objects.select_for_update(of=("self",))
             # The firm for the submission's audit entry, which names it (no query of its own).

@@ -102,17 +102,17 @@ def _measure(plan_json: str, args: argparse.Namespace) -> None:
         review = f"/assessments/{pk}/review/"
         steps = [
             ("healthz", lambda: anonymous.get("/healthz", secure=True)),
-            ("review page", lambda: client.get(review, **headers)),
+            ("review page", lambda review=review: client.get(review, **headers)),
             (
                 "autosave",
-                lambda: client.post(
+                lambda pk=pk: client.post(
                     f"/assessments/{pk}/answers/{question}/",
                     {"value": plan["option"], "base_revision": "0"},
                     HTTP_HX_REQUEST="true",
                     **headers,
                 ),
             ),
-            ("submit", lambda: client.post(review, {"confirm": "yes"}, **headers)),
+            ("submit", lambda review=review: client.post(review, {"confirm": "yes"}, **headers)),
         ]
         for name, request in steps:
             # Every session after the warm-up in one profile per step (pyinstrument combines
