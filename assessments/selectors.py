@@ -39,7 +39,7 @@ from assessments.models import (
 )
 from assessments.versions import framework_for
 from clusters import selectors as cluster_selectors
-from clusters.models import Firm, FirmMember
+from clusters.models import Firm
 
 # Peer figures shown to a firm are aggregates over at least this many firms (DESIGN.md).
 PEER_MINIMUM = 5
@@ -72,25 +72,44 @@ def assessment_for_user(user: Any, pk: int) -> Assessment:
     return assessment
 
 
+# What the questionnaire, the autosave and the review read of an assessment's relations: the
+# names on the page, the round's dates (open or not) and the version's key into the parsed
+# framework cache (`framework_for`: by id and content hash, never the definition's JSON).
+_ANSWER_RELATED = (
+    "round__name",
+    "round__cluster",
+    "round__framework_version",
+    "round__opens_at",
+    "round__closes_at",
+    "firm__name",
+    "framework_version__framework",
+    "framework_version__version",
+    "framework_version__content_hash",
+    "framework_version__status",
+)
+
+
 def assessment_to_answer(user: Any, pk: int) -> Assessment:
     """One assessment of the user's own firms (the only ones a user answers), or Http404.
 
-    One indexed query: the firm's membership rows, not the general visibility rule (which adds
-    an official's clusters and regions that can never answer) — it is on every autosave.
+    One indexed query on every autosave, so a lean one: the firm's membership row joined (one
+    row at most: a user is a firm's member once), not the general visibility rule (which adds
+    an official's clusters and regions that can never answer); the round, firm and framework
+    version with the columns the pages use (others load on first use, one query each), and
+    no ordering.
     """
     if cluster_selectors.is_anonymous(user):
         raise Http404
-    assessment = (
-        Assessment.objects.select_related(
-            "round", "round__cluster", "firm", "framework_version__framework"
-        )
-        .filter(pk=pk)
-        .filter(Exists(FirmMember.objects.filter(firm_id=OuterRef("firm_id"), user=user)))
-        .first()
+    own = [f.name for f in Assessment._meta.concrete_fields]
+    found = list(
+        Assessment.objects.select_related("round", "firm", "framework_version")
+        .only(*own, *_ANSWER_RELATED)
+        .filter(pk=pk, firm__members__user=user)
+        .order_by()
     )
-    if assessment is None:
+    if not found:
         raise Http404
-    return assessment
+    return found[0]
 
 
 def can_answer(user: Any, assessment: Assessment) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import math
@@ -15,7 +16,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -663,18 +673,46 @@ def _check_open(assessment: Assessment, now: datetime.datetime) -> None:
         )
 
 
+# What can change under a loaded draft, read again under the row lock: its state, and its
+# round's dates (an official may close the round meanwhile).
+_LOCKED_COLUMNS = ("status", "verified_at", "round__opens_at", "round__closes_at", "has_result")
+
+
 def _lock_open(assessment: Assessment, now: datetime.datetime) -> Assessment:
-    """The assessment reloaded under a row lock, once it is known to be open for changes.
+    """The assessment as it is under a row lock, once it is known to be open for changes.
 
     Only the assessment row is locked (not its round, which every firm of the cluster
-    shares): saves of one draft are serialised, and submission waits for them.
+    shares): saves of one draft are serialised, and submission waits for them. An assessment
+    loaded with its round, framework version and firm (the pages' `assessment_to_answer`) is
+    locked by a query of five columns, and a copy of it with those columns fresh is returned;
+    any other is reloaded whole. Either way `has_result` tells whether result rows are stored.
     """
-    locked = (
+    relations = (Assessment.round.field, Assessment.framework_version.field, Assessment.firm.field)
+    if not all(relation.is_cached(assessment) for relation in relations):
+        locked = (
+            Assessment.objects.select_for_update(of=("self",))
+            # The firm for the submission's audit entry, which names it (no query of its own).
+            .select_related("round", "framework_version", "firm")
+            .defer("framework_version__definition")
+            .get(pk=assessment.pk)
+        )
+        locked.has_result = locked.result is not None  # type: ignore[attr-defined]
+        _check_open(locked, now)
+        return locked
+    row = (
         Assessment.objects.select_for_update(of=("self",))
-        # The firm for the submission's audit entry, which names it (no query of its own).
-        .select_related("round", "framework_version", "firm")
-        .get(pk=assessment.pk)
+        .filter(pk=assessment.pk)
+        .annotate(has_result=ExpressionWrapper(Q(result__isnull=False), BooleanField()))
+        .values_list(*_LOCKED_COLUMNS)
+        .get()
     )
+    # Copies, so that the caller's objects stay as they were if the transaction fails.
+    locked = copy.copy(assessment)
+    locked.round = copy.copy(assessment.round)
+    status, locked.verified_at, opens_at, closes_at, has_result = row
+    locked.status = status
+    locked.round.opens_at, locked.round.closes_at = opens_at, closes_at
+    locked.has_result = has_result  # type: ignore[attr-defined]
     _check_open(locked, now)
     return locked
 
@@ -870,7 +908,13 @@ def assessment_submit(
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now
     assessment.submitted_by = user
-    assessment_store_result(assessment, framework, result)
+    _store_result(
+        assessment,
+        framework,
+        result,
+        fields=("status", "submitted_at", "submitted_by"),
+        replace=assessment.has_result,  # type: ignore[attr-defined]
+    )
     audit.record(
         audit.SUBMITTED,
         assessment,
@@ -940,15 +984,41 @@ def assessment_store_result(
     Replaces any rows stored before, so re-scoring gives the same shape as a first scoring.
     Raises AssessmentLocked for a verified assessment: its stored result is final.
     """
+    _store_result(assessment, framework, result)
+
+
+_RESULT_COLUMNS = ("result", "total", "level", "level_rank", "basic", "advanced", "updated_at")
+
+
+def _store_result(
+    assessment: Assessment,
+    framework: Framework,
+    result: scoring.Result,
+    *,
+    fields: Sequence[str] | None = None,
+    replace: bool = True,
+) -> None:
+    """`assessment_store_result` inside the caller's transaction (no savepoint of its own).
+
+    Saves the assessment (with `fields`: one UPDATE of those and the result's columns only),
+    then writes its dimension and attainment rows, each kind in one INSERT. `replace=False`
+    when the caller knows, under the row lock, that no result was ever stored (rows are only
+    written with the `result` column, in one transaction): then nothing is deleted first.
+    The unique constraints on (assessment, code) would refuse a second set of rows anyway.
+    """
     if assessment.verified_at is not None:
         raise AssessmentLocked(
             _("This assessment has been verified on site; its result can no longer change.")
         )
     for name, value in _result_fields(framework, result).items():
         setattr(assessment, name, value)
-    assessment.save()
-    DimensionScore.objects.filter(assessment=assessment).delete()
-    QuestionAttainment.objects.filter(assessment=assessment).delete()
+    if fields is None:
+        assessment.save()
+    else:
+        assessment.save(update_fields=[*fields, *_RESULT_COLUMNS])
+    if replace:
+        DimensionScore.objects.filter(assessment=assessment).delete()
+        QuestionAttainment.objects.filter(assessment=assessment).delete()
     dimensions, attainments = _result_rows(assessment, framework, result)
     DimensionScore.objects.bulk_create(dimensions)
     QuestionAttainment.objects.bulk_create(attainments)

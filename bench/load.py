@@ -18,8 +18,11 @@ Per run, on one gunicorn server (sync workers) on 127.0.0.1 against PostgreSQL:
 The figure that counts is the ratio sessions/s ÷ healthz requests/s of the same run (the
 machine is shared and noisy: absolute rates move, the ratio much less). Medians over the runs.
 The database (BENCH_DATABASE_URL, default gradient_bench_load on 127.0.0.1) is dropped and
-re-created each time. Logins happen before the clock starts: sessions are made directly in
-the session store, as a login would, so that password hashing is not what is measured.
+re-created each time; the cache (BENCH_CACHE_URL, default Redis database 13 on 127.0.0.1, as
+production's CACHE_URL: it holds the sessions too) is emptied. Logins happen before the clock
+starts: sessions are made directly in the configured session store, as a login would, so
+that password hashing is not what is measured. gunicorn reads gunicorn.conf.py (as in
+production); its log goes to var/bench-load/gunicorn.log.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/gradient_bench_load"
+# Several web processes share one cache in production (settings CACHE_URL): Redis, which also
+# holds the sessions (cached_db). Emptied at the start of each run.
+DEFAULT_CACHE = "redis://127.0.0.1:6379/13"
 SECRET = "bench-load-secret-key-not-for-production-0123456789abcdef"
 
 
@@ -49,6 +55,7 @@ def _env(db_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=db_url,
+        CACHE_URL=os.environ.get("BENCH_CACHE_URL") or DEFAULT_CACHE,
         DJANGO_SETTINGS_MODULE="gradient.settings",
         DEBUG="false",
         SECRET_KEY=SECRET,
@@ -69,6 +76,13 @@ def _recreate_database(db_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _flush_cache(cache_url: str) -> None:
+    """Empty the bench's Redis database (its number is in the URL; nothing else uses it)."""
+    import redis
+
+    redis.Redis.from_url(cache_url).flushdb()
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
@@ -79,7 +93,8 @@ import django
 django.setup()
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # as a log-in stores it
 from django.db import transaction
 from django.utils import timezone
 from assessments.demo import answers_for
@@ -164,6 +179,9 @@ def _free_port() -> int:
 
 def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    log_path = Path(env["GRADIENT_VAR_DIR"]) / "gunicorn.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [
             str(gunicorn),
@@ -180,6 +198,10 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.
         env=env,
         cwd=ROOT,
         start_new_session=True,
+        # gunicorn.conf.py (read from ROOT, as in production) writes an access line per
+        # request: kept, as production pays for it, but in a file instead of the terminal.
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -189,7 +211,7 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("gunicorn did not start within 30 s")
+    raise SystemExit(f"gunicorn did not start within 30 s (see {log_path})")
 
 
 @dataclass
@@ -331,8 +353,12 @@ def run_once(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
 
     env = _env(db_url)
     _recreate_database(db_url)
+    _flush_cache(env["CACHE_URL"])
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "load_frameworks", "-v", "0")
+    # DEBUG off serves hashed static names from the manifest (settings STATIC_MANIFEST): the
+    # pages fail without one. collectstatic is incremental: a few seconds after the first run.
+    _manage(env, "collectstatic", "--noinput", "-v", "0")
     seeded = subprocess.run(
         [sys.executable, "-c", SEED, str(args.firms)],
         env=env,

@@ -241,6 +241,15 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions live in the database; with Redis as the cache they are also read from it
+# (`cached_db`: written to both, read from Redis, the database on a miss), which spares each
+# request's session query (docs/benchmarks.md, load). Never with the per-process local
+# memory: a log-out in one web process would leave the session alive in the others' caches.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
