@@ -64,7 +64,8 @@ class BatchRequestForm(forms.Form):
 def batch_form(user: Any, data: Any = None) -> BatchRequestForm:
     """The batch request form for `user`, in the page's language by default."""
     language = "en" if (get_language() or "").startswith("en") else "zh-hans"
-    return BatchRequestForm(data, user=user, initial={"language": language})
+    # Its own ids: it sits on the reports page beside the report request form.
+    return BatchRequestForm(data, user=user, initial={"language": language}, auto_id="id_batch_%s")
 
 
 def _batch_or_404(request: HttpRequest, batch_id: int) -> ReportBatch:

@@ -124,6 +124,24 @@ class Cast:
     verification_hy: Any = None
     evidence_fx: Any = None
     evidence_hy: Any = None
+    batch_p: Any = None  # Issue 14: a finished report batch of region P, with its zip
+
+
+def _done_batch(region: Any, user: Any) -> Any:
+    """A finished report batch of the region, with a zip, requested by the user."""
+    from reports.models import ReportBatch
+
+    now = timezone.now()
+    batch = ReportBatch.objects.create(
+        region=region,
+        language="en",
+        requested_by=user,
+        status=ReportBatch.Status.DONE,
+        finished_at=now,
+        expires_at=now + dt.timedelta(days=1),
+    )
+    batch.zip.save(f"batch-{batch.pk}.zip", ContentFile(b"PK test"), save=True)
+    return batch
 
 
 @pytest.fixture(autouse=True)
@@ -332,6 +350,7 @@ def cast(
         job_x=job_x,
         job_y=job_y,
         job_p=job_p,
+        batch_p=_done_batch(place["p"], regional_official),
         upload_x=upload_x,
         upload_y=upload_y,
         question=question,
@@ -633,6 +652,7 @@ CLUSTER_X_SLUG = Ref(lambda c: c.x.slug, OFFICIALS_X, "no-such-cluster")
 CLUSTER_Y_SLUG = Ref(lambda c: c.y.slug, OFFICIALS_Y, "no-such-cluster")
 CLUSTER_Y_PK = Ref(lambda c: c.y.pk, OFFICIALS_Y, MISSING)
 ROUND_Y = Ref(lambda c: c.ry.pk, OFFICIALS_Y, MISSING)
+REGION_P = Ref(lambda c: c.province_p.pk, frozenset({"regional_official", "staff"}), MISSING)
 REGION_Q = Ref(
     lambda c: c.province_q.pk, frozenset({"outside_regional_official", "staff"}), MISSING
 )
@@ -1381,6 +1401,42 @@ MATRIX: list[Entry] = [
         kwargs=lambda c: {"slug": c.y.slug, "target_id": c.target_x.pk},
         unknown_kwargs=lambda c: {"slug": c.y.slug, "target_id": MISSING},
         allowed=NOBODY,
+    ),
+    # Issue 14: report batches, scoped to the batch's region.
+    Entry(
+        "request a report batch of region P",
+        "report-batch-request",
+        "post",
+        data={"region": REGION_P, "language": "en"},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "request a report batch of region Q",
+        "report-batch-request",
+        "post",
+        data={"region": REGION_Q, "language": "en"},
+        allowed=frozenset({"outside_regional_official", "staff"}),
+    ),
+    Entry(
+        "report batch of region P",
+        "report-batch",
+        kwargs=lambda c: {"batch_id": c.batch_p.pk},
+        unknown_kwargs=lambda c: {"batch_id": MISSING},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "progress of region P's batch",
+        "report-batch-progress",
+        kwargs=lambda c: {"batch_id": c.batch_p.pk},
+        unknown_kwargs=lambda c: {"batch_id": MISSING},
+        allowed=frozenset({"regional_official", "staff"}),
+    ),
+    Entry(
+        "download region P's batch zip",
+        "report-batch-download",
+        kwargs=lambda c: {"batch_id": c.batch_p.pk},
+        unknown_kwargs=lambda c: {"batch_id": MISSING},
+        allowed=frozenset({"regional_official", "staff"}),
     ),
     Entry(
         "regional comparison of P",
