@@ -26,6 +26,13 @@ class Command(BaseCommand):
         # Provincial scale (issue 14): on PostgreSQL, large seeds go through COPY and report
         # their progress here (assessments/bulk_load.py).
         bulk_load.set_progress(self.stdout.write)
+        try:
+            self._seed(clusters, firms, seed)
+        finally:
+            # The writer is this command's output: no later seeding may write to it.
+            bulk_load.set_progress(None)
+
+    def _seed(self, clusters: int, firms: int, seed: int) -> None:
         started = time.perf_counter()
         register = seed_register(clusters=clusters, firms=firms, seed=seed)
         if register.created:
