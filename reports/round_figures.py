@@ -177,44 +177,43 @@ def compute(rounds: list[Round]) -> dict[int, Figures]:
 def figures_for(rounds: Iterable[Round]) -> dict[int, Figures]:
     """{round id: its Figures}: the stored ones while their round is unchanged, the others
     computed in one batch and stored. Pass rounds with `framework_version` loaded."""
+    return _figures(rounds)[0]
+
+
+def _figures(rounds: Iterable[Round]) -> tuple[dict[int, Figures], int]:
+    """`figures_for`, and how many rounds it computed."""
     by_id = {r.pk: r for r in rounds}
     if not by_id:
-        return {}
+        return {}, 0
     states = round_states(by_id)
     out: dict[int, Figures] = {}
     for row in RoundFigures.objects.filter(round_id__in=list(by_id)):
         if row.state == states.get(row.round_id):
             out[row.round_id] = Figures.from_json(row.data)
     stale = [r for pk, r in by_id.items() if pk not in out]
-    if stale:
-        computed = compute(stale)
-        now = timezone.now()
-        RoundFigures.objects.bulk_create(
-            [
-                RoundFigures(round_id=pk, state=states[pk], data=figures.to_json(), computed_at=now)
-                for pk, figures in computed.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["round"],
-            update_fields=["state", "data", "computed_at"],
-        )
-        out.update(computed)
-    return out
+    if not stale:
+        return out, 0
+    computed = compute(stale)
+    now = timezone.now()
+    RoundFigures.objects.bulk_create(
+        [
+            RoundFigures(round_id=pk, state=states[pk], data=figures.to_json(), computed_at=now)
+            for pk, figures in computed.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["round"],
+        update_fields=["state", "data", "computed_at"],
+    )
+    out.update(computed)
+    return out, len(computed)
 
 
 def refresh(round_ids: Iterable[int]) -> int:
     """Bring the stored figures of these rounds up to date (after a submission, or after
     seeding); returns how many rounds were computed."""
-    rounds = list(
+    rounds = (
         Round.objects.filter(pk__in=list(round_ids))
         .select_related("framework_version")
         .defer("framework_version__definition")
     )
-    before = set(
-        RoundFigures.objects.filter(round_id__in=[r.pk for r in rounds]).values_list(
-            "round_id", "state"
-        )
-    )
-    states = round_states(r.pk for r in rounds)
-    figures_for(rounds)
-    return sum(1 for r in rounds if (r.pk, states[r.pk]) not in before)
+    return _figures(rounds)[1]
